@@ -1,0 +1,61 @@
+/**
+ * `pnpm start`: the API and one worker as two processes on one database — the embedded
+ * PostgreSQL under METARR_DATA_DIR when DATABASE_URL is unset. Ctrl-C stops all of it cleanly.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, createLogger, loadConfig, resolveDatabase } from '@metarr/core';
+
+const root = path.resolve(import.meta.dirname, '..');
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+const log = createLogger({ name: 'launcher', level: config.logLevel });
+const database = await resolveDatabase(config, log);
+const env = { ...process.env, DATABASE_URL: database.url };
+
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function launch(name: string, entry: string) {
+  const child = fork(path.join(root, entry), [], { env, stdio: 'inherit' });
+  children.push(child);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      log.error({ service: 'Launcher', process: name, code, signal }, 'A Metarr process exited; stopping');
+      void stop(1);
+    }
+  });
+  return child;
+}
+
+async function stop(exitCode: number) {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), 30_000).unref();
+        }),
+    ),
+  );
+  await database.stop().catch(() => {});
+  process.exit(exitCode);
+}
+
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+launch('api', 'packages/api/src/main.ts');
+launch('worker', 'packages/worker/src/main.ts');
