@@ -1,0 +1,302 @@
+/**
+ * Shared transport for the media-server clients (Kodi, Jellyfin/Emby, Plex).
+ *
+ * - every call is bounded: at most MAX_TIMEOUT_MS, combined with the caller's `signal`;
+ * - redirects are never followed: a 3xx is a failure (it nearly always means a wrong port or TLS setting,
+ *   and following it could send credentials to another host);
+ * - only http and https;
+ * - failures become AppErrors with a stable code and a `retryable` flag. Messages name the player and its
+ *   address, never a credential.
+ */
+import { type Dispatcher, request } from 'undici';
+import { AppError } from '../errors.ts';
+
+export const MAX_TIMEOUT_MS = 10_000;
+/** Responses larger than this are refused: no media-server answer we read comes close. */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+export interface HttpEndpoint {
+  /** The player's display name, used in error messages. */
+  name: string;
+  /** `http(s)://host:port` plus an optional base path (no trailing slash). */
+  baseUrl: string;
+  /** Per-call timeout in ms; capped at MAX_TIMEOUT_MS. Tests use a few hundred ms. */
+  timeoutMs?: number;
+  /** undici dispatcher; the global one when absent. */
+  dispatcher?: Dispatcher;
+}
+
+export interface HttpCall {
+  method: 'GET' | 'POST';
+  /** Path below the base URL, starting with '/'. */
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Serialized as JSON with `Content-Type: application/json`. */
+  json?: unknown;
+  signal?: AbortSignal;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export interface PlayerAddress {
+  host: string;
+  port: number;
+  useTls: boolean;
+}
+
+/**
+ * `{host:'kodi.lan', port:8080, useTls:false}` → `http://kodi.lan:8080`. A host typed as a URL
+ * (`https://jf.example/jellyfin`) keeps its scheme and base path; only http and https are accepted, and
+ * user-info in such a URL is dropped (credentials belong in their own fields).
+ */
+export function playerBaseUrl(name: string, addr: PlayerAddress): string {
+  const raw = addr.host.trim();
+  if (raw === '') throw new AppError('PLAYER_BAD_URL', `player ${name} has no host`, { retryable: false });
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch (cause) {
+      throw new AppError('PLAYER_BAD_URL', `player ${name} has an invalid host URL`, {
+        retryable: false,
+        cause,
+      });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new AppError(
+        'PLAYER_BAD_URL',
+        `player ${name}: only http and https are supported, not ${url.protocol}`,
+        {
+          retryable: false,
+        },
+      );
+    }
+    url.username = '';
+    url.password = '';
+    if (!url.port && addr.port) url.port = String(addr.port);
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  }
+  const bare = raw.replace(/\/+$/, '');
+  const host = bare.includes(':') && !bare.startsWith('[') ? `[${bare}]` : bare;
+  return `${addr.useTls ? 'https' : 'http'}://${host}:${addr.port}`;
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const TIMEOUT = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ABORT_ERR',
+]);
+const TLS =
+  /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_)/;
+
+function errorCodes(err: unknown): string[] {
+  const codes: string[] = [];
+  let cur: unknown = err;
+  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
+    const c = (cur as { code?: unknown }).code;
+    if (typeof c === 'string') codes.push(c);
+    const name = (cur as { name?: unknown }).name;
+    if (name === 'TimeoutError') codes.push('ETIMEDOUT');
+    if (cur instanceof AggregateError) for (const e of cur.errors) codes.push(...errorCodes(e));
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+function where(endpoint: HttpEndpoint): string {
+  try {
+    return new URL(endpoint.baseUrl).host;
+  } catch {
+    return 'an invalid address';
+  }
+}
+
+/** Maps a transport failure (no HTTP status) to an AppError. */
+export function networkError(endpoint: HttpEndpoint, err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const at = `player ${endpoint.name} at ${where(endpoint)}`;
+  const codes = errorCodes(err);
+  const tls = codes.find((c) => TLS.test(c));
+  if (tls) {
+    return new AppError('PLAYER_TLS', `${at}: TLS failed (${tls}); check the TLS setting and certificate`, {
+      retryable: false,
+      cause: err,
+    });
+  }
+  const unreachable = codes.find((c) => UNREACHABLE.has(c));
+  if (unreachable) {
+    return new AppError('PLAYER_UNREACHABLE', `${at} is unreachable (${unreachable})`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+  const reset = codes.find((c) => RESET.has(c));
+  if (reset) {
+    return new AppError('PLAYER_CONNECTION_RESET', `${at} closed the connection (${reset})`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+  if (codes.some((c) => TIMEOUT.has(c))) {
+    return new AppError('PLAYER_TIMEOUT', `${at} did not answer in time`, { retryable: true, cause: err });
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  return new AppError('PLAYER_NETWORK', `${at}: ${msg}`, { retryable: true, cause: err });
+}
+
+/** Maps a non-2xx HTTP status to an AppError. */
+export function statusError(endpoint: HttpEndpoint, status: number): AppError {
+  const at = `player ${endpoint.name} at ${where(endpoint)}`;
+  const details = { player: endpoint.name, status };
+  if (status === 401 || status === 403) {
+    return new AppError('PLAYER_AUTH', `check the credentials of player ${endpoint.name}`, {
+      retryable: false,
+      details,
+    });
+  }
+  if (status >= 300 && status < 400) {
+    return new AppError(
+      'PLAYER_REDIRECT',
+      `${at} answered with a redirect (HTTP ${status}), which is not followed; check the host, port and TLS setting`,
+      { retryable: false, details },
+    );
+  }
+  if (status >= 500) {
+    return new AppError('PLAYER_SERVER_ERROR', `${at} failed with HTTP ${status}`, {
+      retryable: true,
+      details,
+    });
+  }
+  // 408 Request Timeout and 429 Too Many Requests are about now, not about the request.
+  const retry = status === 408 || status === 429;
+  return new AppError('PLAYER_HTTP_ERROR', `${at} refused the request with HTTP ${status}`, {
+    retryable: retry,
+    details,
+  });
+}
+
+export function buildUrl(endpoint: HttpEndpoint, path: string, query?: Record<string, string>): URL {
+  let url: URL;
+  try {
+    url = new URL(`${endpoint.baseUrl}${path}`);
+  } catch (cause) {
+    throw new AppError('PLAYER_BAD_URL', `player ${endpoint.name} has an invalid address`, {
+      retryable: false,
+      cause,
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new AppError('PLAYER_BAD_URL', `player ${endpoint.name}: only http and https are supported`, {
+      retryable: false,
+    });
+  }
+  if (query) {
+    // encodeURIComponent rather than URLSearchParams: spaces become %20, which every server decodes alike.
+    const qs = Object.entries(query)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
+    if (qs) url.search = qs;
+  }
+  return url;
+}
+
+async function readCapped(endpoint: HttpEndpoint, body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      body.destroy();
+      throw new AppError('PLAYER_BAD_RESPONSE', `player ${endpoint.name} sent an oversized response`, {
+        retryable: false,
+      });
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * One HTTP exchange. Resolves only for 2xx answers; everything else rejects with an AppError.
+ */
+export async function httpCall(endpoint: HttpEndpoint, call: HttpCall): Promise<HttpResult> {
+  const url = buildUrl(endpoint, call.path, call.query);
+  const timeoutMs = Math.max(1, Math.min(endpoint.timeoutMs ?? MAX_TIMEOUT_MS, MAX_TIMEOUT_MS));
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+  const headers: Record<string, string> = { 'user-agent': 'Metarr', ...call.headers };
+  let body: string | undefined;
+  if (call.json !== undefined) {
+    body = JSON.stringify(call.json);
+    headers['content-type'] = 'application/json';
+  }
+
+  if (call.signal?.aborted) throw aborted(endpoint, call.signal.reason);
+  try {
+    const res = await request(url, {
+      method: call.method,
+      headers,
+      body,
+      signal,
+      ...(endpoint.dispatcher ? { dispatcher: endpoint.dispatcher } : {}),
+    });
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      await res.body.dump().catch(() => undefined);
+      throw statusError(endpoint, res.statusCode);
+    }
+    const text = await readCapped(endpoint, res.body);
+    return { status: res.statusCode, headers: res.headers, text };
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if (call.signal?.aborted) throw aborted(endpoint, err);
+    if (timeout.aborted) {
+      throw new AppError(
+        'PLAYER_TIMEOUT',
+        `player ${endpoint.name} at ${where(endpoint)} did not answer within ${timeoutMs} ms`,
+        { retryable: true, cause: err },
+      );
+    }
+    throw networkError(endpoint, err);
+  }
+}
+
+function aborted(endpoint: HttpEndpoint, cause: unknown): AppError {
+  return new AppError('PLAYER_ABORTED', `the request to player ${endpoint.name} was cancelled`, {
+    retryable: true,
+    cause,
+  });
+}
+
+/** Parses a JSON body; a non-JSON answer means we are not talking to the server we think. */
+export function parseJson(endpoint: HttpEndpoint, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new AppError(
+      'PLAYER_BAD_RESPONSE',
+      `player ${endpoint.name} at ${where(endpoint)} did not answer with JSON; check the host, port and player type`,
+      { retryable: false, cause },
+    );
+  }
+}
+
+export function basicAuth(username: string, password: string | null | undefined): string {
+  return `Basic ${Buffer.from(`${username}:${password ?? ''}`, 'utf8').toString('base64')}`;
+}

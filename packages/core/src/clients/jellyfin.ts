@@ -1,0 +1,98 @@
+/**
+ * Jellyfin and Emby: both accept `POST /Library/Media/Updated` with `{Updates:[{Path, UpdateType}]}` and
+ * then rescan just the reported paths. Jellyfin authenticates with
+ * `Authorization: MediaBrowser Token="<key>"`; Emby serves the API under `/emby` and takes `X-Emby-Token`.
+ */
+import { AppError } from '../errors.ts';
+import { type HttpEndpoint, httpCall, parseJson, playerBaseUrl } from './http.ts';
+import type { ClientOptions } from './kodi.ts';
+
+export type JellyfinFlavor = 'jellyfin' | 'emby';
+export type MediaUpdateType = 'Created' | 'Modified' | 'Deleted';
+
+export interface JellyfinConn {
+  name: string;
+  host: string;
+  port: number;
+  useTls: boolean;
+  apiKey?: string | null;
+}
+
+export interface JellyfinServerInfo {
+  version: string;
+  name?: string;
+  id?: string;
+}
+
+export interface JellyfinClient {
+  readonly flavor: JellyfinFlavor;
+  /** `POST /Library/Media/Updated`; the server answers 204. */
+  mediaUpdated(updates: { path: string; updateType: MediaUpdateType }[], signal?: AbortSignal): Promise<void>;
+  /** `GET /System/Info/Public`: reachable and really Jellyfin/Emby (no authentication needed). */
+  publicInfo(signal?: AbortSignal): Promise<JellyfinServerInfo>;
+  /** `GET /System/Info`: the same, but only with a valid API key. */
+  systemInfo(signal?: AbortSignal): Promise<JellyfinServerInfo>;
+}
+
+export function createJellyfinClient(
+  conn: JellyfinConn,
+  flavor: JellyfinFlavor,
+  opts: ClientOptions = {},
+): JellyfinClient {
+  if (!conn.apiKey) {
+    throw new AppError('PLAYER_AUTH', `check the credentials of player ${conn.name}`, {
+      retryable: false,
+      details: { player: conn.name, reason: 'no API key configured' },
+    });
+  }
+  const base = playerBaseUrl(conn.name, conn);
+  const endpoint: HttpEndpoint = {
+    name: conn.name,
+    baseUrl: flavor === 'emby' && !/\/emby$/i.test(base) ? `${base}/emby` : base,
+    timeoutMs: opts.timeoutMs,
+    dispatcher: opts.dispatcher,
+  };
+  const auth: Record<string, string> =
+    flavor === 'emby'
+      ? { 'x-emby-token': conn.apiKey }
+      : { authorization: `MediaBrowser Token="${conn.apiKey}"` };
+
+  async function info(path: string, headers: Record<string, string>, signal?: AbortSignal) {
+    const res = await httpCall(endpoint, {
+      method: 'GET',
+      path,
+      headers: { accept: 'application/json', ...headers },
+      signal,
+    });
+    const body = parseJson(endpoint, res.text) as {
+      Version?: unknown;
+      ServerName?: unknown;
+      Id?: unknown;
+    } | null;
+    if (!body || typeof body.Version !== 'string') {
+      throw new AppError('PLAYER_BAD_RESPONSE', `player ${conn.name} did not report a server version`, {
+        retryable: false,
+      });
+    }
+    return {
+      version: body.Version,
+      ...(typeof body.ServerName === 'string' ? { name: body.ServerName } : {}),
+      ...(typeof body.Id === 'string' ? { id: body.Id } : {}),
+    };
+  }
+
+  return {
+    flavor,
+    async mediaUpdated(updates, signal) {
+      await httpCall(endpoint, {
+        method: 'POST',
+        path: '/Library/Media/Updated',
+        headers: auth,
+        json: { Updates: updates.map((u) => ({ Path: u.path, UpdateType: u.updateType })) },
+        signal,
+      });
+    },
+    publicInfo: (signal) => info('/System/Info/Public', {}, signal),
+    systemInfo: (signal) => info('/System/Info', auth, signal),
+  };
+}

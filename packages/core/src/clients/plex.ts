@@ -1,0 +1,195 @@
+/**
+ * Plex Media Server: find the library section whose location holds the folder
+ * (`GET /library/sections`), then ask for a partial scan of that folder
+ * (`GET /library/sections/{key}/refresh?path=…`). Authenticated with the `X-Plex-Token` header.
+ */
+import { AppError } from '../errors.ts';
+import { type HttpEndpoint, httpCall, parseJson, playerBaseUrl } from './http.ts';
+import type { ClientOptions } from './kodi.ts';
+
+export interface PlexConn {
+  name: string;
+  host: string;
+  port: number;
+  useTls: boolean;
+  apiKey?: string | null;
+}
+
+export interface PlexLocation {
+  id?: number;
+  path: string;
+}
+
+export interface PlexSection {
+  key: string;
+  type: string;
+  title: string;
+  locations: PlexLocation[];
+}
+
+export interface PlexClient {
+  sections(signal?: AbortSignal): Promise<PlexSection[]>;
+  refreshSection(key: string, path: string, signal?: AbortSignal): Promise<void>;
+  /** `GET /identity` (public): the server version. */
+  identity(signal?: AbortSignal): Promise<{ version: string; machineIdentifier?: string }>;
+}
+
+type PathKind = 'posix' | 'drive' | 'unc' | 'url';
+
+interface SplitPath {
+  kind: PathKind;
+  segments: string[];
+  /** Windows paths compare case-insensitively, as Windows (and Plex on it) does. */
+  caseInsensitive: boolean;
+}
+
+/**
+ * `C:\Movies\X` → drive [C:, Movies, X]; `\\nas\share\X` → unc [nas, share, X];
+ * `smb://nas/movies/X` → url [smb://nas, movies, X]; `/movies/X` → posix [movies, X].
+ */
+export function splitPath(p: string): SplitPath {
+  const url = /^([a-z][a-z0-9+.-]*:\/\/[^/]*)(.*)$/i.exec(p);
+  if (url) {
+    const segments = url[2]!.split('/').filter(Boolean);
+    return { kind: 'url', segments: [url[1]!.toLowerCase(), ...segments], caseInsensitive: false };
+  }
+  if (/^[A-Za-z]:([\\/]|$)/.test(p)) {
+    return { kind: 'drive', segments: p.split(/[\\/]+/).filter(Boolean), caseInsensitive: true };
+  }
+  if (/^(\\\\|\/\/)[^\\/]/.test(p)) {
+    return { kind: 'unc', segments: p.split(/[\\/]+/).filter(Boolean), caseInsensitive: true };
+  }
+  return {
+    kind: 'posix',
+    segments: p.split('/').filter((s) => s !== '' && s !== '.'),
+    caseInsensitive: false,
+  };
+}
+
+/**
+ * How many segments of `folder` the `root` covers, or -1 when `root` is not `folder` or one of its
+ * ancestors on whole segments (`/movies` does not hold `/movies2`).
+ */
+export function containsPath(root: string, folder: string): number {
+  const r = splitPath(root);
+  const f = splitPath(folder);
+  if (r.kind !== f.kind || r.segments.length > f.segments.length) return -1;
+  const ci = r.caseInsensitive || f.caseInsensitive;
+  for (let i = 0; i < r.segments.length; i++) {
+    const a = r.segments[i]!;
+    const b = f.segments[i]!;
+    if (ci ? a.toLowerCase() !== b.toLowerCase() : a !== b) return -1;
+  }
+  return r.segments.length;
+}
+
+/** Section types that can hold each kind of media. */
+const SECTION_TYPES: Record<'video' | 'music', string[]> = { video: ['movie', 'show'], music: ['artist'] };
+
+/**
+ * The section whose location holds `folder`; the deepest location wins when locations nest.
+ * None → a permanent error naming the folder and every section's locations.
+ */
+export function findSectionForPath(
+  playerName: string,
+  sections: PlexSection[],
+  folder: string,
+  mediaKind?: 'video' | 'music',
+): { section: PlexSection; location: string } {
+  const candidates = mediaKind ? sections.filter((s) => SECTION_TYPES[mediaKind].includes(s.type)) : sections;
+  let best: { section: PlexSection; location: string; depth: number } | null = null;
+  for (const section of candidates) {
+    for (const loc of section.locations) {
+      const depth = containsPath(loc.path, folder);
+      if (depth >= 0 && (!best || depth > best.depth)) best = { section, location: loc.path, depth };
+    }
+  }
+  if (!best) {
+    const known = sections.length
+      ? sections.map(
+          (s) => `${s.title} [${s.type}]: ${s.locations.map((l) => l.path).join(', ') || '(none)'}`,
+        )
+      : ['(no library sections)'];
+    throw new AppError(
+      'PLEX_NO_SECTION',
+      `player ${playerName} has no ${mediaKind ?? ''}${mediaKind ? ' ' : ''}library section containing ${folder}; its sections: ${known.join('; ')}`,
+      { retryable: false, details: { player: playerName, folder } },
+    );
+  }
+  return { section: best.section, location: best.location };
+}
+
+interface RawDirectory {
+  key?: unknown;
+  type?: unknown;
+  title?: unknown;
+  Location?: { id?: unknown; path?: unknown }[];
+}
+
+export function createPlexClient(conn: PlexConn, opts: ClientOptions = {}): PlexClient {
+  if (!conn.apiKey) {
+    throw new AppError('PLAYER_AUTH', `check the credentials of player ${conn.name}`, {
+      retryable: false,
+      details: { player: conn.name, reason: 'no Plex token configured' },
+    });
+  }
+  const endpoint: HttpEndpoint = {
+    name: conn.name,
+    baseUrl: playerBaseUrl(conn.name, conn),
+    timeoutMs: opts.timeoutMs,
+    dispatcher: opts.dispatcher,
+  };
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'x-plex-token': conn.apiKey,
+    'x-plex-product': 'Metarr',
+    'x-plex-client-identifier': 'metarr',
+  };
+
+  function bad(what: string): AppError {
+    return new AppError('PLAYER_BAD_RESPONSE', `player ${conn.name} sent an unexpected ${what}`, {
+      retryable: false,
+    });
+  }
+
+  return {
+    async sections(signal) {
+      const res = await httpCall(endpoint, { method: 'GET', path: '/library/sections', headers, signal });
+      const body = parseJson(endpoint, res.text) as {
+        MediaContainer?: { Directory?: RawDirectory[] };
+      } | null;
+      const container = body?.MediaContainer;
+      if (!container || typeof container !== 'object') throw bad('library section list');
+      const dirs = Array.isArray(container.Directory) ? container.Directory : [];
+      return dirs.map((d) => ({
+        key: String(d.key ?? ''),
+        type: String(d.type ?? ''),
+        title: String(d.title ?? ''),
+        locations: (Array.isArray(d.Location) ? d.Location : [])
+          .filter((l) => typeof l?.path === 'string')
+          .map((l) => ({ ...(typeof l.id === 'number' ? { id: l.id } : {}), path: l.path as string })),
+      }));
+    },
+    async refreshSection(key, path, signal) {
+      await httpCall(endpoint, {
+        method: 'GET',
+        path: `/library/sections/${encodeURIComponent(key)}/refresh`,
+        query: { path },
+        headers,
+        signal,
+      });
+    },
+    async identity(signal) {
+      const res = await httpCall(endpoint, { method: 'GET', path: '/identity', headers, signal });
+      const body = parseJson(endpoint, res.text) as {
+        MediaContainer?: { version?: unknown; machineIdentifier?: unknown };
+      } | null;
+      const mc = body?.MediaContainer;
+      if (!mc || typeof mc.version !== 'string') throw bad('identity');
+      return {
+        version: mc.version,
+        ...(typeof mc.machineIdentifier === 'string' ? { machineIdentifier: mc.machineIdentifier } : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,288 @@
+/**
+ * MediaPlayerNotificationService — tells the media servers of a player group to rescan exactly the
+ * folder that changed.
+ *
+ * A group with `sharedLibrary: true` is a set of Kodi boxes sharing one (MySQL) library: one scan
+ * updates them all, so the players are tried in order and the first success ends the round. Otherwise
+ * every enabled player keeps its own library and each one is asked.
+ */
+import { createJellyfinClient } from '../clients/jellyfin.ts';
+import type { ClientOptions } from '../clients/kodi.ts';
+import { createKodiClient } from '../clients/kodi.ts';
+import { containsPath, createPlexClient, findSectionForPath, splitPath } from '../clients/plex.ts';
+import { AppError, errorCode, errorMessage, isRetryable } from '../errors.ts';
+import { type Logger, serviceLogger } from '../log.ts';
+
+export const NOTIFICATION_SERVICE = 'MediaPlayerNotificationService';
+
+import type { PlayerType } from '../db/schema.ts';
+
+export type { PlayerType };
+export type MediaKind = 'video' | 'music';
+export type MediaChange = 'created' | 'modified' | 'deleted';
+
+export interface PlayerConn {
+  id: number;
+  name: string;
+  type: PlayerType;
+  host: string;
+  port: number;
+  useTls: boolean;
+  username?: string | null;
+  password?: string | null;
+  apiKey?: string | null;
+}
+
+export interface RefreshOptions {
+  mediaKind: MediaKind;
+  change: MediaChange;
+  signal?: AbortSignal;
+}
+
+export interface MediaServerClient {
+  refreshFolder(folder: string, opts: RefreshOptions): Promise<void>;
+  test(signal?: AbortSignal): Promise<{ version: string; name?: string }>;
+}
+
+export type ClientFactory = (player: PlayerConn) => MediaServerClient;
+
+export interface GroupTarget {
+  groupId: number;
+  groupName: string;
+  sharedLibrary: boolean;
+  /** Enabled players, in the order they are tried. */
+  players: PlayerConn[];
+  /** The changed folder, already in the players' form (see mapGroupPath). */
+  folder: string;
+}
+
+export interface NotifyFailure {
+  playerId: number;
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface NotifyResult {
+  groupId: number;
+  notified: number[];
+  failures: NotifyFailure[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths
+
+const URL_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;
+const DRIVE_FORM = /^[A-Za-z]:([\\/]|$)/;
+
+/** The separator a path uses: `\` for Windows-form paths written with backslashes, `/` otherwise. */
+export function separatorOf(p: string): '/' | '\\' {
+  if (URL_FORM.test(p)) return '/';
+  if (p.includes('\\')) return '\\';
+  if (DRIVE_FORM.test(p) && !p.includes('/')) return '\\';
+  return '/';
+}
+
+/** Drops trailing separators, but never turns a root (`/`, `C:\`, `smb://`) into something else. */
+export function withoutTrailingSeparator(p: string): string {
+  const stripped = p.replace(/[\\/]+$/, '');
+  if (stripped === p) return p;
+  if (stripped === '') return p.slice(0, 1);
+  if (/^[A-Za-z]:$/.test(stripped)) return `${stripped}${p.charAt(stripped.length)}`;
+  if (/^[a-z][a-z0-9+.-]*:$/i.test(stripped)) return p;
+  return stripped;
+}
+
+/** Kodi matches a directory against its sources by prefix, so the folder must end with a separator. */
+export function kodiFolder(p: string): string {
+  const trimmed = withoutTrailingSeparator(p);
+  return /[\\/]$/.test(trimmed) ? trimmed : `${trimmed}${separatorOf(p)}`;
+}
+
+/**
+ * Translates a Metarr-side path into a player group's form. The longest `from` (on whole segments)
+ * wins; the rest of the path is appended with the separator style of `to` (`/` for URLs such as
+ * `smb://nas/movies/` and POSIX paths, `\` for Windows paths such as `D:\Movies\`). No matching
+ * mapping → the path as is.
+ */
+export function mapGroupPath(path: string, mappings: { from: string; to: string }[]): string {
+  let best: { to: string; depth: number } | null = null;
+  for (const m of mappings) {
+    if (!m.from) continue;
+    const depth = containsPath(m.from, path);
+    if (depth >= 0 && (!best || depth > best.depth)) best = { to: m.to, depth };
+  }
+  if (!best) return path;
+  const rest = splitPath(path).segments.slice(best.depth);
+  const base = withoutTrailingSeparator(best.to);
+  if (rest.length === 0) return base;
+  const sep = separatorOf(best.to);
+  return /[\\/]$/.test(base) ? `${base}${rest.join(sep)}` : `${base}${sep}${rest.join(sep)}`;
+}
+
+function parentWithin(folder: string, root: string): string {
+  const parent = folder.replace(/[\\/]+[^\\/]+[\\/]*$/, '');
+  if (parent === folder || parent === '' || containsPath(root, parent) < 0) return root;
+  return parent;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+
+const UPDATE_TYPE = { created: 'Created', modified: 'Modified', deleted: 'Deleted' } as const;
+
+/** The real client for a player; composition roots pass this (or a wrapper) as `clientFor`. */
+export function createMediaServerClient(player: PlayerConn, opts: ClientOptions = {}): MediaServerClient {
+  switch (player.type) {
+    case 'kodi': {
+      const kodi = createKodiClient(player, opts);
+      return {
+        async refreshFolder(folder, o) {
+          const dir = kodiFolder(folder);
+          if (o.mediaKind === 'music') {
+            // AudioLibrary.Clean has no directory parameter: a removal cleans the music library.
+            if (o.change === 'deleted') await kodi.cleanAudio(o.signal);
+            else await kodi.scanAudio(dir, o.signal);
+          } else if (o.change === 'deleted') {
+            await kodi.cleanVideo(dir, o.signal);
+          } else {
+            await kodi.scanVideo(dir, o.signal);
+          }
+        },
+        async test(signal) {
+          await kodi.ping(signal);
+          const v = await kodi.version(signal);
+          return { version: `${v.major}.${v.minor}.${v.patch}`, name: 'Kodi JSON-RPC' };
+        },
+      };
+    }
+    case 'jellyfin':
+    case 'emby': {
+      const jf = createJellyfinClient(player, player.type, opts);
+      return {
+        async refreshFolder(folder, o) {
+          await jf.mediaUpdated(
+            [{ path: withoutTrailingSeparator(folder), updateType: UPDATE_TYPE[o.change] }],
+            o.signal,
+          );
+        },
+        async test(signal) {
+          const info = await jf.publicInfo(signal);
+          // The public endpoint answers anyone: prove the API key as well.
+          await jf.systemInfo(signal);
+          return info.name === undefined
+            ? { version: info.version }
+            : { version: info.version, name: info.name };
+        },
+      };
+    }
+    case 'plex': {
+      const plex = createPlexClient(player, opts);
+      return {
+        async refreshFolder(folder, o) {
+          const path = withoutTrailingSeparator(folder);
+          const sections = await plex.sections(o.signal);
+          const { section, location } = findSectionForPath(player.name, sections, path, o.mediaKind);
+          // A partial scan of a folder that no longer exists finds nothing to remove; its parent does.
+          const target = o.change === 'deleted' ? parentWithin(path, location) : path;
+          await plex.refreshSection(section.key, target, o.signal);
+        },
+        async test(signal) {
+          const id = await plex.identity(signal);
+          // /identity is public: listing the sections proves the token.
+          await plex.sections(signal);
+          return { version: id.version };
+        },
+      };
+    }
+    default: {
+      const unknown: never = player.type;
+      throw new AppError('PLAYER_TYPE_UNKNOWN', `player ${player.name} has unknown type ${String(unknown)}`, {
+        retryable: false,
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group notification
+
+export async function notifyGroup(
+  deps: { log: Logger; clientFor: ClientFactory },
+  target: GroupTarget,
+  opts: RefreshOptions,
+): Promise<NotifyResult> {
+  const log = serviceLogger(deps.log, NOTIFICATION_SERVICE);
+  const { groupId } = target;
+  const notified: number[] = [];
+  const failures: NotifyFailure[] = [];
+
+  if (target.players.length === 0) {
+    log.warn(
+      { groupId, groupName: target.groupName, folder: target.folder },
+      'player group has no enabled players; nothing to notify',
+    );
+    return { groupId, notified, failures };
+  }
+
+  for (const player of target.players) {
+    if (opts.signal?.aborted) {
+      throw new AppError('NOTIFY_ABORTED', `notification of group ${target.groupName} was cancelled`, {
+        retryable: true,
+        cause: opts.signal.reason,
+      });
+    }
+    const folder =
+      player.type === 'kodi' ? kodiFolder(target.folder) : withoutTrailingSeparator(target.folder);
+    const fields = { playerId: player.id, playerName: player.name, playerType: player.type, groupId, folder };
+    const started = Date.now();
+    try {
+      await deps.clientFor(player).refreshFolder(folder, opts);
+      notified.push(player.id);
+      log.info({ ...fields, ok: true, code: null, durationMs: Date.now() - started }, 'player notified');
+      if (target.sharedLibrary) break;
+    } catch (err) {
+      const failure: NotifyFailure = {
+        playerId: player.id,
+        code: errorCode(err),
+        message: errorMessage(err),
+        retryable: isRetryable(err),
+      };
+      failures.push(failure);
+      log.warn(
+        {
+          ...fields,
+          ok: false,
+          code: failure.code,
+          retryable: failure.retryable,
+          error: failure.message,
+          durationMs: Date.now() - started,
+        },
+        target.sharedLibrary
+          ? 'player notification failed; trying the next player'
+          : 'player notification failed',
+      );
+    }
+  }
+
+  if (notified.length === 0) {
+    const names = new Map(target.players.map((p) => [p.id, p.name]));
+    const summary = failures
+      .map((f) => `${names.get(f.playerId)} (#${f.playerId}): ${f.code} ${f.message}`)
+      .join('; ');
+    const retry = failures.some((f) => f.retryable);
+    log.error(
+      { groupId, groupName: target.groupName, folder: target.folder, retryable: retry },
+      'no player of the group was notified',
+    );
+    throw new AppError(
+      'NOTIFY_GROUP_FAILED',
+      `no player of group ${target.groupName} could be notified: ${summary}`,
+      {
+        retryable: retry,
+        details: { groupId, failures },
+      },
+    );
+  }
+  return { groupId, notified, failures };
+}

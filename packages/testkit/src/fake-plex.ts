@@ -1,0 +1,164 @@
+/**
+ * A fake Plex Media Server:
+ * - `GET /identity` (public) → MediaContainer.version;
+ * - `GET /library/sections` → MediaContainer.Directory[] with Location[] (JSON when `Accept:
+ *   application/json`, XML otherwise, as the real server does);
+ * - `GET /library/sections/{key}/refresh?path=…` → 200, or 404 for an unknown section.
+ * Everything but /identity needs the token in `X-Plex-Token` (header or query).
+ */
+import {
+  copyHeaders,
+  type FakeServerBase,
+  type Headers,
+  header,
+  sendJson,
+  sendText,
+  startFake,
+} from './http-fake.ts';
+
+export interface FakePlexSection {
+  key: string;
+  type: 'movie' | 'show' | 'artist' | 'photo';
+  title: string;
+  locations: string[];
+}
+
+export interface FakePlexOptions {
+  token?: string;
+  sections?: FakePlexSection[];
+  version?: string;
+}
+
+export interface FakePlexCall {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Headers;
+  at: number;
+}
+
+export interface FakePlex extends FakeServerBase {
+  token: string;
+  calls: FakePlexCall[];
+  /** Accepted partial scans, in order. `path` is undefined for a whole-section refresh. */
+  refreshes: { key: string; path: string | undefined }[];
+  setSections(sections: FakePlexSection[]): void;
+}
+
+export const DEFAULT_PLEX_SECTIONS: FakePlexSection[] = [
+  { key: '1', type: 'movie', title: 'Movies', locations: ['/data/movies'] },
+  { key: '2', type: 'show', title: 'TV Shows', locations: ['/data/tv'] },
+  { key: '3', type: 'artist', title: 'Music', locations: ['/data/music'] },
+];
+
+const AGENTS: Record<FakePlexSection['type'], string> = {
+  movie: 'tv.plex.agents.movie',
+  show: 'tv.plex.agents.series',
+  artist: 'tv.plex.agents.music',
+  photo: 'com.plexapp.agents.none',
+};
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePlex> {
+  const token = opts.token ?? 'plex-test-token';
+  const version = opts.version ?? '1.41.3.9314-a0bfb8370';
+  let sections = opts.sections ?? DEFAULT_PLEX_SECTIONS;
+  const calls: FakePlexCall[] = [];
+  const refreshes: { key: string; path: string | undefined }[] = [];
+  let nextLocationId = 1;
+  const locationIds = new Map<string, number>();
+  const locId = (path: string) => {
+    let id = locationIds.get(path);
+    if (id === undefined) {
+      id = nextLocationId++;
+      locationIds.set(path, id);
+    }
+    return id;
+  };
+
+  const base = await startFake({
+    realm: 'Plex',
+    record({ req, url }) {
+      calls.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: copyHeaders(req.headers),
+        at: Date.now(),
+      });
+    },
+    handle({ req, res, url }) {
+      const json = (header(req, 'accept') ?? '').includes('application/json');
+      const authed = (header(req, 'x-plex-token') ?? url.searchParams.get('X-Plex-Token')) === token;
+      if (req.method !== 'GET') return sendText(res, 405, 'Method Not Allowed');
+      if (url.pathname === '/identity') {
+        const mc = { size: 0, apiVersion: '1.1.1', claimed: true, machineIdentifier: 'f4k3pl3x', version };
+        if (json) return sendJson(res, 200, { MediaContainer: mc });
+        return sendText(
+          res,
+          200,
+          `<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="0" claimed="1" machineIdentifier="${mc.machineIdentifier}" version="${version}"/>\n`,
+          'text/xml;charset=utf-8',
+        );
+      }
+      if (!authed)
+        return sendText(res, 401, '<html><head><title>Unauthorized</title></head></html>', 'text/html');
+      if (url.pathname === '/library/sections' || url.pathname === '/library/sections/') {
+        if (json) {
+          return sendJson(res, 200, {
+            MediaContainer: {
+              size: sections.length,
+              allowSync: false,
+              title1: 'Plex Library',
+              Directory: sections.map((s) => ({
+                allowSync: true,
+                key: s.key,
+                type: s.type,
+                title: s.title,
+                agent: AGENTS[s.type],
+                language: 'en-US',
+                refreshing: false,
+                Location: s.locations.map((p) => ({ id: locId(p), path: p })),
+              })),
+            },
+          });
+        }
+        const dirs = sections
+          .map(
+            (s) =>
+              `<Directory key="${xmlEscape(s.key)}" type="${s.type}" title="${xmlEscape(s.title)}">` +
+              s.locations.map((p) => `<Location id="${locId(p)}" path="${xmlEscape(p)}"/>`).join('') +
+              '</Directory>',
+          )
+          .join('');
+        return sendText(
+          res,
+          200,
+          `<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="${sections.length}">${dirs}</MediaContainer>\n`,
+          'text/xml;charset=utf-8',
+        );
+      }
+      const m = /^\/library\/sections\/([^/]+)\/refresh$/.exec(url.pathname);
+      if (m) {
+        const key = decodeURIComponent(m[1]!);
+        if (!sections.some((s) => s.key === key)) return sendText(res, 404, 'Not Found');
+        refreshes.push({ key, path: url.searchParams.get('path') ?? undefined });
+        res.writeHead(200, { 'content-length': 0 }).end();
+        return;
+      }
+      return sendText(res, 404, 'Not Found');
+    },
+  });
+
+  return Object.assign(base, {
+    token,
+    calls,
+    refreshes,
+    setSections(next: FakePlexSection[]) {
+      sections = next;
+    },
+  }) as FakePlex;
+}
