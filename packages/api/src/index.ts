@@ -1,0 +1,2 @@
+export type { AppDeps } from './app.ts';
+export { buildApp } from './app.ts';

@@ -1,0 +1,71 @@
+import {
+  ConfigError,
+  createJobQueue,
+  createLogger,
+  ensureApiKey,
+  loadConfig,
+  resolveDatabase,
+  startRuntime,
+} from '@metarr/core';
+import { buildApp } from './app.ts';
+
+/** Composition root of the API process: the only place its real clients are built. */
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger({ name: 'api', level: config.logLevel });
+  const database = await resolveDatabase(config, log);
+  const runtime = await startRuntime({
+    url: database.url,
+    log,
+    instanceName: 'api',
+    poolMax: config.dbPoolMax,
+    supervise: false,
+    queryTimeoutMillis: 4000,
+  });
+  const { apiKey, generated } = await ensureApiKey(runtime.dbh.db, config.apiKey);
+  if (generated) {
+    // Printed once, to the terminal only — never into the structured log.
+    process.stderr.write(
+      `\n  Metarr generated an API key (stored in the database):\n\n    ${apiKey}\n\n  Read it again any time with: pnpm metarr api-key\n\n`,
+    );
+  }
+  const queue = createJobQueue({ boss: runtime.boss, db: runtime.dbh.db, log });
+  const app = await buildApp({
+    db: runtime.dbh.db,
+    boss: runtime.boss,
+    queue,
+    log,
+    auth: { apiKey, webhookUsername: config.webhookUsername, webhookPassword: config.webhookPassword },
+    config,
+  });
+  const address = await app.listen({ host: config.host, port: config.port });
+  log.info({ service: 'Api', address, basePath: config.basePath || '/' }, 'Metarr API listening');
+  if (process.send) process.send({ type: 'ready', address });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ service: 'Api', signal }, 'Stopping API');
+    await app.close().catch(() => {});
+    await runtime.close();
+    await database.stop().catch(() => {});
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`Metarr API failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,121 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { PgBoss } from 'pg-boss';
+import type { MetarrConfig } from './config.ts';
+import { createDb, type DbHandle } from './db/connect.ts';
+import { startEmbeddedPostgres } from './db/embedded.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createBoss, ensureQueues } from './jobs/queue.ts';
+import type { Logger } from './log.ts';
+
+export interface DatabaseTarget {
+  url: string;
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * `DATABASE_URL`, or the embedded PostgreSQL under `METARR_DATA_DIR`. A second process on the same
+ * data dir (API and worker started separately) finds the running cluster through its port file.
+ */
+export async function resolveDatabase(config: MetarrConfig, log: Logger): Promise<DatabaseTarget> {
+  if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
+  const dataDir = path.join(config.dataDir, 'postgres');
+  const portFile = path.join(config.dataDir, 'postgres.port');
+  const running = await runningEmbedded(dataDir, portFile);
+  if (running) {
+    log.info(
+      { service: 'DatabaseService', port: running.port },
+      'Using the embedded PostgreSQL another Metarr process started',
+    );
+    return { url: running.url, embedded: true, stop: async () => {} };
+  }
+  log.info({ service: 'DatabaseService', dataDir }, 'Starting embedded PostgreSQL');
+  const pg = await startEmbeddedPostgres({ dataDir, persistent: true, tuning: 'durable' });
+  await fs.writeFile(portFile, `${pg.port}\n`);
+  log.info({ service: 'DatabaseService', port: pg.port }, 'Embedded PostgreSQL is ready');
+  return {
+    url: pg.url,
+    embedded: true,
+    stop: async () => {
+      await fs.rm(portFile, { force: true });
+      await pg.stop();
+    },
+  };
+}
+
+async function runningEmbedded(
+  dataDir: string,
+  portFile: string,
+): Promise<{ url: string; port: number } | null> {
+  try {
+    const pid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const port = Number((await fs.readFile(portFile, 'utf8')).trim());
+    process.kill(pid, 0);
+    return { url: `postgres://postgres:metarr-embedded@127.0.0.1:${port}/postgres`, port };
+  } catch {
+    return null;
+  }
+}
+
+export interface Runtime {
+  dbh: DbHandle;
+  boss: PgBoss;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects, migrates (serialised by an advisory lock) and starts pg-boss with the catalog's
+ * queues. A database that is not up yet is retried with backoff instead of crash-looping.
+ */
+export async function startRuntime(opts: {
+  url: string;
+  log: Logger;
+  instanceName: string;
+  poolMax: number;
+  supervise: boolean;
+  queryTimeoutMillis?: number;
+}): Promise<Runtime> {
+  const dbh = createDb(opts.url, {
+    max: opts.poolMax,
+    applicationName: `metarr-${opts.instanceName}`,
+    ...(opts.queryTimeoutMillis !== undefined && { queryTimeoutMillis: opts.queryTimeoutMillis }),
+  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateToLatest(dbh.db, opts.log);
+      break;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const transient =
+        code === 'ECONNREFUSED' || code === '57P03' || /timeout|ECONN|terminat/i.test(String(err));
+      if (!transient || attempt >= 30) throw err;
+      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      opts.log.warn(
+        { service: 'DatabaseService', attempt, delayMs: delay, code },
+        'Database not reachable yet; retrying',
+      );
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  const boss = createBoss({
+    connectionString: opts.url,
+    instanceName: opts.instanceName,
+    max: Math.max(2, Math.ceil(opts.poolMax / 2)),
+    supervise: opts.supervise,
+    schedule: opts.supervise,
+  });
+  boss.on('error', (err) =>
+    opts.log.error({ service: 'JobQueue', err: { message: err.message } }, 'pg-boss error'),
+  );
+  await boss.start({ attempts: 10 });
+  await ensureQueues(boss);
+  return {
+    dbh,
+    boss,
+    close: async () => {
+      await boss.stop({ graceful: true, timeout: 10_000 }).catch(() => {});
+      await dbh.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** Validated environment. Every bad variable is reported at once, never one per restart. */
+export interface MetarrConfig {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  basePath: string;
+  trustProxy: string[] | undefined;
+  apiKey: string | undefined;
+  webhookUsername: string | undefined;
+  webhookPassword: string | undefined;
+  workerConcurrency: number;
+  tmdbApiKey: string | undefined;
+  fanartApiKey: string | undefined;
+  tmdbBaseUrl: string;
+  tmdbImageBaseUrl: string;
+  fanartBaseUrl: string;
+  logLevel: string;
+  dbPoolMax: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
+  const problems: string[] = [];
+  const str = (name: string) => {
+    const v = env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const int = (name: string, def: number, min: number, max: number) => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return def;
+    }
+    return n;
+  };
+  const url = (name: string, def: string, protocols: string[]) => {
+    const raw = str(name) ?? def;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) throw new Error('protocol');
+      return raw.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be a ${protocols.join(' or ')} URL (got "${raw}")`);
+      return def;
+    }
+  };
+
+  const databaseUrl = str('DATABASE_URL');
+  if (databaseUrl !== undefined) url('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
+
+  let basePath = str('METARR_BASE_PATH') ?? '';
+  if (basePath) {
+    basePath = `/${basePath.replace(/^\/+|\/+$/g, '')}`;
+    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) {
+      problems.push(`METARR_BASE_PATH must be a URL path like /metarr (got "${env.METARR_BASE_PATH}")`);
+      basePath = '';
+    }
+  }
+
+  const trustRaw = str('METARR_TRUST_PROXY');
+  const trustProxy = trustRaw
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of trustProxy ?? []) {
+    if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry)) {
+      problems.push(`METARR_TRUST_PROXY entries must be IP addresses or CIDRs (got "${entry}")`);
+    }
+  }
+
+  const apiKey = str('METARR_API_KEY');
+  if (apiKey !== undefined && apiKey.length < 16)
+    problems.push('METARR_API_KEY must be at least 16 characters');
+
+  const webhookUsername = str('METARR_WEBHOOK_USERNAME');
+  const webhookPassword = str('METARR_WEBHOOK_PASSWORD');
+  if ((webhookUsername === undefined) !== (webhookPassword === undefined)) {
+    problems.push('METARR_WEBHOOK_USERNAME and METARR_WEBHOOK_PASSWORD must be set together');
+  }
+
+  const logLevel = str('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  const config: MetarrConfig = {
+    databaseUrl,
+    dataDir: path.resolve(str('METARR_DATA_DIR') ?? './.metarr'),
+    host: str('METARR_HOST') ?? '0.0.0.0',
+    port: int('METARR_PORT', 7979, 0, 65535),
+    basePath,
+    trustProxy,
+    apiKey,
+    webhookUsername,
+    webhookPassword,
+    workerConcurrency: int('METARR_WORKER_CONCURRENCY', Math.min(16, cpus * 4), 1, 256),
+    tmdbApiKey: str('TMDB_API_KEY'),
+    fanartApiKey: str('FANART_API_KEY'),
+    tmdbBaseUrl: url('METARR_TMDB_BASE_URL', 'https://api.themoviedb.org/3', ['http:', 'https:']),
+    tmdbImageBaseUrl: url('METARR_TMDB_IMAGE_BASE_URL', 'https://image.tmdb.org/t/p', ['http:', 'https:']),
+    fanartBaseUrl: url('METARR_FANART_BASE_URL', 'https://webservice.fanart.tv/v3', ['http:', 'https:']),
+    logLevel,
+    dbPoolMax: int('METARR_DB_POOL_MAX', 10, 2, 100),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,38 @@
+import { type Kysely, sql } from 'kysely';
+import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
+import type { Logger } from '../log.ts';
+import * as initial from './migrations/2026-11-29T0900_initial.ts';
+import type { Database } from './schema.ts';
+
+/** Every migration, in order. Names are frozen: a shipped name never changes. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-29T0900_initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+// One arbitrary, fixed key: every Metarr process serialises its start-up schema work on it.
+const MIGRATION_LOCK_KEY = 7_979_001;
+
+/**
+ * Applies pending migrations. Safe when an API and several workers start at the same instant:
+ * the first to take the advisory lock migrates, the others wait and then find nothing to do.
+ */
+export async function migrateToLatest(db: Kysely<Database>, log: Logger): Promise<string[]> {
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(conn);
+    try {
+      const migrator = new Migrator({ db: conn, provider });
+      const { error, results } = await migrator.migrateToLatest();
+      const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      if (error) {
+        log.error({ service: 'MigrationService', results }, 'Database migration failed');
+        throw error instanceof Error ? error : new Error(String(error));
+      }
+      if (applied.length) log.info({ service: 'MigrationService', applied }, 'Database migrated');
+      return applied;
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(conn);
+    }
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * Every failure a service reports carries a stable code and whether trying again can help.
+ * The worker runtime turns `retryable: false` into a dead-letter without burning retries.
+ */
+export class AppError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    opts: { retryable: boolean; cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.retryable = opts.retryable;
+    this.details = opts.details;
+  }
+}
+
+export const permanent = (code: string, message: string, details?: Record<string, unknown>) =>
+  new AppError(code, message, { retryable: false, details });
+
+export const retryable = (code: string, message: string, cause?: unknown) =>
+  new AppError(code, message, { retryable: true, cause });
+
+export function isRetryable(err: unknown): boolean {
+  return err instanceof AppError ? err.retryable : true;
+}
+
+/** A message safe to store on a job or show to a client: no stack, no cause chain. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export function errorCode(err: unknown): string {
+  if (err instanceof AppError) return err.code;
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  return 'INTERNAL';
+}

@@ -1,0 +1,107 @@
+import Type, { type Static, type TSchema } from 'typebox';
+import { compileSchema } from '../schema.ts';
+
+/**
+ * The one job catalog. Every job type is declared here once: its queue name, payload schema,
+ * priority on the seed's scale (1 = most urgent … 10 = least) and its retry/expiry policy.
+ * The worker's handler map is typed from this object, so a type without a handler cannot compile.
+ */
+export interface JobPolicy {
+  /** 1 (most urgent) … 10 (least), as the seed and CONTRACT number them. */
+  priority: number;
+  retryLimit: number;
+  /** First retry delay in seconds; doubled (with jitter) per attempt. */
+  retryDelay: number;
+  retryDelayMax: number;
+  expireInSeconds: number;
+  /** Completed jobs are kept this long so they stay visible in the jobs API. */
+  deleteAfterSeconds: number;
+}
+
+const Id = Type.Integer({ minimum: 1 });
+const AbsPath = Type.String({ minLength: 1, maxLength: 4096 });
+const Manager = Type.Union([Type.Literal('radarr'), Type.Literal('sonarr'), Type.Literal('lidarr')]);
+
+const DAY = 86_400;
+const defaults = {
+  retryLimit: 3,
+  retryDelay: 5,
+  retryDelayMax: 600,
+  expireInSeconds: 300,
+  deleteAfterSeconds: 14 * DAY,
+} satisfies Omit<JobPolicy, 'priority'>;
+
+function job<S extends TSchema>(schema: S, policy: Partial<JobPolicy> & { priority: number }) {
+  return { schema, validator: compileSchema(schema), policy: { ...defaults, ...policy } };
+}
+
+export const jobCatalog = {
+  webhook: job(
+    Type.Object({
+      deliveryId: Type.String({ pattern: '^[0-9]+$' }),
+      source: Manager,
+      eventType: Type.String({ minLength: 1, maxLength: 100 }),
+      /** Shown in job lists; never used for decisions (the stored delivery is the truth). */
+      title: Type.Optional(Type.String({ maxLength: 500 })),
+    }),
+    { priority: 1, expireInSeconds: 60 },
+  ),
+  'scan-movie': job(
+    Type.Object({
+      libraryId: Id,
+      path: AbsPath,
+      trigger: Type.Union([Type.Literal('webhook'), Type.Literal('library-scan'), Type.Literal('manual')]),
+      eventType: Type.Optional(Type.String({ maxLength: 100 })),
+      tmdbId: Type.Optional(Id),
+      imdbId: Type.Optional(Type.String({ pattern: '^tt[0-9]+$' })),
+      title: Type.Optional(Type.String({ maxLength: 500 })),
+      year: Type.Optional(Type.Integer({ minimum: 0, maximum: 3000 })),
+      radarrId: Type.Optional(Id),
+    }),
+    { priority: 2 },
+  ),
+  'notify-players': job(
+    Type.Object({
+      libraryId: Id,
+      /** The changed folder, in Metarr's form (group mappings are applied per group). */
+      path: AbsPath,
+      change: Type.Union([Type.Literal('created'), Type.Literal('modified'), Type.Literal('deleted')]),
+      movieId: Type.Optional(Id),
+    }),
+    { priority: 3, retryLimit: 5, retryDelay: 10, retryDelayMax: 900 },
+  ),
+  'discover-assets': job(Type.Object({ movieId: Id }), { priority: 4 }),
+  'fetch-provider-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),
+  'enrich-metadata': job(Type.Object({ movieId: Id }), { priority: 5 }),
+  'select-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),
+  publish: job(Type.Object({ movieId: Id }), { priority: 4 }),
+  'library-scan': job(Type.Object({ libraryId: Id }), { priority: 8, expireInSeconds: 3600 }),
+  'scheduled-file-scan': job(Type.Object({ libraryId: Type.Optional(Id) }), { priority: 9, retryLimit: 1 }),
+  'scheduled-provider-update': job(Type.Object({}), { priority: 9, retryLimit: 1 }),
+} as const;
+
+export type JobCatalog = typeof jobCatalog;
+export type JobName = keyof JobCatalog;
+export type JobPayload<N extends JobName> = Static<JobCatalog[N]['schema']>;
+export const jobNames = Object.keys(jobCatalog) as JobName[];
+
+/** Failed jobs that ran out of retries, or failed permanently, land here with their error. */
+export const DEAD_LETTER_QUEUE = 'dead-letter';
+
+export function isJobName(name: string): name is JobName {
+  return Object.hasOwn(jobCatalog, name);
+}
+
+/** pg-boss runs a *higher* number first; the seed numbers 1 as most urgent. */
+export function toBossPriority(seedPriority: number): number {
+  return 11 - seedPriority;
+}
+export function fromBossPriority(bossPriority: number): number {
+  return 11 - bossPriority;
+}
+
+/** What every job's pg-boss `data` holds: the typed payload plus its lineage. */
+export interface JobEnvelope<P = unknown> {
+  payload: P;
+  parentId: string | null;
+}

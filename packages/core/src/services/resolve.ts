@@ -1,0 +1,116 @@
+import type { Db } from '../db/connect.ts';
+import type { Library, Manager, PlayerType } from '../db/schema.ts';
+import { applyPathMapping, findLibraryForPath, type PathRule } from './pathMapping.ts';
+
+/** PathResolutionService — from an *arr path to a Metarr folder and its library, or why not. */
+
+export type Resolution =
+  | { ok: true; input: string; path: string; rule: PathRule | null; library: Library }
+  | { ok: false; input: string; path: string | null; rule: PathRule | null; reason: string };
+
+export async function loadManagerRules(db: Db, manager: Manager): Promise<PathRule[]> {
+  const rows = await db
+    .selectFrom('path_mappings')
+    .select(['id', 'from_path', 'to_path'])
+    .where('manager', '=', manager)
+    .execute();
+  return rows.map((r) => ({ id: r.id, from: r.from_path, to: r.to_path }));
+}
+
+export async function resolveArrPath(db: Db, manager: Manager, input: string): Promise<Resolution> {
+  const rules = await loadManagerRules(db, manager);
+  const mapped = applyPathMapping(input, rules);
+  if (!mapped) {
+    return {
+      ok: false,
+      input,
+      path: null,
+      rule: null,
+      reason: `no ${manager} path mapping matches ${input}; a Windows path needs a mapping to a path on this host`,
+    };
+  }
+  const libraries = await db.selectFrom('libraries').selectAll().execute();
+  const library = findLibraryForPath(mapped.path, libraries);
+  if (!library) {
+    const roots = libraries.map((l) => l.path).join(', ') || 'none configured';
+    return {
+      ok: false,
+      input,
+      path: mapped.path,
+      rule: mapped.rule,
+      reason: `${mapped.path} is in no library (library roots: ${roots})${mapped.rule ? '' : `; no ${manager} path mapping matched`}`,
+    };
+  }
+  return { ok: true, input, path: mapped.path, rule: mapped.rule, library };
+}
+
+export interface PlayerRow {
+  id: number;
+  name: string;
+  type: PlayerType;
+  host: string;
+  port: number;
+  useTls: boolean;
+  username: string | null;
+  password: string | null;
+  apiKey: string | null;
+}
+
+export interface GroupConfig {
+  groupId: number;
+  groupName: string;
+  type: PlayerType;
+  sharedLibrary: boolean;
+  mappings: PathRule[];
+  players: PlayerRow[];
+}
+
+/** Player groups linked to a library, each with its path mappings and enabled players in order. */
+export async function loadGroupsForLibrary(db: Db, libraryId: number): Promise<GroupConfig[]> {
+  const groups = await db
+    .selectFrom('player_groups as g')
+    .innerJoin('player_group_libraries as gl', 'gl.group_id', 'g.id')
+    .select(['g.id', 'g.name', 'g.type', 'g.shared_library'])
+    .where('gl.library_id', '=', libraryId)
+    .orderBy('g.id')
+    .execute();
+  if (!groups.length) return [];
+  const ids = groups.map((g) => g.id);
+  const [mappings, players] = await Promise.all([
+    db
+      .selectFrom('player_group_path_mappings')
+      .selectAll()
+      .where('group_id', 'in', ids)
+      .orderBy('id')
+      .execute(),
+    db
+      .selectFrom('players')
+      .selectAll()
+      .where('group_id', 'in', ids)
+      .where('enabled', '=', true)
+      .orderBy('id')
+      .execute(),
+  ]);
+  return groups.map((g) => ({
+    groupId: g.id,
+    groupName: g.name,
+    type: g.type,
+    sharedLibrary: g.shared_library,
+    mappings: mappings
+      .filter((m) => m.group_id === g.id)
+      .map((m) => ({ id: m.id, from: m.from_path, to: m.to_path })),
+    players: players
+      .filter((p) => p.group_id === g.id)
+      .map((p) => ({
+        id: p.id,
+        name: p.name,
+        type: p.type,
+        host: p.host,
+        port: p.port,
+        useTls: p.use_tls,
+        username: p.username,
+        password: p.password,
+        apiKey: p.api_key,
+      })),
+  }));
+}

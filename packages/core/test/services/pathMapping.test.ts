@@ -1,0 +1,69 @@
+import t from 'tap';
+import {
+  applyPathMapping,
+  findLibraryForPath,
+  isWithin,
+  normalizePath,
+} from '../../src/services/pathMapping.ts';
+
+t.test('maps /downloads/x to /data/movies/x', async (t) => {
+  const r = applyPathMapping('/downloads/x', [{ from: '/downloads', to: '/data/movies' }]);
+  t.equal(r?.path, '/data/movies/x');
+});
+
+t.test('/movies never matches /movies2/x', async (t) => {
+  const r = applyPathMapping('/movies2/x', [{ from: '/movies', to: '/data/movies' }]);
+  t.equal(r?.path, '/movies2/x', 'unmapped path is used as is');
+  t.equal(r?.rule, null);
+  t.notOk(isWithin('/movies2/x', '/movies'));
+});
+
+t.test('trailing slashes on either side do not matter', async (t) => {
+  t.equal(
+    applyPathMapping('/movies/X (1999)/', [{ from: '/movies/', to: '/data/movies/' }])?.path,
+    '/data/movies/X (1999)',
+  );
+  t.equal(applyPathMapping('/movies', [{ from: '/movies', to: '/data/movies' }])?.path, '/data/movies');
+});
+
+t.test('the longest matching prefix wins', async (t) => {
+  const rules = [
+    { id: 1, from: '/media', to: '/mnt/media' },
+    { id: 2, from: '/media/movies', to: '/data/movies' },
+  ];
+  const r = applyPathMapping('/media/movies/X', rules);
+  t.equal(r?.path, '/data/movies/X');
+  t.equal(r?.rule?.id, 2);
+  t.equal(applyPathMapping('/media/tv/Y', rules)?.path, '/mnt/media/tv/Y');
+});
+
+t.test('a Windows C:\\Movies source maps case-insensitively to POSIX', async (t) => {
+  const rules = [{ from: 'C:\\Movies', to: '/data/movies' }];
+  t.equal(applyPathMapping('C:\\Movies\\The Matrix (1999)', rules)?.path, '/data/movies/The Matrix (1999)');
+  t.equal(applyPathMapping('c:/movies/The Matrix (1999)', rules)?.path, '/data/movies/The Matrix (1999)');
+  t.equal(
+    applyPathMapping('D:\\Movies\\X', rules),
+    null,
+    'an unmapped Windows path cannot be used on this host',
+  );
+});
+
+t.test('UNC paths map like any other prefix', async (t) => {
+  const r = applyPathMapping('\\\\nas\\media\\Movies\\X', [{ from: '\\\\NAS\\media', to: '/mnt/nas' }]);
+  t.equal(r?.path, '/mnt/nas/Movies/X');
+});
+
+t.test('dot segments and doubled slashes are folded', async (t) => {
+  t.equal(normalizePath('/movies/./X//Y/').path, '/movies/X/Y');
+});
+
+t.test('the deepest library root that contains the path wins', async (t) => {
+  const libs = [
+    { id: 1, path: '/data' },
+    { id: 2, path: '/data/movies' },
+    { id: 3, path: '/data/movies2' },
+  ];
+  t.equal(findLibraryForPath('/data/movies/X', libs)?.id, 2);
+  t.equal(findLibraryForPath('/data/movies2/X', libs)?.id, 3);
+  t.equal(findLibraryForPath('/elsewhere/X', libs), null);
+});

@@ -1,0 +1,45 @@
+import type {
+  ClientFactory,
+  Db,
+  EnqueuedJob,
+  EnqueueOptions,
+  JobName,
+  JobPayload,
+  Logger,
+} from '@metarr/core';
+
+/** What a handler gets for one job: its typed payload, lineage, a job-scoped logger and enqueue. */
+export interface JobContext<N extends JobName> {
+  id: string;
+  type: N;
+  payload: JobPayload<N>;
+  parentId: string | null;
+  retryCount: number;
+  signal: AbortSignal;
+  /** Child logger carrying jobId and jobType. */
+  log: Logger;
+  /** Enqueue a follow-up job; its parentId is this job. */
+  enqueue<M extends JobName>(
+    name: M,
+    payload: JobPayload<M>,
+    opts?: Omit<EnqueueOptions, 'parentId' | 'trx'>,
+  ): Promise<EnqueuedJob | null>;
+  /** For long handlers: publishes `job:progress` (0–100) and logs `Job progress`. */
+  reportProgress(progress: number, detail: string): Promise<void>;
+}
+
+/** The real clients a handler may use; built once in the composition root (main.ts). */
+export interface HandlerDeps {
+  db: Db;
+  log: Logger;
+  clientFor: ClientFactory;
+  clock: () => Date;
+}
+
+/** A handler's result is stored as the job's output: what it did, or why it skipped. */
+export type JobOutput = Record<string, unknown>;
+
+export type JobHandler<N extends JobName> = (ctx: JobContext<N>, deps: HandlerDeps) => Promise<JobOutput>;
+
+/** One handler per catalog entry: a job type without a handler does not compile. */
+export type HandlerMap = { [N in JobName]: JobHandler<N> };

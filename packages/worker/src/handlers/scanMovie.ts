@@ -1,0 +1,37 @@
+import { permanent, scanMovieDirectory } from '@metarr/core';
+import type { JobHandler } from '../context.ts';
+
+export const handleScanMovie: JobHandler<'scan-movie'> = async (ctx, deps) => {
+  const p = ctx.payload;
+  const library = await deps.db
+    .selectFrom('libraries')
+    .selectAll()
+    .where('id', '=', p.libraryId)
+    .executeTakeFirst();
+  if (!library) throw permanent('LIBRARY_NOT_FOUND', `library ${p.libraryId} no longer exists`);
+
+  const result = await scanMovieDirectory(
+    { db: deps.db, log: ctx.log, clock: deps.clock },
+    {
+      libraryId: library.id,
+      libraryPath: library.path,
+      path: p.path,
+      ...(p.tmdbId !== undefined && { tmdbId: p.tmdbId }),
+      ...(p.imdbId !== undefined && { imdbId: p.imdbId }),
+      ...(p.title !== undefined && { title: p.title }),
+      ...(p.year !== undefined && { year: p.year }),
+      ...(p.radarrId !== undefined && { radarrId: p.radarrId }),
+    },
+  );
+  if (result.status === 'missing') return { ...result, skipped: `${p.path} does not exist` };
+
+  // The metadata pipeline (discover → … → publish) slots in here once it exists; until then a
+  // scanned folder goes straight to the players, as CONTRACT's no-TMDB-key pipeline does.
+  const notify = await ctx.enqueue('notify-players', {
+    libraryId: library.id,
+    path: p.path,
+    change: result.status === 'created' ? 'created' : 'modified',
+    ...(result.movieId !== null && { movieId: result.movieId }),
+  });
+  return { ...result, notifyJobId: notify?.id ?? null };
+};

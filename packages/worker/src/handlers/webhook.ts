@@ -1,0 +1,95 @@
+import { markMovieRemoved, permanent, planWebhook, recordAddedMovie, resolveArrPath } from '@metarr/core';
+import type { JobHandler } from '../context.ts';
+
+/**
+ * Reads the stored delivery, decides what it means (planWebhook), maps each path to a library and
+ * enqueues the follow-up jobs. The API only validated and stored it.
+ */
+export const handleWebhook: JobHandler<'webhook'> = async (ctx, deps) => {
+  const { deliveryId, source } = ctx.payload;
+  const delivery = await deps.db
+    .selectFrom('webhook_deliveries')
+    .select(['id', 'body'])
+    .where('id', '=', deliveryId)
+    .executeTakeFirst();
+  if (!delivery) throw permanent('DELIVERY_NOT_FOUND', `webhook delivery ${deliveryId} does not exist`);
+
+  const results: Record<string, unknown>[] = [];
+  const skipped: string[] = [];
+  for (const action of planWebhook(source, delivery.body)) {
+    const where = await resolveArrPath(deps.db, source, action.folderPath);
+    if (!where.ok) {
+      skipped.push(where.reason);
+      results.push({ action: action.action, folderPath: action.folderPath, skipped: where.reason });
+      continue;
+    }
+    const libraryId = where.library.id;
+    switch (action.action) {
+      case 'scan-movie': {
+        if (where.library.type !== 'movie') {
+          const reason = `${where.path} is in library "${where.library.name}", which is a ${where.library.type} library`;
+          skipped.push(reason);
+          results.push({ action: action.action, skipped: reason });
+          break;
+        }
+        const job = await ctx.enqueue('scan-movie', {
+          libraryId,
+          path: where.path,
+          trigger: 'webhook',
+          eventType: action.eventType,
+          ...(action.tmdbId && { tmdbId: action.tmdbId }),
+          ...(action.imdbId && /^tt\d+$/.test(action.imdbId) && { imdbId: action.imdbId }),
+          ...(action.title && { title: action.title }),
+          ...(action.year && { year: action.year }),
+          ...(action.radarrId && { radarrId: action.radarrId }),
+        });
+        results.push({ action: action.action, libraryId, path: where.path, jobId: job?.id ?? null });
+        break;
+      }
+      case 'movie-added': {
+        const { movieId } = await recordAddedMovie(deps, {
+          libraryId,
+          path: where.path,
+          ...(action.tmdbId && { tmdbId: action.tmdbId }),
+          ...(action.imdbId && { imdbId: action.imdbId }),
+          ...(action.title && { title: action.title }),
+          ...(action.year && { year: action.year }),
+          ...(action.radarrId && { radarrId: action.radarrId }),
+        });
+        results.push({ action: action.action, libraryId, path: where.path, movieId });
+        break;
+      }
+      case 'movie-removed': {
+        const { movieId } = await markMovieRemoved(deps, { libraryId, path: where.path });
+        const job = await ctx.enqueue('notify-players', {
+          libraryId,
+          path: where.path,
+          change: 'deleted',
+          ...(movieId && { movieId }),
+        });
+        results.push({ action: action.action, libraryId, path: where.path, movieId, jobId: job?.id ?? null });
+        break;
+      }
+      case 'notify-folder': {
+        const job = await ctx.enqueue('notify-players', {
+          libraryId,
+          path: where.path,
+          change: action.change,
+        });
+        results.push({ action: action.action, libraryId, path: where.path, jobId: job?.id ?? null });
+        break;
+      }
+    }
+  }
+
+  const acted = results.length - skipped.length;
+  const outcome =
+    acted > 0
+      ? `queued ${acted} job(s)`
+      : skipped.length
+        ? `skipped: ${skipped.join('; ')}`
+        : 'nothing to do';
+  await deps.db.updateTable('webhook_deliveries').set({ outcome }).where('id', '=', deliveryId).execute();
+  if (acted === 0) return { skipped: skipped.join('; ') || 'the event needs no action', actions: results };
+  return { actions: results };
+};

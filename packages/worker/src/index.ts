@@ -1,0 +1,3 @@
+export type * from './context.ts';
+export { handlers } from './handlers/index.ts';
+export { startWorkerRuntime } from './runtime.ts';

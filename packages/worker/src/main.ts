@@ -1,0 +1,63 @@
+import {
+  ConfigError,
+  createLogger,
+  createMediaServerClient,
+  loadConfig,
+  resolveDatabase,
+  startRuntime,
+} from '@metarr/core';
+import { handlers } from './handlers/index.ts';
+import { startWorkerRuntime } from './runtime.ts';
+
+/** Composition root of a worker process: the only place its real clients are built. */
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger({ name: 'worker', level: config.logLevel });
+  const database = await resolveDatabase(config, log);
+  const runtime = await startRuntime({
+    url: database.url,
+    log,
+    instanceName: 'worker',
+    poolMax: config.dbPoolMax,
+    supervise: true,
+  });
+  const db = runtime.dbh.db;
+  await startWorkerRuntime({
+    boss: runtime.boss,
+    db,
+    log,
+    handlers,
+    concurrency: config.workerConcurrency,
+    deps: { db, log, clientFor: (player) => createMediaServerClient(player), clock: () => new Date() },
+  });
+  log.info({ service: 'Worker', concurrency: config.workerConcurrency }, 'Metarr worker running');
+  if (process.send) process.send({ type: 'ready' });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ service: 'Worker', signal }, 'Stopping worker: finishing in-flight jobs');
+    await runtime.close();
+    await database.stop().catch(() => {});
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(
+    `Metarr worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,191 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+import { buildApp } from '@metarr/api';
+import {
+  createJobQueue,
+  createMediaServerClient,
+  type Db,
+  type JobQueue,
+  type Logger,
+  type Runtime,
+  silentLogger,
+  startRuntime,
+} from '@metarr/core';
+import { createTestDatabase, type TestDatabase } from '@metarr/testkit/db';
+import { handlers, startWorkerRuntime } from '@metarr/worker';
+import type { PgBoss } from 'pg-boss';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const API_KEY = 'test-api-key-0123456789abcdef';
+
+interface TestLike {
+  teardown(fn: () => unknown): void;
+}
+
+export interface Stack {
+  url: string;
+  apiKey: string;
+  db: Db;
+  boss: PgBoss;
+  queue: JobQueue;
+  database: TestDatabase;
+  /** POST/PUT/GET against the API with the key. */
+  api(
+    method: string,
+    route: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; json: any; text: string }>;
+}
+
+/**
+ * The real API (Fastify on 127.0.0.1) and a real worker runtime, in this process, on a fresh
+ * database. Fakes for the outside world are servers, never stubbed clients.
+ */
+export async function startStack(
+  t: TestLike,
+  opts: {
+    worker?: boolean;
+    log?: Logger;
+    basePath?: string;
+    webhookAuth?: { username: string; password: string };
+  } = {},
+): Promise<Stack> {
+  const log = opts.log ?? silentLogger;
+  const database = await createTestDatabase();
+  const apiRt: Runtime = await startRuntime({
+    url: database.url,
+    log,
+    instanceName: 'api',
+    poolMax: 6,
+    supervise: false,
+    queryTimeoutMillis: 4000,
+  });
+  let workerRt: Runtime | null = null;
+  const queue = createJobQueue({ boss: apiRt.boss, db: apiRt.dbh.db, log });
+  const app = await buildApp({
+    db: apiRt.dbh.db,
+    boss: apiRt.boss,
+    queue,
+    log,
+    auth: {
+      apiKey: API_KEY,
+      webhookUsername: opts.webhookAuth?.username,
+      webhookPassword: opts.webhookAuth?.password,
+    },
+    config: { basePath: opts.basePath ?? '', trustProxy: undefined },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address() as { port: number };
+  const url = `http://127.0.0.1:${addr.port}${opts.basePath ?? ''}`;
+
+  if (opts.worker !== false) {
+    workerRt = await startRuntime({
+      url: database.url,
+      log,
+      instanceName: 'worker',
+      poolMax: 6,
+      supervise: true,
+    });
+    const db = workerRt.dbh.db;
+    await startWorkerRuntime({
+      boss: workerRt.boss,
+      db,
+      log,
+      handlers,
+      concurrency: 4,
+      deps: { db, log, clientFor: (p) => createMediaServerClient(p), clock: () => new Date() },
+    });
+  }
+
+  t.teardown(async () => {
+    await app.close();
+    await workerRt?.close();
+    await apiRt.close();
+    await database.drop().catch(() => {});
+  });
+
+  return {
+    url,
+    apiKey: API_KEY,
+    db: apiRt.dbh.db,
+    boss: apiRt.boss,
+    queue,
+    database,
+    api: (method, route, body, headers) =>
+      request(url, method, route, body, { 'x-api-key': API_KEY, ...headers }),
+  };
+}
+
+export async function request(
+  base: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; text: string }> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(`${base}${route}`, init);
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: res.status, json, text };
+}
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A Metarr entrypoint as its own OS process; resolves once it reports ready over IPC. */
+export async function spawnProcess(
+  t: TestLike,
+  entry: 'api' | 'worker',
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; address?: string; output: () => string }> {
+  let out = '';
+  const child = fork(path.join(ROOT, 'packages', entry, 'src', 'main.ts'), [], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+      }),
+  );
+  const address = await new Promise<string | undefined>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${entry} did not become ready:\n${out}`)), 60_000);
+    child.on('message', (m: { type?: string; address?: string }) => {
+      if (m?.type === 'ready') {
+        clearTimeout(timer);
+        resolve(m.address);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited with ${code}:\n${out}`));
+    });
+  });
+  return { child, ...(address !== undefined && { address }), output: () => out };
+}
