@@ -7,6 +7,8 @@ import {
   type Db,
   type JobQueue,
   type Logger,
+  loadConfig,
+  type MetarrConfig,
   type Runtime,
   silentLogger,
   startRuntime,
@@ -79,6 +81,7 @@ export async function startStack(
   const addr = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${addr.port}${opts.basePath ?? ''}`;
 
+  const workerConfig: MetarrConfig = loadConfig({ METARR_DATA_DIR: '.tmp/unused', ...opts.env });
   if (opts.worker !== false) {
     workerRt = await startRuntime({
       url: database.url,
@@ -94,7 +97,13 @@ export async function startStack(
       log,
       handlers,
       concurrency: 4,
-      deps: { db, log, clientFor: (p) => createMediaServerClient(p), clock: () => new Date() },
+      deps: {
+        db,
+        log,
+        clientFor: (p) => createMediaServerClient(p),
+        clock: () => new Date(),
+        config: workerConfig,
+      },
     });
   }
 

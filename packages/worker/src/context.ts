@@ -34,6 +34,8 @@ export interface HandlerDeps {
   log: Logger;
   clientFor: ClientFactory;
   clock: () => Date;
+  /** Validated environment (provider keys and base URLs, …). */
+  config: MetarrConfig;
 }
 
 /** A handler's result is stored as the job's output: what it did, or why it skipped. */

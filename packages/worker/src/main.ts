@@ -37,7 +37,13 @@ async function main() {
     log,
     handlers,
     concurrency: config.workerConcurrency,
-    deps: { db, log, clientFor: (player) => createMediaServerClient(player), clock: () => new Date() },
+    deps: {
+      db,
+      log,
+      clientFor: (player) => createMediaServerClient(player),
+      clock: () => new Date(),
+      config,
+    },
   });
   log.info({ service: 'Worker', concurrency: config.workerConcurrency }, 'Metarr worker running');
   if (process.send) process.send({ type: 'ready' });
