@@ -47,6 +47,8 @@ export interface Stack {
 export async function startStack(
   t: TestLike,
   opts: {
+    /** Environment for the worker config, e.g. TMDB_API_KEY and METARR_TMDB_BASE_URL pointing at fakes. */
+    env?: Record<string, string>;
     worker?: boolean;
     log?: Logger;
     basePath?: string;

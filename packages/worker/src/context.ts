@@ -6,6 +6,7 @@ import type {
   JobName,
   JobPayload,
   Logger,
+  MetarrConfig,
 } from '@metarr/core';
 
 /** What a handler gets for one job: its typed payload, lineage, a job-scoped logger and enqueue. */
