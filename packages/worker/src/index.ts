@@ -1,3 +1,3 @@
 export type * from './context.ts';
 export { handlers } from './handlers/index.ts';
-export { startWorkerRuntime } from './runtime.ts';
+export { createJobContext, startWorkerRuntime } from './runtime.ts';

@@ -104,24 +104,18 @@ async function runJob(
         },
       );
     }
-    const ctx: JobContext<typeof name> = {
-      id: job.id,
-      type: name,
-      payload: envelope.payload as never,
-      parentId,
-      retryCount: job.retryCount,
-      signal: job.signal,
-      log,
-      enqueue: (child, payload, o) => queue.enqueue(child, payload, { ...o, parentId: job.id, source: name }),
-      reportProgress: async (progress, detail) => {
-        const pct = Math.max(0, Math.min(100, Math.round(progress)));
-        log.info({ ...base, progress: pct, detail }, 'Job progress');
-        await publishJobEvent(opts.db, {
-          event: 'job:progress',
-          data: { ...base, progress: pct, detail },
-        }).catch(() => {});
+    const ctx = createJobContext(
+      { queue, db: opts.db, log: opts.log },
+      {
+        id: job.id,
+        type: name,
+        payload: envelope.payload as never,
+        parentId,
+        retryCount: job.retryCount,
+        signal: job.signal,
+        priority,
       },
-    };
+    );
     const handler = opts.handlers[name] as (
       c: typeof ctx,
       d: HandlerDeps,
@@ -154,4 +148,44 @@ async function runJob(
     }).catch(() => {});
     return { id: job.id, status: retryable ? 'failed' : 'deadletter', output: { error, code, retryable } };
   }
+}
+
+/**
+ * The context a handler sees for one job. Exported so handler-coordination tests can run a
+ * handler against a real queue exactly as the runtime does.
+ */
+export function createJobContext<N extends JobName>(
+  deps: { queue: JobQueue; db: Db; log: Logger },
+  job: {
+    id: string;
+    type: N;
+    payload: JobContext<N>['payload'];
+    parentId: string | null;
+    retryCount: number;
+    signal: AbortSignal;
+    priority: number;
+  },
+): JobContext<N> {
+  const base = { jobId: job.id, type: job.type, priority: job.priority };
+  // No `service` binding here: each service adds its own, and pino would repeat the key.
+  const log = deps.log.child({ jobId: job.id, jobType: job.type });
+  return {
+    id: job.id,
+    type: job.type,
+    payload: job.payload,
+    parentId: job.parentId,
+    retryCount: job.retryCount,
+    signal: job.signal,
+    log,
+    enqueue: (child, payload, o) =>
+      deps.queue.enqueue(child, payload, { ...o, parentId: job.id, source: job.type }),
+    reportProgress: async (progress, detail) => {
+      const pct = Math.max(0, Math.min(100, Math.round(progress)));
+      log.info({ service: 'JobRunner', ...base, progress: pct, detail }, 'Job progress');
+      await publishJobEvent(deps.db, {
+        event: 'job:progress',
+        data: { ...base, progress: pct, detail },
+      }).catch(() => {});
+    },
+  };
 }

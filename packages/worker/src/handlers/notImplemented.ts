@@ -7,7 +7,7 @@ import type { JobHandler } from '../context.ts';
  */
 export function notImplemented<N extends JobName>(name: N): JobHandler<N> {
   return async (ctx) => {
-    ctx.log.warn({ jobType: name }, 'Job type not implemented yet; skipping');
+    ctx.log.warn({ service: 'JobHandler', reason: `${name} is not implemented yet` }, 'Job skipped');
     return { skipped: 'not implemented yet' };
   };
 }
