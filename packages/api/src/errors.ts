@@ -19,6 +19,12 @@ const DB_DOWN_CODES = new Set([
   '08006',
 ]);
 
+/** The path without its query string: `?apikey=` must never reach a log line. */
+export function routeOf(req: FastifyRequest): string {
+  const q = req.url.indexOf('?');
+  return q < 0 ? req.url : req.url.slice(0, q);
+}
+
 /** Whether an error means "the database is unreachable" (→ 503 + Retry-After), not a bug. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
@@ -37,7 +43,7 @@ export function makeErrorHandler(log: Logger) {
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     if (isDatabaseUnavailable(err)) {
       log.warn(
-        { service: 'Api', url: req.url, code: (err as { code?: string }).code },
+        { service: 'Api', url: routeOf(req), code: (err as { code?: string }).code },
         'Database unavailable',
       );
       return reply.code(503).header('retry-after', '5').send({
@@ -49,7 +55,12 @@ export function makeErrorHandler(log: Logger) {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) {
       log.error(
-        { service: 'Api', url: req.url, code: err.code, err: { message: err.message, stack: err.stack } },
+        {
+          service: 'Api',
+          url: routeOf(req),
+          code: err.code,
+          err: { message: err.message, stack: err.stack },
+        },
         'Request failed',
       );
       return reply

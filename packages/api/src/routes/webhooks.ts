@@ -1,19 +1,46 @@
 import { randomUUID } from 'node:crypto';
-import { parseWebhook, type WebhookSource } from '@metarr/core';
+import {
+  encodeJobEvent,
+  JOB_EVENTS_CHANNEL,
+  type JobEnvelope,
+  type JobPayload,
+  jobCatalog,
+  parseWebhook,
+  toBossPriority,
+  type WebhookSource,
+} from '@metarr/core';
 import type { FastifyPluginAsync } from 'fastify';
+import { sql } from 'kysely';
+import { fromKysely } from 'pg-boss';
 import Type from 'typebox';
 import type { AppDeps } from '../app.ts';
-import { httpError } from '../errors.ts';
+import { httpError, isDatabaseUnavailable } from '../errors.ts';
 
 const SOURCES: WebhookSource[] = ['radarr', 'sonarr', 'lidarr'];
 const MAX_DEPTH = 64;
 
-/** Real *arr payloads nest a few levels; thousands of levels is an attack on every later parser. */
-function tooDeep(value: unknown, depth = 0): boolean {
-  if (depth > MAX_DEPTH) return true;
-  if (value === null || typeof value !== 'object') return false;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) if (tooDeep(v, depth + 1)) return true;
-  return false;
+/**
+ * What no schema catches: real *arr payloads nest a few levels (thousands is an attack on every later
+ * parser), and PostgreSQL's jsonb cannot store a NUL character anywhere (it would be a 500 at insert).
+ */
+function bodyProblem(value: unknown, at = 'body', depth = 0, nul = true): string | null {
+  if (depth > MAX_DEPTH) return `body must not nest deeper than ${MAX_DEPTH} levels`;
+  if (typeof value === 'string')
+    return nul && value.includes('\u0000') ? `${at} must not contain NUL characters` : null;
+  if (value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = bodyProblem(value[i], `${at}/${i}`, depth + 1, nul);
+      if (p) return p;
+    }
+    return null;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (nul && k.includes('\u0000')) return `${at} must not contain NUL characters in property names`;
+    const p = bodyProblem(v, `${at}/${k}`, depth + 1, nul);
+    if (p) return p;
+  }
+  return null;
 }
 
 const DeliveryQuery = Type.Object({
@@ -27,6 +54,8 @@ const DeliveryQuery = Type.Object({
 
 export const webhookRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const log = deps.log.child({ service: 'WebhookController' });
+  const jobLog = deps.log.child({ service: 'JobQueue' });
+  const ack = createAckBatcher(deps);
 
   for (const source of SOURCES) {
     app.route({
@@ -36,17 +65,22 @@ export const webhookRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       handler: async (req, reply) => {
         const body = req.body;
         if (body === undefined || body === null) throw httpError(400, 'body must be a JSON object');
-        if (tooDeep(body)) throw httpError(400, `body must not nest deeper than ${MAX_DEPTH} levels`);
+        // Depth first: a hostile structure must not reach the schema validator at all.
+        const deep = bodyProblem(body, 'body', 0, false);
+        if (deep) throw httpError(400, deep);
         const parsed = parseWebhook(source, body);
         if (parsed.kind === 'invalid') {
           const first = parsed.issues[0];
-          log.info({ source, issues: parsed.issues.slice(0, 5) }, 'Webhook rejected');
+          log.info({ source, ip: req.ip, issues: parsed.issues.slice(0, 5) }, 'Webhook rejected');
           throw httpError(
             400,
             parsed.issues.map((i) => `body${i.path} ${i.message}`).join(', ') ||
               `body${first?.path ?? ''} is invalid`,
           );
         }
+        // After the schema, so a field it types is reported by its own rule (a NUL in a path, say).
+        const problem = bodyProblem(body);
+        if (problem) throw httpError(400, problem);
         const instanceName = parsed.instanceName ?? null;
         const json = JSON.stringify(body);
 
@@ -64,7 +98,7 @@ export const webhookRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
             })
             .execute();
           log.info(
-            { source, eventType: parsed.eventType },
+            { source, ip: req.ip, eventType: parsed.eventType },
             parsed.kind === 'test' ? 'Webhook test received' : 'Webhook ignored',
           );
           if (parsed.kind === 'test') return { status: 'success', message: 'Test received' };
@@ -72,56 +106,36 @@ export const webhookRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
         }
 
         // Durable ack: the delivery row and its `webhook` job commit together, before the 200.
-        const jobId = randomUUID();
-        const outcome = await deps.db.transaction().execute(async (trx) => {
-          const row = await trx
-            .insertInto('webhook_deliveries')
-            .values({
-              source,
-              event_type: parsed.eventType,
-              instance_name: instanceName,
-              idempotency_key: parsed.idempotencyKey,
-              body: json,
-              status: 'queued',
-              job_id: jobId,
-            })
-            .onConflict((oc) => oc.column('idempotency_key').where('status', '=', 'queued').doNothing())
-            .returning('id')
-            .executeTakeFirst();
-          if (!row) {
-            const first = await trx
-              .selectFrom('webhook_deliveries')
-              .select('job_id')
-              .where('idempotency_key', '=', parsed.idempotencyKey)
-              .where('status', '=', 'queued')
-              .executeTakeFirst();
-            return { duplicate: true as const, jobId: first?.job_id ?? null };
-          }
-          const job = await deps.queue.enqueue(
-            'webhook',
-            {
-              deliveryId: String(row.id),
-              source,
-              eventType: parsed.eventType,
-              ...(parsed.title !== undefined && { title: parsed.title.slice(0, 500) }),
-            },
-            { trx: trx as never, id: jobId, source: 'WebhookController' },
-          );
-          return { duplicate: false as const, jobId, job, deliveryId: String(row.id) };
+        const outcome = await ack.submit({
+          key: parsed.idempotencyKey,
+          jobId: randomUUID(),
+          row: {
+            source,
+            event_type: parsed.eventType,
+            instance_name: instanceName,
+            idempotency_key: parsed.idempotencyKey,
+            body: json,
+          },
+          payload: {
+            source,
+            eventType: parsed.eventType,
+            ...(parsed.title !== undefined && { title: parsed.title.slice(0, 500) }),
+          },
         });
 
         if (outcome.duplicate) {
           log.info(
-            { source, eventType: parsed.eventType, jobId: outcome.jobId },
+            { source, ip: req.ip, eventType: parsed.eventType, jobId: outcome.jobId },
             'Duplicate webhook delivery',
           );
           return { status: 'duplicate', message: 'Delivery already accepted', jobId: outcome.jobId };
         }
-        outcome.job?.announce();
-        log.info(
-          { source, eventType: parsed.eventType, jobId, deliveryId: outcome.deliveryId },
-          'Webhook queued',
+        const { jobId, deliveryId } = outcome;
+        jobLog.info(
+          { jobId, type: 'webhook', priority: WEBHOOK_PRIORITY, parentId: null, source: 'WebhookController' },
+          'Job created',
         );
+        log.info({ source, ip: req.ip, eventType: parsed.eventType, jobId, deliveryId }, 'Webhook queued');
         return reply.send({ status: 'success', message: 'Webhook queued for processing', jobId });
       },
     });
@@ -179,3 +193,159 @@ export const webhookRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     },
   );
 };
+
+const WEBHOOK_PRIORITY = jobCatalog.webhook.policy.priority;
+
+interface AckRequest {
+  key: string;
+  jobId: string;
+  row: {
+    source: WebhookSource;
+    event_type: string;
+    instance_name: string | null;
+    idempotency_key: string;
+    body: string;
+  };
+  payload: Omit<JobPayload<'webhook'>, 'deliveryId'>;
+}
+
+type AckOutcome =
+  | { duplicate: false; jobId: string; deliveryId: string }
+  | { duplicate: true; jobId: string | null };
+
+interface Waiting extends AckRequest {
+  resolve(o: AckOutcome): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit for acknowledgements. Deliveries that arrive while a commit is in flight wait and
+ * then commit together: one transaction (delivery rows, their `webhook` jobs and feed events) per
+ * batch instead of per request, so throughput grows with load while each 200 still follows its own
+ * commit. Idle, a delivery commits at once: there is no timer and no added latency.
+ */
+function createAckBatcher(deps: AppDeps, opts = { flushers: 3, maxBatch: 100 }) {
+  const waiting: Waiting[] = [];
+  let running = 0;
+
+  const pump = () => {
+    while (running < opts.flushers && waiting.length) {
+      const batch = waiting.splice(0, opts.maxBatch);
+      running++;
+      void settle(batch).finally(() => {
+        running--;
+        pump();
+      });
+    }
+  };
+
+  async function settle(batch: Waiting[]): Promise<void> {
+    try {
+      const outcomes = await commitWithRetry(deps, batch);
+      for (const [i, item] of batch.entries()) item.resolve(outcomes[i] as AckOutcome);
+    } catch (err) {
+      if (batch.length > 1 && !isDatabaseUnavailable(err)) {
+        // Whatever broke this batch must fail only the delivery that caused it.
+        for (const item of batch) await settle([item]);
+        return;
+      }
+      for (const item of batch) item.reject(err);
+      // The ones queued behind it would only meet the same outage, one commit attempt later each:
+      // answer them 503 now so no delivery waits past the *arr's patience.
+      if (isDatabaseUnavailable(err)) for (const item of waiting.splice(0)) item.reject(err);
+    }
+  }
+
+  return {
+    submit(req: AckRequest): Promise<AckOutcome> {
+      return new Promise((resolve, reject) => {
+        waiting.push({ ...req, resolve, reject });
+        pump();
+      });
+    },
+  };
+}
+
+async function commitWithRetry(deps: AppDeps, batch: AckRequest[]): Promise<AckOutcome[]> {
+  try {
+    return await commitBatch(deps, batch);
+  } catch (err) {
+    // Keys are locked in sorted order so batches should not deadlock; a serialization hiccup retries once.
+    const code = (err as { code?: string }).code;
+    if (code === '40P01' || code === '40001') return commitBatch(deps, batch);
+    throw err;
+  }
+}
+
+async function commitBatch(deps: AppDeps, batch: AckRequest[]): Promise<AckOutcome[]> {
+  // The first delivery of each key leads; repeats in the same batch are its duplicates.
+  const leaders = new Map<string, AckRequest>();
+  for (const item of batch) if (!leaders.has(item.key)) leaders.set(item.key, item);
+  // Sorted keys: concurrent batches take the unique-index locks in one order, so never deadlock.
+  const ordered = [...leaders.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+  return deps.db.transaction().execute(async (trx) => {
+    // One statement stores the rows and queues their feed events (delivered only on commit).
+    const source = sql.join(
+      ordered.map(
+        (it) =>
+          sql`(${it.row.source}, ${it.row.event_type}, ${it.row.instance_name}, ${it.row.idempotency_key}, ${it.row.body}, ${it.jobId}, ${encodeJobEvent(
+            {
+              event: 'job:created',
+              data: { jobId: it.jobId, type: 'webhook', priority: WEBHOOK_PRIORITY, parentId: null },
+            },
+          )})`,
+      ),
+    );
+    const { rows: inserted } = await sql<{ id: string; idempotency_key: string }>`
+      with src (source, event_type, instance_name, idempotency_key, body, job_id, evt) as (values ${source}),
+      ins as (
+        insert into webhook_deliveries (source, event_type, instance_name, idempotency_key, body, status, job_id)
+        select source, event_type, instance_name, idempotency_key, body::jsonb, 'queued', job_id::uuid from src
+        on conflict (idempotency_key) where status = 'queued' do nothing
+        returning id, idempotency_key, job_id
+      ),
+      announced as (
+        select pg_notify(${JOB_EVENTS_CHANNEL}, src.evt) from ins join src on src.job_id::uuid = ins.job_id
+      )
+      select ins.id::text as id, ins.idempotency_key from ins where (select count(*) from announced) >= 0`.execute(
+      trx,
+    );
+    const deliveryOf = new Map(inserted.map((r) => [r.idempotency_key, String(r.id)]));
+
+    const repeated = ordered.filter((it) => !deliveryOf.has(it.key)).map((it) => it.key);
+    const firstJob = new Map<string, string | null>();
+    if (repeated.length) {
+      const rows = await trx
+        .selectFrom('webhook_deliveries')
+        .select(['idempotency_key', 'job_id'])
+        .where('status', '=', 'queued')
+        .where('idempotency_key', 'in', repeated)
+        .execute();
+      for (const r of rows) firstJob.set(r.idempotency_key, r.job_id);
+    }
+
+    const jobs = ordered
+      .filter((it) => deliveryOf.has(it.key))
+      .map((it) => {
+        const payload: JobPayload<'webhook'> = {
+          ...it.payload,
+          deliveryId: deliveryOf.get(it.key) as string,
+        };
+        if (!jobCatalog.webhook.validator.check(payload)) throw new Error('webhook job payload is invalid');
+        const data: JobEnvelope = { payload, parentId: null };
+        return { id: it.jobId, data, priority: toBossPriority(WEBHOOK_PRIORITY) };
+      });
+    if (jobs.length) {
+      await deps.boss.insert('webhook', jobs, { db: fromKysely(trx as never), returnId: true });
+    }
+
+    return batch.map((it): AckOutcome => {
+      const leader = leaders.get(it.key) as AckRequest;
+      const deliveryId = deliveryOf.get(it.key);
+      if (deliveryId === undefined) return { duplicate: true, jobId: firstJob.get(it.key) ?? null };
+      if (it === leader) return { duplicate: false, jobId: it.jobId, deliveryId };
+      return { duplicate: true, jobId: leader.jobId };
+    });
+  });
+}
