@@ -38,7 +38,8 @@ export interface RpcErrorObject {
 
 export interface FakeKodi extends FakeServerBase {
   calls: FakeKodiCall[];
-  setPlaying(playing: boolean): void;
+  /** `true` plays a video; `'audio'` plays music. */
+  setPlaying(playing: boolean | 'audio'): void;
   /** Makes every method answer with this JSON-RPC error (null: back to normal). */
   setRpcError(error: RpcErrorObject | null): void;
 }
@@ -59,13 +60,18 @@ const METHODS: Record<
   'AudioLibrary.Clean': { params: { showdialogs: 'boolean' }, result: () => 'OK' },
   'Player.GetActivePlayers': {
     params: {},
-    result: (k) => (k.playing ? [{ playerid: 1, type: 'video', playertype: 'internal' }] : []),
+    result: (k) =>
+      k.playing === 'audio'
+        ? [{ playerid: 0, type: 'audio', playertype: 'internal' }]
+        : k.playing
+          ? [{ playerid: 1, type: 'video', playertype: 'internal' }]
+          : [],
   },
 };
 
 interface KodiState {
   version: { major: number; minor: number; patch: number };
-  playing: boolean;
+  playing: boolean | 'audio';
   rpcError: RpcErrorObject | null;
 }
 
@@ -196,7 +202,7 @@ export async function startFakeKodi(opts: FakeKodiOptions = {}): Promise<FakeKod
 
   return Object.assign(base, {
     calls,
-    setPlaying(playing: boolean) {
+    setPlaying(playing: boolean | 'audio') {
       state.playing = playing;
     },
     setRpcError(error: RpcErrorObject | null) {

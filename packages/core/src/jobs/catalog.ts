@@ -31,8 +31,44 @@ const defaults = {
   deleteAfterSeconds: 14 * DAY,
 } satisfies Omit<JobPolicy, 'priority'>;
 
-function job<S extends TSchema>(schema: S, policy: Partial<JobPolicy> & { priority: number }) {
-  return { schema, validator: compileSchema(schema), policy: { ...defaults, ...policy } };
+/**
+ * How jobs of one type fold together across every process: jobs with the same `key` within `seconds`
+ * become one (pg-boss singleton slots in PostgreSQL, so no process keeps a timer).
+ * - `debounce`: the first job of a window runs at once; later ones in that window fold into a single
+ *   job at the start of the next window (an event during a run → exactly one more run afterwards);
+ * - `throttle`: at most one job per window, later ones are dropped.
+ */
+export interface CoalesceSpec {
+  key: string;
+  seconds: number;
+  mode: 'debounce' | 'throttle';
+}
+
+function job<S extends TSchema>(
+  schema: S,
+  policy: Partial<JobPolicy> & { priority: number },
+  coalesce?: (payload: Static<S>) => CoalesceSpec | null,
+) {
+  return {
+    schema,
+    validator: compileSchema(schema),
+    policy: { ...defaults, ...policy },
+    ...(coalesce && { coalesce }),
+  };
+}
+
+/**
+ * Coalescing key of a per-group notification (and per player, when the job targets some players
+ * only): created/modified are one rescan, a delete is a clean.
+ */
+export function notifyCoalesceKey(p: {
+  groupId: number;
+  path: string;
+  change: string;
+  playerIds?: number[] | undefined;
+}): string {
+  const players = p.playerIds?.length ? `:p${[...p.playerIds].sort((a, b) => a - b).join(',')}` : '';
+  return `${p.groupId}${players}:${p.change === 'deleted' ? 'clean' : 'scan'}:${p.path}`;
 }
 
 export const jobCatalog = {
@@ -60,6 +96,11 @@ export const jobCatalog = {
     }),
     { priority: 2 },
   ),
+  /**
+   * Without `groupId`: fans out one job per player group linked to the library. With it: notifies
+   * that group only, coalesced per group + folder within the group's window (`windowSeconds`), so a
+   * failing group retries alone and never re-notifies another.
+   */
   'notify-players': job(
     Type.Object({
       libraryId: Id,
@@ -67,8 +108,23 @@ export const jobCatalog = {
       path: AbsPath,
       change: Type.Union([Type.Literal('created'), Type.Literal('modified'), Type.Literal('deleted')]),
       movieId: Type.Optional(Id),
+      groupId: Type.Optional(Id),
+      /** The group's coalescing window when the job was made (0 = no coalescing). */
+      windowSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+      /** Only these players (a deferred scan for the players that were playing). */
+      playerIds: Type.Optional(Type.Array(Id, { maxItems: 1000 })),
+      /** How many times playback already deferred this scan. */
+      deferrals: Type.Optional(Type.Integer({ minimum: 0 })),
     }),
     { priority: 3, retryLimit: 5, retryDelay: 10, retryDelayMax: 900 },
+    (p) =>
+      p.groupId === undefined || !p.windowSeconds
+        ? null
+        : {
+            key: notifyCoalesceKey({ ...p, groupId: p.groupId }),
+            seconds: p.windowSeconds,
+            mode: 'debounce',
+          },
   ),
   'discover-assets': job(Type.Object({ movieId: Id }), { priority: 4 }),
   'fetch-provider-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),

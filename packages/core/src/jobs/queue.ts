@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { fromKysely, PgBoss, type SendOptions } from 'pg-boss';
 import { permanent } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import {
+  type CoalesceSpec,
   DEAD_LETTER_QUEUE,
   type JobEnvelope,
   type JobName,
@@ -12,7 +14,7 @@ import {
   toBossPriority,
 } from './catalog.ts';
 import type { AnyKysely } from './events.ts';
-import { publishJobEvent } from './events.ts';
+import { encodeJobEvent, JOB_EVENTS_CHANNEL, publishJobEvent } from './events.ts';
 
 export interface EnqueueOptions {
   parentId?: string | null;
@@ -21,6 +23,13 @@ export interface EnqueueOptions {
   /** Override the catalog's priority (1 most urgent … 10 least). */
   priority?: number;
   singletonKey?: string;
+  /**
+   * Fold jobs by key and window; overrides the catalog's `coalesce` for this job (`false`: none).
+   * `debounce` decides the start time itself, so it ignores `startAfter`.
+   */
+  coalesce?: CoalesceSpec | false;
+  /** Per-job retry policy (seconds), overriding the queue's. */
+  retry?: { delay?: number; delayMax?: number; limit?: number };
   startAfter?: Date | number;
   /** Who created it, for the `Job created` log line. */
   source?: string;
@@ -44,6 +53,15 @@ export interface JobQueue {
     payload: JobPayload<N>,
     opts?: EnqueueOptions,
   ): Promise<EnqueuedJob | null>;
+  /**
+   * Bulk path (one `insert()` per 1,000 jobs): for fan-outs like a library scan's thousands of
+   * `scan-movie` jobs, where one `send()` per job costs more than the work. No coalescing.
+   */
+  enqueueMany<N extends JobName>(
+    name: N,
+    payloads: JobPayload<N>[],
+    opts?: Pick<EnqueueOptions, 'parentId' | 'priority' | 'source'>,
+  ): Promise<EnqueuedJob[]>;
 }
 
 export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger }): JobQueue {
@@ -58,6 +76,15 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
           `${name} payload${issue?.path ?? ''} ${issue?.message ?? 'is invalid'}`,
         );
       }
+      if (!opts.trx) {
+        // The job and its `job:created` NOTIFY commit together: a worker cannot pick the job up (and
+        // publish `job:started`) before the feed has seen it created.
+        const job = await deps.db
+          .transaction()
+          .execute((trx) => this.enqueue(name, payload, { ...opts, trx }));
+        job?.announce();
+        return job;
+      }
       const id = opts.id ?? randomUUID();
       const priority = opts.priority ?? def.policy.priority;
       const parentId = opts.parentId ?? null;
@@ -66,11 +93,29 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
       if (opts.singletonKey) sendOpts.singletonKey = opts.singletonKey;
       if (opts.startAfter !== undefined)
         sendOpts.startAfter = opts.startAfter instanceof Date ? opts.startAfter : opts.startAfter;
+      if (opts.retry?.delay !== undefined) sendOpts.retryDelay = opts.retry.delay;
+      if (opts.retry?.delayMax !== undefined) sendOpts.retryDelayMax = opts.retry.delayMax;
+      if (opts.retry?.limit !== undefined) sendOpts.retryLimit = opts.retry.limit;
       if (opts.trx) sendOpts.db = fromKysely(opts.trx as never);
-      const sent = await deps.boss.send(name, envelope, sendOpts);
+      const coalesce = opts.coalesce === undefined ? catalogCoalesce(name, payload) : opts.coalesce || null;
+      let sent: string | null;
+      if (coalesce && coalesce.seconds > 0) {
+        // Slots live in pgboss.job (a unique index on name + slot + key), so every replica agrees.
+        if (coalesce.mode === 'debounce') {
+          // A job for this key that has not started yet will see this change too: nothing to add.
+          // Otherwise the window's slot takes it (at once), or the next window's (one more run).
+          sent = (await hasWaitingJob(opts.trx ?? deps.db, name, coalesce.key))
+            ? null
+            : await deps.boss.sendDebounced(name, envelope, sendOpts, coalesce.seconds, coalesce.key);
+        } else {
+          sent = await deps.boss.sendThrottled(name, envelope, sendOpts, coalesce.seconds, coalesce.key);
+        }
+      } else {
+        sent = await deps.boss.send(name, envelope, sendOpts);
+      }
       if (sent === null) {
         log.debug(
-          { type: name, singletonKey: opts.singletonKey, parentId },
+          { type: name, singletonKey: coalesce ? coalesce.key : opts.singletonKey, parentId },
           'Job folded into an existing one',
         );
         return null;
@@ -84,7 +129,54 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
       if (!opts.trx) announce();
       return { id, type: name, priority, parentId, announce };
     },
+    async enqueueMany(name, payloads, opts = {}) {
+      const def = jobCatalog[name];
+      for (const [i, payload] of payloads.entries()) {
+        if (!def.validator.check(payload)) {
+          const issue = def.validator.errors(payload)[0];
+          throw permanent(
+            'INVALID_JOB_PAYLOAD',
+            `${name} payload[${i}]${issue?.path ?? ''} ${issue?.message ?? 'is invalid'}`,
+          );
+        }
+      }
+      const priority = opts.priority ?? def.policy.priority;
+      const parentId = opts.parentId ?? null;
+      const out: EnqueuedJob[] = [];
+      for (let i = 0; i < payloads.length; i += 1000) {
+        const chunk = payloads.slice(i, i + 1000).map((payload) => ({
+          id: randomUUID(),
+          data: { payload, parentId } satisfies JobEnvelope,
+          priority: toBossPriority(priority),
+        }));
+        await deps.boss.insert(name, chunk, { returnId: true });
+        // One round trip publishes the whole chunk's feed events.
+        await sql`select pg_notify(${JOB_EVENTS_CHANNEL}, e) from unnest(${chunk.map((j) =>
+          encodeJobEvent({ event: 'job:created', data: { jobId: j.id, type: name, priority, parentId } }),
+        )}::text[]) as e`.execute(deps.db);
+        for (const j of chunk) {
+          log.info({ jobId: j.id, type: name, priority, parentId, source: opts.source }, 'Job created');
+          out.push({ id: j.id, type: name, priority, parentId, announce: () => {} });
+        }
+      }
+      return out;
+    },
   };
+}
+
+/** Whether a job with this key is created or in retry (not started): pg-boss's job_i17 index. */
+async function hasWaitingJob(db: AnyKysely, name: string, key: string): Promise<boolean> {
+  const { rows } = await sql<{ one: number }>`
+    select 1 as one from pgboss.job
+    where name = ${name} and singleton_key = ${key} and singleton_key is not null
+      and state < 'active'
+    limit 1`.execute(db);
+  return rows.length > 0;
+}
+
+function catalogCoalesce<N extends JobName>(name: N, payload: JobPayload<N>): CoalesceSpec | null {
+  const def = jobCatalog[name] as { coalesce?: (p: JobPayload<N>) => CoalesceSpec | null };
+  return def.coalesce ? def.coalesce(payload) : null;
 }
 
 export interface BossOptions {
@@ -114,8 +206,23 @@ export function createBoss(opts: BossOptions): PgBoss {
   });
 }
 
+/**
+ * Every catalog queue's heartbeat. A running job's worker refreshes it every half period; the
+ * supervisor (every 5 s) fails a job whose heartbeat went stale, so the job of a `kill -9`ed, paused
+ * or cut-off worker is retried elsewhere within ~10-15 s instead of after `expireInSeconds` (5 min).
+ * The stale attempt, should it wake up, is fenced by the worker runtime (lease check) and by pg-boss
+ * (completion is keyed on id + retryCount).
+ */
+export const JOB_HEARTBEAT_SECONDS = 10;
+
 /** Creates every catalog queue with its policy; updates policies that changed since last start. */
-export async function ensureQueues(boss: PgBoss): Promise<void> {
+export async function ensureQueues(
+  boss: PgBoss,
+  opts: {
+    /** METARR_JOB_RETENTION_DAYS: overrides every queue's `deleteAfterSeconds` (finished jobs). */
+    retentionDays?: number;
+  } = {},
+): Promise<void> {
   await boss.createQueue(DEAD_LETTER_QUEUE, {
     retryLimit: 0,
     deleteAfterSeconds: 30 * 86_400,
@@ -130,8 +237,10 @@ export async function ensureQueues(boss: PgBoss): Promise<void> {
       retryBackoff: true,
       retryDelayMax: p.retryDelayMax,
       expireInSeconds: p.expireInSeconds,
-      deleteAfterSeconds: p.deleteAfterSeconds,
+      deleteAfterSeconds:
+        opts.retentionDays !== undefined ? opts.retentionDays * 86_400 : p.deleteAfterSeconds,
       notify: true,
+      heartbeatSeconds: JOB_HEARTBEAT_SECONDS,
     };
     if (existing.has(name)) {
       await boss.updateQueue(name, options);

@@ -37,11 +37,17 @@ export interface RefreshOptions {
   mediaKind: MediaKind;
   change: MediaChange;
   signal?: AbortSignal;
+  /** Kodi: a delete runs `VideoLibrary.Clean {directory}` only when the group enables it. */
+  cleanAfterDelete?: boolean;
+  /** Kodi: ask `Player.GetActivePlayers` first and defer the player while something plays. */
+  deferWhilePlaying?: boolean;
 }
 
 export interface MediaServerClient {
   refreshFolder(folder: string, opts: RefreshOptions): Promise<void>;
   test(signal?: AbortSignal): Promise<{ version: string; name?: string }>;
+  /** Whether the player is playing right now (Kodi only; others never defer). */
+  isPlaying?(signal?: AbortSignal): Promise<boolean>;
 }
 
 export type ClientFactory = (player: PlayerConn) => MediaServerClient;
@@ -67,6 +73,10 @@ export interface NotifyResult {
   groupId: number;
   notified: number[];
   failures: NotifyFailure[];
+  /** Players skipped because they were playing; the caller schedules them again. */
+  deferred: number[];
+  /** Set when the group had nothing to do (e.g. a delete with cleaning off). */
+  skipped?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -139,6 +149,8 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
       return {
         async refreshFolder(folder, o) {
           const dir = kodiFolder(folder);
+          // Cleaning is opt-in per group (it can drop items of a share that is briefly offline).
+          if (o.change === 'deleted' && !o.cleanAfterDelete) return;
           if (o.mediaKind === 'music') {
             // AudioLibrary.Clean has no directory parameter: a removal cleans the music library.
             if (o.change === 'deleted') await kodi.cleanAudio(o.signal);
@@ -153,6 +165,10 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
           await kodi.ping(signal);
           const v = await kodi.version(signal);
           return { version: `${v.major}.${v.minor}.${v.patch}`, name: 'Kodi JSON-RPC' };
+        },
+        async isPlaying(signal) {
+          // Music in the background does not stutter from a scan; a video does.
+          return (await kodi.activePlayers(signal)).some((p) => p.type === 'video');
         },
       };
     }
@@ -216,13 +232,21 @@ export async function notifyGroup(
   const { groupId } = target;
   const notified: number[] = [];
   const failures: NotifyFailure[] = [];
+  const deferred: number[] = [];
 
   if (target.players.length === 0) {
     log.warn(
       { groupId, groupName: target.groupName, folder: target.folder },
       'player group has no enabled players; nothing to notify',
     );
-    return { groupId, notified, failures };
+    return { groupId, notified, failures, deferred };
+  }
+  // Kodi removes a deleted folder's items only through VideoLibrary.Clean; a scan would not, so with
+  // cleaning off a delete has nothing to tell a Kodi group.
+  if (opts.change === 'deleted' && !opts.cleanAfterDelete && target.players.every((p) => p.type === 'kodi')) {
+    const skipped = `cleanAfterDelete is off for group ${target.groupName}`;
+    log.info({ groupId, groupName: target.groupName, folder: target.folder }, skipped);
+    return { groupId, notified, failures, deferred, skipped };
   }
 
   for (const player of target.players) {
@@ -237,7 +261,14 @@ export async function notifyGroup(
     const fields = { playerId: player.id, playerName: player.name, playerType: player.type, groupId, folder };
     const started = Date.now();
     try {
-      await deps.clientFor(player).refreshFolder(folder, opts);
+      const client = deps.clientFor(player);
+      if (opts.deferWhilePlaying && client.isPlaying && (await client.isPlaying(opts.signal))) {
+        // A library scan stutters playback on small boxes: wait, do not fail.
+        deferred.push(player.id);
+        log.info({ ...fields, deferred: true }, 'player is playing; scan deferred');
+        continue;
+      }
+      await client.refreshFolder(folder, opts);
       notified.push(player.id);
       log.info({ ...fields, ok: true, code: null, durationMs: Date.now() - started }, 'player notified');
       if (target.sharedLibrary) break;
@@ -265,6 +296,10 @@ export async function notifyGroup(
     }
   }
 
+  if (notified.length === 0 && deferred.length > 0) {
+    return { groupId, notified, failures, deferred };
+  }
+  if (target.sharedLibrary && notified.length > 0) deferred.length = 0;
   if (notified.length === 0) {
     const names = new Map(target.players.map((p) => [p.id, p.name]));
     const summary = failures
@@ -284,5 +319,143 @@ export async function notifyGroup(
       },
     );
   }
-  return { groupId, notified, failures };
+  return { groupId, notified, failures, deferred };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection test
+
+export interface PlayerTestResult {
+  reachable: boolean;
+  version: string | null;
+  authOk: boolean;
+  message: string;
+}
+
+function where(player: PlayerConn): string {
+  return `${player.useTls ? 'https' : 'http'}://${player.host}:${player.port}`;
+}
+
+/** A sentence for a failed step: what went wrong and what to check. Never contains a secret. */
+function explain(player: PlayerConn, err: unknown): { reachable: boolean; message: string } {
+  const code = errorCode(err);
+  const at = `${player.name} (${where(player)})`;
+  switch (code) {
+    case 'PLAYER_AUTH':
+      return {
+        reachable: true,
+        message: `${at} rejected the credentials; check the ${player.type === 'kodi' ? 'username and password' : 'API key'} of player ${player.name}.`,
+      };
+    case 'PLAYER_UNREACHABLE':
+      return {
+        reachable: false,
+        message: `${at} refused or did not accept the connection; check the host and port and that the server is running.`,
+      };
+    case 'PLAYER_TIMEOUT':
+      return {
+        reachable: false,
+        message: `${at} did not answer within 10 seconds; check the host, port and firewall.`,
+      };
+    case 'PLAYER_CONNECTION_RESET':
+      return {
+        reachable: false,
+        message: `${at} closed the connection; check the port and the TLS setting.`,
+      };
+    case 'PLAYER_TLS':
+      return {
+        reachable: false,
+        message: `${at}: the TLS handshake failed; check the TLS setting and the certificate.`,
+      };
+    case 'PLAYER_REDIRECT':
+      return {
+        reachable: true,
+        message: `${at} answered with a redirect, which Metarr does not follow; check the port and the TLS setting.`,
+      };
+    case 'PLAYER_BAD_URL':
+      return { reachable: false, message: `${player.name} has an invalid address: ${errorMessage(err)}.` };
+    case 'PLAYER_SERVER_ERROR':
+      return { reachable: true, message: `${at} failed with a server error: ${errorMessage(err)}.` };
+    default:
+      return { reachable: true, message: `${at} answered unexpectedly: ${errorMessage(err)}.` };
+  }
+}
+
+/**
+ * Reachability, version and credentials of one player: Kodi `JSONRPC.Version` (which needs the
+ * credentials), Jellyfin/Emby `/System/Info/Public` then `/System/Info`, Plex `/identity` then
+ * `/library/sections`.
+ */
+export async function testPlayer(
+  player: PlayerConn,
+  opts: ClientOptions & { signal?: AbortSignal } = {},
+): Promise<PlayerTestResult> {
+  const signal = opts.signal;
+  const clientOpts: ClientOptions = {
+    ...(opts.timeoutMs !== undefined && { timeoutMs: opts.timeoutMs }),
+    ...(opts.dispatcher !== undefined && { dispatcher: opts.dispatcher }),
+  };
+  const fail = (err: unknown, version: string | null): PlayerTestResult => {
+    const e = explain(player, err);
+    return { reachable: e.reachable, version, authOk: false, message: e.message };
+  };
+  if (player.type === 'kodi') {
+    const kodi = createKodiClient(player, clientOpts);
+    try {
+      const v = await kodi.version(signal);
+      const version = `${v.major}.${v.minor}.${v.patch}`;
+      return { reachable: true, version, authOk: true, message: `Connected to Kodi (JSON-RPC ${version}).` };
+    } catch (err) {
+      return fail(err, null);
+    }
+  }
+  // The version endpoints are public: probe with whatever key is set, then prove the key.
+  const conn = { ...player, apiKey: player.apiKey || 'unset' };
+  if (player.type === 'plex') {
+    const plex = createPlexClient(conn, clientOpts);
+    let version: string;
+    try {
+      version = (await plex.identity(signal)).version;
+    } catch (err) {
+      return fail(err, null);
+    }
+    if (!player.apiKey)
+      return {
+        reachable: true,
+        version,
+        authOk: false,
+        message: `No Plex token is set for player ${player.name}.`,
+      };
+    try {
+      await plex.sections(signal);
+      return {
+        reachable: true,
+        version,
+        authOk: true,
+        message: `Connected to Plex Media Server ${version}.`,
+      };
+    } catch (err) {
+      return fail(err, version);
+    }
+  }
+  const label = player.type === 'emby' ? 'Emby' : 'Jellyfin';
+  const jf = createJellyfinClient(conn, player.type, clientOpts);
+  let version: string;
+  try {
+    version = (await jf.publicInfo(signal)).version;
+  } catch (err) {
+    return fail(err, null);
+  }
+  if (!player.apiKey)
+    return {
+      reachable: true,
+      version,
+      authOk: false,
+      message: `No API key is set for player ${player.name}.`,
+    };
+  try {
+    await jf.systemInfo(signal);
+    return { reachable: true, version, authOk: true, message: `Connected to ${label} ${version}.` };
+  } catch (err) {
+    return fail(err, version);
+  }
 }

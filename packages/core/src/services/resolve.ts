@@ -1,5 +1,5 @@
 import type { Db } from '../db/connect.ts';
-import type { Library, Manager, PlayerType } from '../db/schema.ts';
+import type { Library, Manager, PlayerType, ScanWhilePlaying } from '../db/schema.ts';
 import { applyPathMapping, findLibraryForPath, type PathRule } from './pathMapping.ts';
 
 /** PathResolutionService — from an *arr path to a Metarr folder and its library, or why not. */
@@ -61,19 +61,38 @@ export interface GroupConfig {
   groupName: string;
   type: PlayerType;
   sharedLibrary: boolean;
+  /** Coalescing window for one folder's notifications (0 = off). */
+  debounceSeconds: number;
+  cleanAfterDelete: boolean;
+  scanWhilePlaying: ScanWhilePlaying;
   mappings: PathRule[];
   players: PlayerRow[];
 }
 
-/** Player groups linked to a library, each with its path mappings and enabled players in order. */
-export async function loadGroupsForLibrary(db: Db, libraryId: number): Promise<GroupConfig[]> {
-  const groups = await db
+/**
+ * Player groups linked to a library (only `groupId` when given), each with its settings, path
+ * mappings and enabled players in order.
+ */
+export async function loadGroupsForLibrary(
+  db: Db,
+  libraryId: number,
+  groupId?: number,
+): Promise<GroupConfig[]> {
+  let q = db
     .selectFrom('player_groups as g')
     .innerJoin('player_group_libraries as gl', 'gl.group_id', 'g.id')
-    .select(['g.id', 'g.name', 'g.type', 'g.shared_library'])
-    .where('gl.library_id', '=', libraryId)
-    .orderBy('g.id')
-    .execute();
+    .select([
+      'g.id',
+      'g.name',
+      'g.type',
+      'g.shared_library',
+      'g.debounce_seconds',
+      'g.clean_after_delete',
+      'g.scan_while_playing',
+    ])
+    .where('gl.library_id', '=', libraryId);
+  if (groupId !== undefined) q = q.where('g.id', '=', groupId);
+  const groups = await q.orderBy('g.id').execute();
   if (!groups.length) return [];
   const ids = groups.map((g) => g.id);
   const [mappings, players] = await Promise.all([
@@ -96,6 +115,9 @@ export async function loadGroupsForLibrary(db: Db, libraryId: number): Promise<G
     groupName: g.name,
     type: g.type,
     sharedLibrary: g.shared_library,
+    debounceSeconds: g.debounce_seconds,
+    cleanAfterDelete: g.clean_after_delete,
+    scanWhilePlaying: g.scan_while_playing,
     mappings: mappings
       .filter((m) => m.group_id === g.id)
       .map((m) => ({ id: m.id, from: m.from_path, to: m.to_path })),

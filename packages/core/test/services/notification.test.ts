@@ -97,7 +97,7 @@ t.test('a shared group stops at the first Kodi that answers', async (t) => {
     group([kodiPlayer(1, k1!), kodiPlayer(2, k2!)], true),
     video,
   );
-  t.same(res, { groupId: 11, notified: [1], failures: [] });
+  t.same(res, { groupId: 11, notified: [1], failures: [], deferred: [] });
   t.equal(k2!.calls.length, 0);
 });
 
@@ -155,7 +155,7 @@ t.test('a non-shared group asks every player, each in its own path form', async 
     group(players, false, '/mnt/movies/Heat (1995)/'),
     video,
   );
-  t.same(res, { groupId: 11, notified: [1, 2, 3], failures: [] });
+  t.same(res, { groupId: 11, notified: [1, 2, 3], failures: [], deferred: [] });
   t.equal((k1!.calls[0]!.params as { directory: string }).directory, '/mnt/movies/Heat (1995)/');
   t.same(jf.updates, [{ flavor: 'jellyfin', path: '/mnt/movies/Heat (1995)', updateType: 'Created' }]);
   t.same(plex.refreshes, [{ key: '4', path: '/mnt/movies/Heat (1995)' }]);
@@ -232,7 +232,7 @@ t.test('one retryable failure among permanent ones keeps the group failure retry
 t.test('a group with no enabled players returns nothing notified and logs a warning', async (t) => {
   const { log, lines } = captureLogs();
   const res = await notifyGroup({ log, clientFor: realClients }, group([], true), video);
-  t.same(res, { groupId: 11, notified: [], failures: [] });
+  t.same(res, { groupId: 11, notified: [], failures: [], deferred: [] });
   t.match(lines, [{ level: 'warn', service: 'MediaPlayerNotificationService', groupId: 11 }]);
 });
 
@@ -302,16 +302,69 @@ t.test('Kodi gets Windows-form folders with a trailing backslash', async (t) => 
   t.same(seen, ['D:\\Movies\\Heat\\', 'D:\\Movies\\Heat']);
 });
 
-t.test('a removed movie makes Kodi clean that folder', async (t) => {
+t.test('a removed movie makes Kodi clean that folder when the group enables cleaning', async (t) => {
   const [k1] = await kodis(t, 1);
   await notifyGroup({ log: silentLogger, clientFor: realClients }, group([kodiPlayer(1, k1!)], true), {
     mediaKind: 'video',
     change: 'deleted',
+    cleanAfterDelete: true,
   });
   t.same(
     k1!.calls.map((c) => [c.method, c.params]),
     [['VideoLibrary.Clean', { directory: '/mnt/movies/Heat (1995)/', showdialogs: false }]],
   );
+});
+
+t.test('with cleaning off, a removed movie sends Kodi nothing and says why', async (t) => {
+  const [k1] = await kodis(t, 1);
+  const res = await notifyGroup(
+    { log: silentLogger, clientFor: realClients },
+    group([kodiPlayer(1, k1!)], true),
+    { mediaKind: 'video', change: 'deleted' },
+  );
+  t.equal(k1!.calls.length, 0);
+  t.match(res, { notified: [], skipped: /cleanAfterDelete is off for group Living room/ });
+});
+
+t.test('a playing Kodi is deferred, not failed; a shared group uses a free member instead', async (t) => {
+  const [k1, k2] = await kodis(t, 2);
+  k1!.setPlaying(true);
+  const own = await notifyGroup(
+    { log: silentLogger, clientFor: realClients },
+    group([kodiPlayer(1, k1!), kodiPlayer(2, k2!)], false),
+    { ...video, deferWhilePlaying: true },
+  );
+  t.same(own, { groupId: 11, notified: [2], failures: [], deferred: [1] });
+  t.equal(k1!.calls.filter((c) => c.method === 'VideoLibrary.Scan').length, 0, 'no scan during playback');
+
+  const shared = await notifyGroup(
+    { log: silentLogger, clientFor: realClients },
+    group([kodiPlayer(1, k1!), kodiPlayer(2, k2!)], true),
+    { ...video, deferWhilePlaying: true },
+  );
+  t.same(shared, { groupId: 11, notified: [2], failures: [], deferred: [] }, 'the free member scans');
+
+  k2!.setPlaying(true);
+  const allBusy = await notifyGroup(
+    { log: silentLogger, clientFor: realClients },
+    group([kodiPlayer(1, k1!), kodiPlayer(2, k2!)], true),
+    { ...video, deferWhilePlaying: true },
+  );
+  t.same(allBusy, { groupId: 11, notified: [], failures: [], deferred: [1, 2] }, 'all playing → deferred');
+
+  const always = await notifyGroup(
+    { log: silentLogger, clientFor: realClients },
+    group([kodiPlayer(1, k1!)], true),
+    video,
+  );
+  t.same(always.notified, [1], 'without deferral the scan runs during playback');
+  k1!.setPlaying('audio');
+  const music = await notifyGroup(
+    { log: silentLogger, clientFor: realClients },
+    group([kodiPlayer(1, k1!)], true),
+    { ...video, deferWhilePlaying: true },
+  );
+  t.same(music.notified, [1], 'music playing does not defer a scan');
 });
 
 t.test('a cancelled notification stops before asking the next player', async (t) => {
