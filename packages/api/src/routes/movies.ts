@@ -1,4 +1,4 @@
-import type { Movie } from '@metarr/core';
+import { ARTWORK_TYPES, METADATA_FIELDS, type Movie } from '@metarr/core';
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import type { AppDeps } from '../app.ts';
@@ -49,4 +49,49 @@ export const movieRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       return movieOut(m);
     },
   );
+
+  // Per-field locks: a locked metadata field or artwork type is never overwritten by the pipeline.
+  app.post(
+    '/api/movies/:id/locks',
+    {
+      schema: {
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        body: Type.Object(
+          { field: Type.String({ minLength: 1, maxLength: 100 }), locked: Type.Boolean() },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      const { field, locked } = req.body as { field: string; locked: boolean };
+      if (!LOCKABLE.has(field)) {
+        throw httpError(400, `body/field must be one of ${[...LOCKABLE].join(', ')}`);
+      }
+      const m = await deps.db.selectFrom('movies').select('id').where('id', '=', id).executeTakeFirst();
+      if (!m) throw httpError(404, `movie ${id} not found`);
+      if (locked) {
+        await deps.db
+          .insertInto('movie_field_locks')
+          .values({ movie_id: id, field })
+          .onConflict((oc) => oc.columns(['movie_id', 'field']).doNothing())
+          .execute();
+      } else {
+        await deps.db
+          .deleteFrom('movie_field_locks')
+          .where('movie_id', '=', id)
+          .where('field', '=', field)
+          .execute();
+      }
+      const rows = await deps.db
+        .selectFrom('movie_field_locks')
+        .select('field')
+        .where('movie_id', '=', id)
+        .orderBy('field')
+        .execute();
+      return { movieId: id, field, locked, locks: rows.map((r) => r.field) };
+    },
+  );
 };
+
+const LOCKABLE = new Set<string>([...METADATA_FIELDS, ...ARTWORK_TYPES, 'extrafanart']);

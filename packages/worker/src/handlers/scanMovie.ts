@@ -25,8 +25,13 @@ export const handleScanMovie: JobHandler<'scan-movie'> = async (ctx, deps) => {
   );
   if (result.status === 'missing') return { ...result, skipped: `${p.path} does not exist` };
 
-  // The metadata pipeline (discover → … → publish) slots in here once it exists; until then a
-  // scanned folder goes straight to the players, as CONTRACT's no-TMDB-key pipeline does.
+  // With a TMDB key the metadata pipeline runs (discover → fetch → enrich → select → publish →
+  // notify); without one a scanned folder goes straight to the players (CONTRACT).
+  // Disc folders (BDMV, VIDEO_TS) have no top-level video but are movies too: discover decides.
+  if (deps.config.tmdbApiKey && result.movieId !== null) {
+    const discover = await ctx.enqueue('discover-assets', { movieId: result.movieId });
+    return { ...result, discoverJobId: discover?.id ?? null };
+  }
   const notify = await ctx.enqueue('notify-players', {
     libraryId: library.id,
     path: p.path,

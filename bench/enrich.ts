@@ -1,0 +1,179 @@
+/**
+ * bench/enrich — the metadata pipeline (scan-movie → discover-assets → fetch-provider-assets →
+ * enrich-metadata → select-assets → publish → notify-players) for N movie folders against the fake
+ * TMDB and fanart.tv servers, with one in-process worker on one PostgreSQL. Two passes:
+ * cold (empty provider cache, empty folders) and warm (cache and folders as the cold pass left them).
+ * Reports movies per minute, mean/p95 run time per job type, and provider calls per movie.
+ *
+ *   pnpm bench:enrich                       # BENCH_N=150 movies, embedded PostgreSQL
+ *   BENCH_N=500 pnpm bench:enrich           # the issue's full size (~2 min on 2 cores)
+ *   BENCH_N=200 BENCH_CONCURRENCY=8 pnpm bench:enrich
+ *   BENCH_DATABASE_URL=postgres://… pnpm bench:enrich
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  createMediaServerClient,
+  loadConfig,
+  silentLogger,
+  startEmbeddedPostgres,
+  startRuntime,
+} from '@metarr/core';
+import { startFakeFanart, startFakeTmdb } from '@metarr/testkit';
+import { handlers, startWorkerRuntime } from '@metarr/worker';
+import { sql } from 'kysely';
+import pg from 'pg';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+// 150 keeps both passes within a minute on the 2-core dev box; BENCH_N=500 is the issue's full size.
+const N = Number(process.env.BENCH_N ?? 150);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 120_000);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
+};
+
+async function main() {
+  let adminUrl = process.env.BENCH_DATABASE_URL;
+  let stopPg = async () => {};
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-bench-enrich-'));
+  if (!adminUrl) {
+    const e = await startEmbeddedPostgres({
+      dataDir: path.join(ROOT, '.tmp', `bench-enrich-pg-${process.pid}`),
+      persistent: false,
+      tuning: 'durable',
+    });
+    adminUrl = e.url;
+    stopPg = e.stop;
+  }
+  const dbName = `metarr_bench_enrich_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${dbName}`;
+  const url = u.toString();
+  const tmdb = await startFakeTmdb();
+  const fanart = await startFakeFanart();
+  let rt: Awaited<ReturnType<typeof startRuntime>> | null = null;
+
+  try {
+    const config = loadConfig({
+      METARR_DATA_DIR: path.join(tmp, 'data'),
+      TMDB_API_KEY: 'tmdb-test-key',
+      FANART_API_KEY: 'fanart-test-key',
+      METARR_TMDB_BASE_URL: tmdb.apiUrl,
+      METARR_TMDB_IMAGE_BASE_URL: tmdb.imageUrl,
+      METARR_FANART_BASE_URL: fanart.apiUrl,
+      // The bench measures Metarr, not TMDB's throttle: the fakes have none.
+      METARR_TMDB_RATE_LIMIT: '1000',
+    });
+    rt = await startRuntime({ url, log: silentLogger, instanceName: 'worker', poolMax: 12, supervise: true });
+    const db = rt.dbh.db;
+    const worker = await startWorkerRuntime({
+      boss: rt.boss,
+      db,
+      log: silentLogger,
+      handlers,
+      concurrency: CONCURRENCY,
+      deps: {
+        db,
+        log: silentLogger,
+        clientFor: (p) => createMediaServerClient(p),
+        clock: () => new Date(),
+        config,
+      },
+    });
+
+    const root = path.join(tmp, 'movies');
+    const lib = await db
+      .insertInto('libraries')
+      .values({ name: 'Bench', type: 'movie', path: root })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    for (let i = 0; i < N; i++) {
+      const dir = path.join(root, `Movie ${i}`);
+      await fs.mkdir(dir, { recursive: true });
+      await fs.writeFile(path.join(dir, `Movie ${i}.mkv`), 'video');
+    }
+
+    const pass = async (label: string) => {
+      const t0 = new Date();
+      const calls0 = {
+        tmdb: tmdb.calls.length,
+        fanart: fanart.calls.length,
+        images: tmdb.imageCalls.length + fanart.imageCalls.length,
+      };
+      const started = performance.now();
+      for (let i = 0; i < N; i++) {
+        await worker.queue.enqueue('scan-movie', {
+          libraryId: lib.id,
+          path: path.join(root, `Movie ${i}`),
+          trigger: 'manual',
+          tmdbId: 10_000 + i,
+        });
+      }
+      const deadline = Date.now() + TIMEOUT_MS;
+      for (;;) {
+        const { rows } = await sql<{ done: number; failed: number }>`
+          select count(*) filter (where name = 'notify-players' and state = 'completed')::int as done,
+                 count(*) filter (where state = 'failed' or name = 'dead-letter')::int as failed
+          from pgboss.job where created_on >= ${t0}`.execute(db);
+        if ((rows[0]?.done ?? 0) >= N) break;
+        if ((rows[0]?.failed ?? 0) > 0) throw new Error(`${label}: ${rows[0]?.failed} job(s) failed`);
+        if (Date.now() > deadline) throw new Error(`${label}: timed out with ${rows[0]?.done}/${N} done`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const { rows: jobs } = await sql<{ name: string; ms: number }>`
+        select name, extract(epoch from (completed_on - started_on)) * 1000 as ms
+        from pgboss.job where created_on >= ${t0} and state = 'completed'`.execute(db);
+      const byType = new Map<string, number[]>();
+      for (const j of jobs) byType.set(j.name, [...(byType.get(j.name) ?? []), Number(j.ms)]);
+      const perType = Object.fromEntries(
+        [...byType].map(([k, v]) => [
+          k,
+          {
+            n: v.length,
+            meanMs: +(v.reduce((a, b) => a + b, 0) / v.length).toFixed(1),
+            p95Ms: +pct(v, 95).toFixed(1),
+          },
+        ]),
+      );
+      const calls = {
+        tmdbPerMovie: (tmdb.calls.length - calls0.tmdb) / N,
+        fanartPerMovie: (fanart.calls.length - calls0.fanart) / N,
+        imagesPerMovie: (tmdb.imageCalls.length + fanart.imageCalls.length - calls0.images) / N,
+      };
+      return {
+        label,
+        movies: N,
+        seconds: +seconds.toFixed(2),
+        moviesPerMinute: +((N / seconds) * 60).toFixed(0),
+        calls,
+        perType,
+      };
+    };
+
+    const cold = await pass('cold');
+    const warm = await pass('warm');
+    const out = { n: N, concurrency: CONCURRENCY, cpus: os.availableParallelism(), cold, warm };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } finally {
+    await rt?.close().catch(() => {});
+    await tmdb.close();
+    await fanart.close();
+    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
+    await admin.end();
+    await stopPg();
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench/enrich failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

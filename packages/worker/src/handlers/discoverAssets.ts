@@ -1,0 +1,41 @@
+import { discoverMovieAssets } from '@metarr/core';
+import type { JobHandler } from '../context.ts';
+
+export const handleDiscoverAssets: JobHandler<'discover-assets'> = async (ctx, deps) => {
+  const { movieId } = ctx.payload;
+  const { found, userEdits } = await discoverMovieAssets(
+    { db: deps.db, log: ctx.log, clock: deps.clock },
+    movieId,
+  );
+  const summary = {
+    movieId,
+    videoFile: found.videoFile,
+    disc: found.disc,
+    nfo: found.nfo && {
+      file: found.nfo.file,
+      ok: found.nfo.ok,
+      ...(found.nfo.error && { error: found.nfo.error }),
+    },
+    artwork: found.artwork.length,
+    trailers: found.trailers.length,
+    subtitles: found.subtitles.length,
+    userEdits,
+  };
+  // The key can be removed between scan and here: then the folder goes straight to the players.
+  if (!deps.config.tmdbApiKey) {
+    const movie = await deps.db
+      .selectFrom('movies')
+      .select(['library_id', 'path'])
+      .where('id', '=', movieId)
+      .executeTakeFirstOrThrow();
+    const n = await ctx.enqueue('notify-players', {
+      libraryId: movie.library_id,
+      path: movie.path,
+      change: 'modified',
+      movieId,
+    });
+    return { ...summary, notifyJobId: n?.id ?? null };
+  }
+  const next = await ctx.enqueue('fetch-provider-assets', { movieId });
+  return { ...summary, nextJobId: next?.id ?? null };
+};

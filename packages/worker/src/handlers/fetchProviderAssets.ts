@@ -1,0 +1,54 @@
+import { AppError, blockProvider, fetchProviderData, permanent } from '@metarr/core';
+import type { JobHandler } from '../context.ts';
+import { providersFor } from './providers.ts';
+
+export const handleFetchProviderAssets: JobHandler<'fetch-provider-assets'> = async (ctx, deps) => {
+  const { movieId } = ctx.payload;
+  const c = deps.config;
+  const providers = providersFor(c);
+  if (!providers.tmdb) throw permanent('TMDB_KEY_MISSING', 'TMDB_API_KEY is not set');
+  try {
+    const r = await fetchProviderData(
+      { db: deps.db, log: ctx.log, tmdb: providers.tmdb, fanart: providers.fanart, clock: deps.clock },
+      movieId,
+      {
+        language: c.metadataLanguage,
+        ttlSeconds: c.providerCacheTtlSeconds,
+        tmdbRateLimit: c.tmdbRateLimit,
+        tmdbImageBaseUrl: c.tmdbImageBaseUrl,
+        signal: ctx.signal,
+      },
+    );
+    if (r.skipped) {
+      const movie = await deps.db
+        .selectFrom('movies')
+        .select(['library_id', 'path'])
+        .where('id', '=', movieId)
+        .executeTakeFirstOrThrow();
+      const n = await ctx.enqueue('notify-players', {
+        libraryId: movie.library_id,
+        path: movie.path,
+        change: 'modified',
+        movieId,
+      });
+      return { ...r, notifyJobId: n?.id ?? null };
+    }
+    const next = await ctx.enqueue('enrich-metadata', { movieId });
+    return { ...r, nextJobId: next?.id ?? null };
+  } catch (err) {
+    // A 429 is about now, not about this job: every replica pauses the provider for Retry-After, and
+    // the work is re-enqueued to start after it, so no retry is spent.
+    if (err instanceof AppError && err.code === 'PROVIDER_RATE_LIMITED') {
+      const waitMs = Number(err.details?.retryAfterMs ?? 1000);
+      const provider = String(err.details?.provider ?? 'tmdb');
+      const until = await blockProvider(deps.db, provider, waitMs);
+      const again = await ctx.enqueue('fetch-provider-assets', { movieId }, { startAfter: until });
+      ctx.log.warn(
+        { provider, retryAfterMs: waitMs, deferredJobId: again?.id ?? null },
+        'Provider rate limited; deferred',
+      );
+      return { movieId, deferred: { provider, retryAfterMs: waitMs, jobId: again?.id ?? null } };
+    }
+    throw err;
+  }
+};

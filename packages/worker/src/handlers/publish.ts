@@ -1,0 +1,26 @@
+import { permanent, publishMovie } from '@metarr/core';
+import type { JobHandler } from '../context.ts';
+import { providersFor } from './providers.ts';
+
+export const handlePublish: JobHandler<'publish'> = async (ctx, deps) => {
+  const { movieId } = ctx.payload;
+  const movie = await deps.db
+    .selectFrom('movies')
+    .select(['library_id', 'path'])
+    .where('id', '=', movieId)
+    .executeTakeFirst();
+  if (!movie) throw permanent('MOVIE_NOT_FOUND', `movie ${movieId} does not exist`);
+  const providers = providersFor(deps.config);
+  const r = await publishMovie(
+    { db: deps.db, log: ctx.log, clock: deps.clock, download: (url) => providers.download(url, ctx.signal) },
+    movieId,
+    { alsoMovieNfo: deps.config.writeMovieNfo },
+  );
+  const notify = await ctx.enqueue('notify-players', {
+    libraryId: movie.library_id,
+    path: movie.path,
+    change: 'modified',
+    movieId,
+  });
+  return { ...r, notifyJobId: notify?.id ?? null };
+};

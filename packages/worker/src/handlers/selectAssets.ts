@@ -1,0 +1,11 @@
+import { selectMovieAssets } from '@metarr/core';
+import type { JobHandler } from '../context.ts';
+
+export const handleSelectAssets: JobHandler<'select-assets'> = async (ctx, deps) => {
+  const { movieId } = ctx.payload;
+  const r = await selectMovieAssets({ db: deps.db, log: ctx.log }, movieId, {
+    language: deps.config.metadataLanguage,
+  });
+  const next = await ctx.enqueue('publish', { movieId });
+  return { ...r, nextJobId: next?.id ?? null };
+};
