@@ -30,6 +30,7 @@ async function main() {
     poolMax: config.dbPoolMax,
     supervise: false,
     queryTimeoutMillis: 4000,
+    jobRetentionDays: config.jobRetentionDays,
   });
   const { apiKey, generated } = await ensureApiKey(runtime.dbh.db, config.apiKey);
   if (generated) {
@@ -46,6 +47,7 @@ async function main() {
     log,
     auth: { apiKey, webhookUsername: config.webhookUsername, webhookPassword: config.webhookPassword },
     config,
+    feed: { databaseUrl: database.url },
   });
   const address = await app.listen({ host: config.host, port: config.port });
   log.info({ service: 'Api', address, basePath: config.basePath || '/' }, 'Metarr API listening');

@@ -1,4 +1,4 @@
-import { fromBossPriority, isJobName } from '@metarr/core';
+import { DEAD_LETTER_QUEUE, fromBossPriority, isJobName, jobNames } from '@metarr/core';
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
 import Type from 'typebox';
@@ -20,9 +20,32 @@ interface JobRow {
   output: unknown;
 }
 
+interface DeadLetterRow extends JobRow {
+  source_name: string | null;
+  source_id: string | null;
+  source_created_on: Date | null;
+  source_retry_count: number | null;
+  source_output: unknown;
+}
+
 const COLUMNS = sql`id, name, priority, data, state, retry_limit, retry_count, start_after, started_on, created_on, completed_on, output`;
 
+const ms = (d: Date | null | undefined) => (d ? new Date(d).getTime() : null);
+
+/** The error a failed attempt stored (the runtime's `{error, code, retryable}`, or pg-boss' own). */
+function errorOf(output: unknown): string | null {
+  if (!output || typeof output !== 'object') return null;
+  const o = output as { error?: unknown; message?: unknown; value?: { message?: unknown } };
+  if (typeof o.error === 'string') return o.error;
+  if (typeof o.message === 'string') return o.message;
+  if (typeof o.value?.message === 'string') return o.value.message;
+  return null;
+}
+
 export function jobOut(r: JobRow) {
+  const started = ms(r.started_on);
+  const ready = Math.max(ms(r.created_on) ?? 0, ms(r.start_after) ?? 0);
+  const completed = ms(r.completed_on);
   return {
     id: r.id,
     type: r.name,
@@ -31,6 +54,7 @@ export function jobOut(r: JobRow) {
     payload: r.data?.payload ?? r.data,
     parentId: r.data?.parentId ?? null,
     output: r.output ?? null,
+    error: r.state === 'failed' || r.state === 'retry' ? errorOf(r.output) : null,
     attempts: r.retry_count + (r.started_on ? 1 : 0),
     retryCount: r.retry_count,
     maxRetries: r.retry_limit,
@@ -38,18 +62,54 @@ export function jobOut(r: JobRow) {
     startAfter: r.start_after,
     startedAt: r.started_on,
     completedAt: r.completed_on,
+    waitMs: started !== null ? Math.max(0, started - ready) : null,
+    durationMs: started !== null && completed !== null ? Math.max(0, completed - started) : null,
   };
 }
 
-const UUID = Type.String({ pattern: '^[0-9a-fA-F-]{36}$' });
-const STATES = ['created', 'retry', 'active', 'completed', 'failed', 'cancelled'] as const;
-const ListQuery = Type.Object({
-  state: Type.Optional(Type.Union(STATES.map((s) => Type.Literal(s)))),
-  type: Type.Optional(Type.String({ maxLength: 100 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-  apikey: Type.Optional(Type.String()),
+const UUID = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
 });
+const IdParams = Type.Object({ id: UUID });
+const STATES = ['created', 'retry', 'active', 'completed', 'failed', 'cancelled'] as const;
+const JOB_TYPES = [...jobNames, DEAD_LETTER_QUEUE];
+const Paging = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  apikey: Type.Optional(Type.String()),
+};
+const ListQuery = Type.Object(
+  {
+    state: Type.Optional(Type.Union(STATES.map((s) => Type.Literal(s)))),
+    type: Type.Optional(Type.String({ maxLength: 100 })),
+    /** Only the children of this job. */
+    parentId: Type.Optional(UUID),
+    /** Only jobs without a parent: webhooks, library scans, scheduled runs. */
+    root: Type.Optional(Type.Boolean()),
+    /** `true`: the dead-letter queue (same as GET /api/jobs/dead-letter). */
+    deadLetter: Type.Optional(Type.Boolean()),
+    ...Paging,
+  },
+  { additionalProperties: false },
+);
+const DeadLetterQuery = Type.Object(
+  { type: Type.Optional(Type.String({ maxLength: 100 })), ...Paging },
+  { additionalProperties: false },
+);
+const TimelineQuery = Type.Object(
+  {
+    minutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 1440 })),
+    apikey: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+function checkType(type: string | undefined, allowed: readonly string[]) {
+  if (type !== undefined && !allowed.includes(type))
+    throw httpError(400, `querystring/type must be one of ${allowed.join(', ')}`);
+}
+
+/** A chain longer than this is a bug (a handler enqueuing itself), not a lineage to draw. */
+const MAX_TREE = 500;
 
 export const jobRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const one = async (id: string) => {
@@ -57,13 +117,54 @@ export const jobRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     return rows[0];
   };
 
-  app.get('/api/jobs', { schema: { querystring: ListQuery } }, async (req) => {
-    const q = req.query as Type.Static<typeof ListQuery>;
-    const { rows } = await sql<JobRow>`select ${COLUMNS} from pgboss.job
-      where (${q.state ?? null}::text is null or state::text = ${q.state ?? null})
-        and (${q.type ?? null}::text is null or name = ${q.type ?? null})
+  const deadLetters = async (q: { type?: string | undefined; limit?: number; offset?: number }) => {
+    const { rows } = await sql<DeadLetterRow>`select ${COLUMNS}, source_name, source_id, source_created_on,
+        source_retry_count, source_output
+      from pgboss.job where name = ${DEAD_LETTER_QUEUE}
+        and (${q.type ?? null}::text is null or source_name = ${q.type ?? null})
       order by created_on desc limit ${q.limit ?? 50} offset ${q.offset ?? 0}`.execute(deps.db);
+    return rows.map((r) => ({
+      id: r.id,
+      /** The job that failed for good; it stays in its own queue as `failed` and can be retried. */
+      jobId: r.source_id,
+      type: r.source_name,
+      priority: r.source_name && isJobName(r.source_name) ? fromBossPriority(r.priority) : r.priority,
+      payload: r.data?.payload ?? r.data,
+      parentId: r.data?.parentId ?? null,
+      error: errorOf(r.source_output),
+      output: r.source_output ?? null,
+      retryCount: r.source_retry_count,
+      jobCreatedAt: r.source_created_on,
+      deadLetteredAt: r.created_on,
+    }));
+  };
+
+  app.get('/api/jobs', { schema: { querystring: ListQuery } }, async (req, reply) => {
+    const q = req.query as Type.Static<typeof ListQuery>;
+    checkType(q.type, q.deadLetter ? jobNames : JOB_TYPES);
+    if (q.deadLetter) return deadLetters(q);
+    const state = q.state ?? null;
+    const type = q.type ?? null;
+    const parentId = q.parentId ?? null;
+    const root = q.root ?? null;
+    const where = sql`(${state}::text is null or state::text = ${state})
+        and (${type}::text is null or name = ${type})
+        and (${type}::text is not null or name <> ${DEAD_LETTER_QUEUE})
+        and (${parentId}::text is null or data->>'parentId' = ${parentId})
+        and (${root}::boolean is not true or coalesce(data->>'parentId', '') = '')`;
+    const [{ rows }, { rows: count }] = await Promise.all([
+      sql<JobRow>`select ${COLUMNS} from pgboss.job where ${where}
+        order by created_on desc, id limit ${q.limit ?? 50} offset ${q.offset ?? 0}`.execute(deps.db),
+      sql<{ n: number }>`select count(*)::int as n from pgboss.job where ${where}`.execute(deps.db),
+    ]);
+    reply.header('x-total-count', String(count[0]?.n ?? 0));
     return rows.map(jobOut);
+  });
+
+  app.get('/api/jobs/dead-letter', { schema: { querystring: DeadLetterQuery } }, async (req) => {
+    const q = req.query as Type.Static<typeof DeadLetterQuery>;
+    checkType(q.type, jobNames);
+    return deadLetters(q);
   });
 
   app.get('/api/jobs/stats', async () => {
@@ -79,32 +180,126 @@ export const jobRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     return stats;
   });
 
-  app.get('/api/jobs/:id', { schema: { params: Type.Object({ id: UUID }) } }, async (req) => {
-    const { id } = req.params as { id: string };
-    const row = await one(id);
-    if (!row) throw httpError(404, `job ${id} not found`);
-    const { rows: children } = await sql<JobRow>`select ${COLUMNS} from pgboss.job
-      where data->>'parentId' = ${id} order by created_on`.execute(deps.db);
-    return { ...jobOut(row), children: children.map((c) => ({ id: c.id, type: c.name, state: c.state })) };
+  // Per type, per minute: finished jobs, failures and mean duration — what the page's sparklines draw.
+  app.get('/api/jobs/timeline', { schema: { querystring: TimelineQuery } }, async (req) => {
+    const minutes = (req.query as Type.Static<typeof TimelineQuery>).minutes ?? 60;
+    const { rows } = await sql<{
+      name: string;
+      minute: number;
+      done: number;
+      failed: number;
+      avg_ms: number;
+    }>`
+      select name,
+        floor(extract(epoch from (now() - completed_on)) / 60)::int as minute,
+        count(*) filter (where state = 'completed')::int as done,
+        count(*) filter (where state = 'failed')::int as failed,
+        coalesce(avg(extract(epoch from (completed_on - started_on)) * 1000)
+          filter (where started_on is not null), 0)::float8 as avg_ms
+      from pgboss.job
+      where completed_on > now() - make_interval(mins => ${minutes}) and name <> ${DEAD_LETTER_QUEUE}
+      group by 1, 2`.execute(deps.db);
+    const out: Record<string, { done: number[]; failed: number[]; avgMs: number[] }> = {};
+    for (const r of rows) {
+      out[r.name] ??= {
+        done: Array(minutes).fill(0),
+        failed: Array(minutes).fill(0),
+        avgMs: Array(minutes).fill(0),
+      };
+      const series = out[r.name] as { done: number[]; failed: number[]; avgMs: number[] };
+      // Oldest minute first, so the sparkline reads left to right.
+      const i = minutes - 1 - Math.min(minutes - 1, Math.max(0, r.minute));
+      series.done[i] = r.done;
+      series.failed[i] = r.failed;
+      series.avgMs[i] = Math.round(r.avg_ms);
+    }
+    return { minutes, types: out };
   });
 
-  app.post('/api/jobs/:id/retry', { schema: { params: Type.Object({ id: UUID }) } }, async (req, reply) => {
+  app.get('/api/jobs/:id', { schema: { params: IdParams } }, async (req) => {
     const { id } = req.params as { id: string };
     const row = await one(id);
     if (!row) throw httpError(404, `job ${id} not found`);
-    if (row.state !== 'failed' && row.state !== 'cancelled')
+    const job = jobOut(row);
+    const [{ rows: children }, parent] = await Promise.all([
+      sql<JobRow>`select ${COLUMNS} from pgboss.job
+        where data->>'parentId' = ${id} order by created_on`.execute(deps.db),
+      job.parentId ? one(job.parentId) : Promise.resolve(undefined),
+    ]);
+    return {
+      ...job,
+      parent: parent ? { id: parent.id, type: parent.name, state: parent.state } : null,
+      children: children.map((c) => ({ id: c.id, type: c.name, state: c.state })),
+    };
+  });
+
+  // The whole lineage a job belongs to: up to its root (the webhook), then every descendant.
+  app.get('/api/jobs/:id/tree', { schema: { params: IdParams } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const { rows: up } = await sql<{ id: string; depth: number }>`
+      with recursive up(id, parent, depth) as (
+        select id, data->>'parentId', 0 from pgboss.job where id = ${id} and name <> ${DEAD_LETTER_QUEUE}
+        union all
+        select j.id, j.data->>'parentId', up.depth + 1 from pgboss.job j join up on j.id::text = up.parent
+        where up.depth < 50 and j.name <> ${DEAD_LETTER_QUEUE}
+      ) select id, depth from up order by depth desc limit 1`.execute(deps.db);
+    const rootId = up[0]?.id;
+    if (!rootId) throw httpError(404, `job ${id} not found`);
+    const { rows } = await sql<JobRow & { depth: number }>`
+      with recursive down as (
+        select ${COLUMNS}, 0 as depth from pgboss.job where id = ${rootId}
+        union all
+        select j.id, j.name, j.priority, j.data, j.state, j.retry_limit, j.retry_count, j.start_after,
+          j.started_on, j.created_on, j.completed_on, j.output, down.depth + 1
+        from pgboss.job j join down on j.data->>'parentId' = down.id::text
+        where down.depth < 50 and j.name <> ${DEAD_LETTER_QUEUE}
+      ) select * from down order by depth, created_on limit ${MAX_TREE}`.execute(deps.db);
+    type Node = ReturnType<typeof jobOut> & { children: Node[] };
+    const nodes = new Map<string, Node>();
+    for (const r of rows) nodes.set(r.id, { ...jobOut(r), children: [] });
+    for (const n of nodes.values())
+      if (n.parentId && n.id !== rootId) nodes.get(n.parentId)?.children.push(n);
+    return { rootId, jobId: id, size: nodes.size, root: nodes.get(rootId) };
+  });
+
+  app.post('/api/jobs/:id/retry', { schema: { params: IdParams } }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const row = await one(id);
+    if (!row) throw httpError(404, `job ${id} not found`);
+    if (row.name === DEAD_LETTER_QUEUE)
+      throw httpError(409, `job ${id} is a dead-letter entry; retry the job it names instead`);
+    // failed → back to `retry` with one more attempt allowed; cancelled → `created` again.
+    const n =
+      row.state === 'failed'
+        ? await deps.boss.retry(row.name, id)
+        : row.state === 'cancelled'
+          ? await deps.boss.resume(row.name, id)
+          : null;
+    if (!n || (n as { affected?: number }).affected === 0)
       throw httpError(409, `job ${id} is ${row.state}; only failed or cancelled jobs can be retried`);
-    await deps.boss.retry(row.name, id);
+    // retry() keeps the backoff time the last failure set, and neither it nor resume() wakes a
+    // worker: start now (update() NOTIFYs a notify queue when the job becomes runnable).
+    await deps.boss.update(row.name, undefined, { id, startAfter: new Date() }).catch(() => {});
+    deps.log.info(
+      { service: 'JobController', jobId: id, type: row.name, from: row.state },
+      'Job retry requested',
+    );
     return reply.code(202).send({ jobId: id });
   });
 
-  app.post('/api/jobs/:id/cancel', { schema: { params: Type.Object({ id: UUID }) } }, async (req, reply) => {
+  app.post('/api/jobs/:id/cancel', { schema: { params: IdParams } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const row = await one(id);
     if (!row) throw httpError(404, `job ${id} not found`);
     if (!['created', 'retry', 'active'].includes(row.state))
       throw httpError(409, `job ${id} is ${row.state}; it cannot be cancelled`);
-    await deps.boss.cancel(row.name, id);
+    const n = await deps.boss.cancel(row.name, id);
+    if ((n as { affected?: number }).affected === 0)
+      throw httpError(409, `job ${id} is no longer ${row.state}; it cannot be cancelled`);
+    deps.log.info(
+      { service: 'JobController', jobId: id, type: row.name, from: row.state },
+      'Job cancel requested',
+    );
     return reply.code(202).send({ jobId: id });
   });
 };

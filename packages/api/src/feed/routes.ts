@@ -1,0 +1,142 @@
+import { isJobName } from '@metarr/core';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import type { AppDeps } from '../app.ts';
+import { httpError } from '../errors.ts';
+import { createFeedHub, type FeedFilter, RESYNC_EVENT } from './hub.ts';
+import { startJobEventListener } from './listener.ts';
+
+/** Tuning of the progress feed; only `databaseUrl` is required (its LISTEN connection). */
+export interface FeedOptions {
+  databaseUrl: string;
+  /** application_name of the LISTEN connection (default `metarr-feed-<pid>`). */
+  applicationName?: string;
+  maxBufferedBytes?: number;
+  pingIntervalMs?: number;
+}
+
+/** Client → server messages are tiny subscribe requests; anything bigger is refused by `ws`. */
+export const FEED_MAX_MESSAGE_BYTES = 4096;
+const MAX_FILTER_ITEMS = 100;
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+const WsQuery = Type.Object({
+  apikey: Type.Optional(Type.String()),
+  /** Comma-separated job types. */
+  type: Type.Optional(Type.String({ maxLength: 2000 })),
+  /** Comma-separated job ids; their descendants are followed too. */
+  jobId: Type.Optional(Type.String({ maxLength: 4000 })),
+});
+
+function parseList(raw: unknown, field: string, check: (s: string) => boolean, what: string): string[] {
+  if (raw === undefined) return [];
+  const items = Array.isArray(raw)
+    ? raw
+    : typeof raw === 'string'
+      ? raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : null;
+  if (!items || items.length > MAX_FILTER_ITEMS) throw httpError(400, `${field} must be a list of ${what}`);
+  for (const item of items) {
+    if (typeof item !== 'string' || !check(item)) throw httpError(400, `${field} must be a list of ${what}`);
+  }
+  return items as string[];
+}
+
+function makeFilter(types: unknown, jobIds: unknown, fields: [string, string]): FeedFilter {
+  return {
+    types: new Set(parseList(types, fields[0], isJobName, 'job types')),
+    jobIds: new Set(parseList(jobIds, fields[1], (s) => UUID_RE.test(s), 'job ids (UUIDs)')),
+  };
+}
+const QUERY_FIELDS: [string, string] = ['querystring/type', 'querystring/jobId'];
+
+/** Browsers always send Origin on a WebSocket upgrade: it must be this host. Other clients send none. */
+function originAllowed(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host.toLowerCase() === String(req.host).toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `GET {BASE}/api/ws` — every job lifecycle event any process publishes, as CONTRACT's
+ * `{event, data}` JSON, plus `feed:ready` on connect, `feed:down` when the LISTEN connection drops
+ * and `feed:resync` once it is back (refetch: events in the gap were missed).
+ */
+export const feedRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
+  const feed = deps.feed;
+  const hub = createFeedHub({
+    log: deps.log,
+    ...(feed?.maxBufferedBytes !== undefined && { maxBufferedBytes: feed.maxBufferedBytes }),
+    ...(feed?.pingIntervalMs !== undefined && { pingIntervalMs: feed.pingIntervalMs }),
+  });
+  const listener = feed
+    ? startJobEventListener({
+        url: feed.databaseUrl,
+        log: deps.log,
+        applicationName: feed.applicationName ?? `metarr-feed-${process.pid}`,
+        onPayload: (p) => hub.publish(p),
+        onDown: () => hub.broadcast({ event: 'feed:down', data: {} }),
+        onResync: (gapMs) => hub.broadcast({ event: RESYNC_EVENT, data: { gapMs } }),
+      })
+    : null;
+  app.addHook('onClose', async () => {
+    hub.close();
+    await listener?.close();
+  });
+
+  app.get(
+    '/api/ws',
+    {
+      websocket: true,
+      schema: { querystring: WsQuery },
+      preHandler: async (req) => {
+        if (!originAllowed(req)) throw httpError(403, 'headers/origin must be this server');
+        if (!listener) throw httpError(503, 'the job feed is not configured');
+        const q = req.query as Type.Static<typeof WsQuery>;
+        makeFilter(q.type, q.jobId, QUERY_FIELDS);
+      },
+    },
+    (socket, req) => {
+      const q = req.query as Type.Static<typeof WsQuery>;
+      hub.add(socket, makeFilter(q.type, q.jobId, QUERY_FIELDS));
+      socket.on('message', (raw, isBinary) => {
+        let msg: { action?: unknown; types?: unknown; jobIds?: unknown };
+        try {
+          if (isBinary) throw new Error('binary');
+          msg = JSON.parse(raw.toString());
+        } catch {
+          socket.send(
+            JSON.stringify({ event: 'feed:error', data: { message: 'messages must be JSON text' } }),
+          );
+          return;
+        }
+        if (msg.action !== 'subscribe') {
+          socket.send(
+            JSON.stringify({ event: 'feed:error', data: { message: 'action must be "subscribe"' } }),
+          );
+          return;
+        }
+        try {
+          const filter = makeFilter(msg.types, msg.jobIds, ['types', 'jobIds']);
+          hub.setFilter(socket, filter);
+          socket.send(
+            JSON.stringify({
+              event: 'feed:subscribed',
+              data: { types: [...filter.types], jobIds: [...filter.jobIds] },
+            }),
+          );
+        } catch (err) {
+          socket.send(JSON.stringify({ event: 'feed:error', data: { message: (err as Error).message } }));
+        }
+      });
+      socket.send(JSON.stringify({ event: 'feed:ready', data: { listening: listener?.listening ?? false } }));
+    },
+  );
+};
