@@ -25,6 +25,12 @@ export interface JobContext<N extends JobName> {
     payload: JobPayload<M>,
     opts?: Omit<EnqueueOptions, 'parentId' | 'trx'>,
   ): Promise<EnqueuedJob | null>;
+  /** Bulk follow-ups (one insert per 1,000); each job's parentId is this job. */
+  enqueueMany<M extends JobName>(
+    name: M,
+    payloads: JobPayload<M>[],
+    opts?: { priority?: number },
+  ): Promise<EnqueuedJob[]>;
   /** For long handlers: publishes `job:progress` (0–100) and logs `Job progress`. */
   reportProgress(progress: number, detail: string): Promise<void>;
 }

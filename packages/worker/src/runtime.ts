@@ -1,20 +1,36 @@
+import { createHash } from 'node:crypto';
 import {
   AppError,
+  type ClientFactory,
   createJobQueue,
   type Db,
+  encodeJobEvent,
   errorCode,
   errorMessage,
   fromBossPriority,
+  JOB_EVENTS_CHANNEL,
   type JobEnvelope,
+  type JobEvent,
   type JobName,
   type JobQueue,
   jobCatalog,
   jobNames,
   type Logger,
   publishJobEvent,
+  toBossPriority,
 } from '@metarr/core';
+import { sql } from 'kysely';
 import type { JobResult, JobWithMetadata, PgBoss } from 'pg-boss';
 import type { HandlerDeps, HandlerMap, JobContext } from './context.ts';
+
+/**
+ * Jobs at this seed priority or more urgent (webhook 1 … the pipeline's 5) have loops per queue that
+ * bulk work never takes. Bulk work stays bulk down its chain: a follow-up inherits its
+ * parent's priority when that is less urgent than its own (see `enqueue` in createJobContext).
+ */
+export const URGENT_PRIORITY_MAX = 5;
+/** Jobs per fetch on a bulk lane. */
+export const BULK_BATCH_SIZE = 8;
 
 export interface WorkerRuntimeOptions {
   boss: PgBoss;
@@ -39,34 +55,105 @@ export async function startWorkerRuntime(
   const queue = createJobQueue({ boss: opts.boss, db: opts.db, log: opts.log });
   let inFlight = 0;
   for (const name of opts.queues ?? jobNames) {
+    const handle = async (jobs: unknown[]) => {
+      inFlight += jobs.length;
+      // A batch's feed events go out in one NOTIFY round trip per phase instead of one per job.
+      const events = jobs.length > 1 ? new EventBatch(opts.db) : null;
+      try {
+        const running = jobs.map((job) =>
+          runJob(opts, queue, name, job as JobWithMetadata<JobEnvelope>, events).then((r) =>
+            jobs.length > 1 ? completeNow(opts.boss, name, job as JobWithMetadata<JobEnvelope>, r) : r,
+          ),
+        );
+        await events?.flushStarted();
+        const results = await Promise.all(running);
+        await events?.flush();
+        return results;
+      } finally {
+        inFlight -= jobs.length;
+      }
+    };
     // Batches of 2 with burst drain a backlog without the NOTIFY-era 30 s backstop poll, while a slow
     // job delays the settling of at most one neighbour. Several loops give concurrency.
     const batchSize = 2;
     const loops = Math.max(1, Math.ceil(opts.concurrency / batchSize));
+    const common = {
+      includeMetadata: true,
+      perJobResults: true,
+      burstWhenBatchFull: true,
+      pollingIntervalSeconds: 2,
+      notifyPollingIntervalSeconds: 5,
+    } as const;
+    if (jobCatalog[name].policy.priority > URGENT_PRIORITY_MAX) {
+      await opts.boss.work(name, { ...common, batchSize, localConcurrency: loops }, handle);
+      continue;
+    }
+    // Priority lanes. pg-boss orders by priority only within a fetch, so loops shared by urgent and
+    // bulk jobs would make an urgent job wait for a loop busy with bulk work (a library scan's
+    // 10,000 priority-8 scan-movie jobs). Urgent jobs get loops that never fetch bulk jobs; bulk
+    // jobs get their own loops with larger batches (fewer fetch/complete round trips per job).
+    await opts.boss.work(
+      name,
+      { ...common, batchSize, localConcurrency: loops, minPriority: toBossPriority(URGENT_PRIORITY_MAX) },
+      handle,
+    );
     await opts.boss.work(
       name,
       {
-        batchSize,
-        localConcurrency: loops,
-        includeMetadata: true,
-        perJobResults: true,
-        burstWhenBatchFull: true,
-        pollingIntervalSeconds: 2,
-        notifyPollingIntervalSeconds: 5,
+        ...common,
+        batchSize: BULK_BATCH_SIZE,
+        localConcurrency: Math.max(1, Math.ceil(loops / 2)),
+        maxPriority: toBossPriority(URGENT_PRIORITY_MAX + 1),
       },
-      async (jobs) => {
-        inFlight += jobs.length;
-        try {
-          return await Promise.all(
-            jobs.map((job) => runJob(opts, queue, name, job as JobWithMetadata<JobEnvelope>)),
-          );
-        } finally {
-          inFlight -= jobs.length;
-        }
-      },
+      handle,
     );
   }
   return { queue, inFlight: () => inFlight };
+}
+
+/**
+ * pg-boss settles a batch only when its last job is done. A job whose side effect already happened
+ * (a player was told) must not wait for a slow neighbour: a worker killed meanwhile would leave it
+ * active, and its retry would repeat the side effect. So a finished job of a batch completes at once,
+ * fenced on its attempt; the batch's own completion then finds it settled and does nothing.
+ */
+async function completeNow(boss: PgBoss, name: string, job: JobWithMetadata<JobEnvelope>, r: JobResult) {
+  if (r.status === 'completed') {
+    await boss
+      .complete(name, { id: job.id, retryCount: job.retryCount }, (r.output ?? null) as object | null)
+      .catch(() => {});
+  }
+  return r;
+}
+
+/** Collects a batch's lifecycle events and publishes each phase with one query. */
+class EventBatch {
+  readonly db: Db;
+  started: JobEvent[] = [];
+  rest: JobEvent[] = [];
+  /** Handlers wait for this, so no job's progress event overtakes its `job:started`. */
+  readonly ready: Promise<void>;
+  private open: () => void = () => {};
+  constructor(db: Db) {
+    this.db = db;
+    this.ready = new Promise((r) => {
+      this.open = r;
+    });
+  }
+  async flushStarted() {
+    await publishMany(this.db, this.started.splice(0));
+    this.open();
+  }
+  async flush() {
+    await publishMany(this.db, [...this.started.splice(0), ...this.rest.splice(0)]);
+  }
+}
+
+async function publishMany(db: Db, events: JobEvent[]) {
+  if (!events.length) return;
+  await sql`select pg_notify(${JOB_EVENTS_CHANNEL}, e) from unnest(${events.map(encodeJobEvent)}::text[]) as e`
+    .execute(db)
+    .catch(() => {});
 }
 
 async function runJob(
@@ -74,7 +161,12 @@ async function runJob(
   queue: JobQueue,
   name: JobName,
   job: JobWithMetadata<JobEnvelope>,
+  batch: EventBatch | null = null,
 ): Promise<JobResult> {
+  const publish = async (evt: JobEvent) => {
+    if (!batch) return publishJobEvent(opts.db, evt).catch(() => {});
+    (evt.event === 'job:started' ? batch.started : batch.rest).push(evt);
+  };
   const def = jobCatalog[name];
   const priority = fromBossPriority(job.priority);
   const log = opts.log.child({ service: 'JobRunner', jobId: job.id, jobType: name });
@@ -89,9 +181,9 @@ async function runJob(
     { ...base, parentId, waitMs, waitTime: `${(waitMs / 1000).toFixed(3)}s`, retryCount: job.retryCount },
     'Job started',
   );
-  await publishJobEvent(opts.db, { event: 'job:started', data: { ...base, parentId, waitMs } }).catch(
-    () => {},
-  );
+  await publish({ event: 'job:started', data: { ...base, parentId, waitMs } });
+  await batch?.ready;
+  const lease = attemptLease(opts.db, name, job.id, job.retryCount);
 
   try {
     if (!def.validator.check(envelope.payload)) {
@@ -105,7 +197,7 @@ async function runJob(
       );
     }
     const ctx = createJobContext(
-      { queue, db: opts.db, log: opts.log },
+      { queue, db: opts.db, log: opts.log, lease: lease.check },
       {
         id: job.id,
         type: name,
@@ -120,15 +212,30 @@ async function runJob(
       c: typeof ctx,
       d: HandlerDeps,
     ) => Promise<Record<string, unknown>>;
-    const output = await handler(ctx, opts.deps);
+    const output = await handler(ctx, {
+      ...opts.deps,
+      clientFor: fencedClients(opts.deps.clientFor, lease.check),
+    });
+    // pg-boss fences the completion itself (id + retryCount); this keeps a stale attempt from also
+    // logging and announcing a completion that does not land.
+    await lease.check();
     const durationMs = Date.now() - started;
     log.info(
       { ...base, durationMs, duration: `${(durationMs / 1000).toFixed(3)}s`, result: output },
       'Job completed',
     );
-    await publishJobEvent(opts.db, { event: 'job:completed', data: { ...base, durationMs } }).catch(() => {});
+    await publish({ event: 'job:completed', data: { ...base, durationMs } });
     return { id: job.id, status: 'completed', output };
   } catch (err) {
+    // An aborted or failing stale attempt is told apart by asking (a DB error here: not superseded).
+    if (lease.lost() || !(await lease.holds().catch(() => true))) {
+      // A newer attempt owns the job; whatever this one hit, its result must not land anywhere.
+      log.warn(
+        { ...base, retryCount: job.retryCount, error: errorMessage(err) },
+        'Job attempt superseded: its lease was lost, its result is discarded',
+      );
+      return { id: job.id, status: 'failed', output: { error: 'attempt superseded', code: LEASE_LOST } };
+    }
     const retryable = !(err instanceof AppError) || err.retryable;
     const willRetry = retryable && job.retryCount < job.retryLimit;
     const error = errorMessage(err);
@@ -155,7 +262,13 @@ async function runJob(
  * handler against a real queue exactly as the runtime does.
  */
 export function createJobContext<N extends JobName>(
-  deps: { queue: JobQueue; db: Db; log: Logger },
+  deps: {
+    queue: JobQueue;
+    db: Db;
+    log: Logger;
+    /** Rejects when this attempt no longer holds the job (see attemptLease); checked before every enqueue. */
+    lease?: () => Promise<void>;
+  },
   job: {
     id: string;
     type: N;
@@ -177,8 +290,22 @@ export function createJobContext<N extends JobName>(
     retryCount: job.retryCount,
     signal: job.signal,
     log,
-    enqueue: (child, payload, o) =>
-      deps.queue.enqueue(child, payload, { ...o, parentId: job.id, source: job.type }),
+    enqueue: async (child, payload, o) => {
+      await deps.lease?.();
+      return deps.queue.enqueue(child, payload, {
+        // Same parent, type and payload → same id: a retried attempt's follow-up folds into the one
+        // an earlier (killed, expired) attempt already enqueued instead of doubling the chain.
+        id: followUpId(job.id, child, payload),
+        ...o,
+        priority: o?.priority ?? Math.max(jobCatalog[child].policy.priority, job.priority),
+        parentId: job.id,
+        source: job.type,
+      });
+    },
+    enqueueMany: async (child, payloads, o) => {
+      await deps.lease?.();
+      return deps.queue.enqueueMany(child, payloads, { ...o, parentId: job.id, source: job.type });
+    },
     reportProgress: async (progress, detail) => {
       const pct = Math.max(0, Math.min(100, Math.round(progress)));
       log.info({ service: 'JobRunner', ...base, progress: pct, detail }, 'Job progress');
@@ -188,4 +315,69 @@ export function createJobContext<N extends JobName>(
       }).catch(() => {});
     },
   };
+}
+
+const LEASE_LOST = 'LEASE_LOST';
+
+/**
+ * The fence of one attempt. pg-boss delivers at least once: a worker paused past its heartbeat (or cut
+ * off from the database) keeps running its handler while the supervisor fails the job and another
+ * worker retries it. Such a stale attempt must not write: before every side effect (follow-up jobs,
+ * player calls) and before announcing completion it checks that the job is still `active` at the
+ * retryCount it was fetched with. Once lost, it stays lost.
+ */
+export function attemptLease(db: Db, name: string, id: string, retryCount: number) {
+  let lost = false;
+  const holds = async (): Promise<boolean> => {
+    if (!lost) {
+      const { rows } = await sql<{ one: number }>`select 1 as one from pgboss.job
+        where name = ${name} and id = ${id} and state = 'active' and retry_count = ${retryCount}`.execute(db);
+      lost = rows.length === 0;
+    }
+    return !lost;
+  };
+  return {
+    lost: () => lost,
+    holds,
+    check: async (): Promise<void> => {
+      if (!(await holds())) {
+        throw new AppError(LEASE_LOST, `job ${id} attempt ${retryCount} no longer holds its lease`, {
+          retryable: true,
+        });
+      }
+    },
+  };
+}
+
+/** Player clients whose every call first checks the attempt's lease. */
+function fencedClients(clientFor: ClientFactory, lease: () => Promise<void>): ClientFactory {
+  return (player) => {
+    const c = clientFor(player);
+    const { isPlaying } = c;
+    return {
+      refreshFolder: async (folder, o) => {
+        await lease();
+        return c.refreshFolder(folder, o);
+      },
+      test: async (signal) => {
+        await lease();
+        return c.test(signal);
+      },
+      ...(isPlaying && {
+        isPlaying: async (signal?: AbortSignal) => {
+          await lease();
+          return isPlaying.call(c, signal);
+        },
+      }),
+    };
+  };
+}
+
+/** A UUID (version 8, name-based) from the parent job, the follow-up's type and its payload. */
+export function followUpId(parentId: string, child: string, payload: unknown): string {
+  const h = createHash('sha256')
+    .update(`${parentId}\0${child}\0${JSON.stringify(payload)}`)
+    .digest('hex');
+  const variant = ((Number.parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -1,5 +1,6 @@
+import fs from 'node:fs/promises';
 import type { Db, Player } from '@metarr/core';
-import { checkArrPath, normalizePath } from '@metarr/core';
+import { checkArrPath, isWithin, normalizePath, syncSchedules } from '@metarr/core';
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import type { AppDeps } from '../app.ts';
@@ -26,6 +27,12 @@ const GroupBody = Type.Object({
   sharedLibrary: Type.Optional(Type.Boolean()),
   libraryIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 1000 })),
   pathMappings: Type.Optional(Type.Array(GroupMapping, { maxItems: 100 })),
+  /** Notifications of one folder within this many seconds become one call (0 = off). */
+  debounceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+  /** Kodi: clean the deleted folder from the library after a delete. */
+  cleanAfterDelete: Type.Optional(Type.Boolean()),
+  /** Kodi: `defer` waits while a video plays; `always` scans anyway. */
+  scanWhilePlaying: Type.Optional(Type.Union([Type.Literal('defer'), Type.Literal('always')])),
 });
 const PlayerBody = Type.Object({
   groupId: Type.Integer({ minimum: 1 }),
@@ -46,6 +53,34 @@ function checkPath(field: string, p: string, opts: { posixOnly?: boolean } = {})
   if (problem) throw httpError(400, `body/${field} ${problem}`);
   if (opts.posixOnly && !p.startsWith('/'))
     throw httpError(400, `body/${field} must be an absolute path on this host`);
+}
+
+/** A library root must be a directory this host can read, and not inside (or around) another library. */
+async function checkLibraryRoot(db: Db, path: string, selfId?: number): Promise<string> {
+  checkPath('path', path, { posixOnly: true });
+  const root = normalizePath(path).path;
+  let st: Awaited<ReturnType<typeof fs.stat>>;
+  try {
+    st = await fs.stat(root);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw httpError(
+      400,
+      `body/path ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}: ${root}`,
+    );
+  }
+  if (!st.isDirectory()) throw httpError(400, `body/path is not a directory: ${root}`);
+  const others = await db.selectFrom('libraries').select(['id', 'name', 'path']).execute();
+  for (const o of others) {
+    if (o.id === selfId) continue;
+    if (isWithin(root, o.path) || isWithin(o.path, root)) {
+      throw httpError(
+        409,
+        `body/path ${root} overlaps library ${o.id} "${o.name}" at ${o.path}: one library root cannot contain another`,
+      );
+    }
+  }
+  return root;
 }
 
 /** Postgres unique/foreign-key violations are the client's conflict, not a server error. */
@@ -99,6 +134,9 @@ async function groupOut(db: Db, ids?: number[]) {
     name: g.name,
     type: g.type,
     sharedLibrary: g.shared_library,
+    debounceSeconds: g.debounce_seconds,
+    cleanAfterDelete: g.clean_after_delete,
+    scanWhilePlaying: g.scan_while_playing,
     libraryIds: libs.filter((l) => l.group_id === g.id).map((l) => l.library_id),
     pathMappings: maps.filter((m) => m.group_id === g.id).map((m) => ({ from: m.from_path, to: m.to_path })),
   }));
@@ -108,6 +146,14 @@ export const configRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const db = deps.db;
 
   // ── libraries ────────────────────────────────────────────────────────────
+  // A library's file-scan schedule follows the library; a failure here is repaired by the next
+  // sync (every worker start), so it is logged, not turned into a failed request.
+  const resync = () =>
+    syncSchedules({ db, boss: deps.boss, log: deps.log }).then(
+      () => {},
+      (err: unknown) =>
+        deps.log.error({ service: 'ScheduleService', err: { message: String(err) } }, 'Schedule sync failed'),
+    );
   app.get('/api/libraries', async () =>
     (await db.selectFrom('libraries').selectAll().orderBy('id').execute()).map(libraryOut),
   );
@@ -119,13 +165,14 @@ export const configRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   });
   app.post('/api/libraries', { schema: { body: LibraryBody } }, async (req, reply) => {
     const b = req.body as Type.Static<typeof LibraryBody>;
-    checkPath('path', b.path, { posixOnly: true });
+    const path = await checkLibraryRoot(db, b.path);
     const row = await db
       .insertInto('libraries')
-      .values({ name: b.name, type: b.type, path: normalizePath(b.path).path })
+      .values({ name: b.name, type: b.type, path })
       .returningAll()
       .executeTakeFirstOrThrow()
       .catch((e) => translateDbError(e, `a library at ${b.path}`));
+    await resync();
     return reply.code(201).send(libraryOut(row));
   });
   app.patch(
@@ -134,15 +181,18 @@ export const configRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     async (req) => {
       const { id } = req.params as { id: number };
       const b = req.body as Partial<Type.Static<typeof LibraryBody>>;
-      if (b.path !== undefined) checkPath('path', b.path, { posixOnly: true });
+      const exists = await db.selectFrom('libraries').select('id').where('id', '=', id).executeTakeFirst();
+      if (!exists) throw httpError(404, `library ${id} not found`);
+      const path = b.path !== undefined ? await checkLibraryRoot(db, b.path, id) : undefined;
       const row = await db
         .updateTable('libraries')
-        .set({ ...b, ...(b.path !== undefined && { path: normalizePath(b.path).path }) })
+        .set({ ...b, ...(path !== undefined && { path }) })
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirst()
         .catch((e) => translateDbError(e, `a library at ${b.path}`));
       if (!row) throw httpError(404, `library ${id} not found`);
+      if (b.type !== undefined) await resync();
       return libraryOut(row);
     },
   );
@@ -150,6 +200,7 @@ export const configRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     const { id } = req.params as { id: number };
     const r = await db.deleteFrom('libraries').where('id', '=', id).executeTakeFirst();
     if (!Number(r.numDeletedRows)) throw httpError(404, `library ${id} not found`);
+    await resync();
     return reply.code(204).send();
   });
   app.post('/api/libraries/:id/scan', { schema: { params: IdParams } }, async (req, reply) => {
@@ -265,7 +316,14 @@ export const configRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       .execute(async (trx) => {
         const g = await trx
           .insertInto('player_groups')
-          .values({ name: b.name, type: b.type, shared_library: b.sharedLibrary ?? false })
+          .values({
+            name: b.name,
+            type: b.type,
+            shared_library: b.sharedLibrary ?? false,
+            ...(b.debounceSeconds !== undefined && { debounce_seconds: b.debounceSeconds }),
+            ...(b.cleanAfterDelete !== undefined && { clean_after_delete: b.cleanAfterDelete }),
+            ...(b.scanWhilePlaying !== undefined && { scan_while_playing: b.scanWhilePlaying }),
+          })
           .returning('id')
           .executeTakeFirstOrThrow();
         await writeGroupLinks(trx, g.id, b);
@@ -294,6 +352,9 @@ export const configRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
             ...(b.name !== undefined && { name: b.name }),
             ...(b.type !== undefined && { type: b.type }),
             ...(b.sharedLibrary !== undefined && { shared_library: b.sharedLibrary }),
+            ...(b.debounceSeconds !== undefined && { debounce_seconds: b.debounceSeconds }),
+            ...(b.cleanAfterDelete !== undefined && { clean_after_delete: b.cleanAfterDelete }),
+            ...(b.scanWhilePlaying !== undefined && { scan_while_playing: b.scanWhilePlaying }),
           };
           if (Object.keys(set).length)
             await trx.updateTable('player_groups').set(set).where('id', '=', id).execute();
@@ -351,6 +412,23 @@ export const configRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.patch('/api/players/:id', { schema: { params: IdParams, body: partial(PlayerBody) } }, async (req) => {
     const { id } = req.params as { id: number };
     const b = req.body as Partial<Type.Static<typeof PlayerBody>>;
+    const current = await db
+      .selectFrom('players')
+      .select(['group_id', 'type'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!current) throw httpError(404, `player ${id} not found`);
+    if (b.groupId !== undefined || b.type !== undefined) {
+      const groupId = b.groupId ?? current.group_id;
+      const group = await db
+        .selectFrom('player_groups')
+        .select('type')
+        .where('id', '=', groupId)
+        .executeTakeFirst();
+      if (!group) throw httpError(400, `body/groupId refers to unknown player group ${groupId}`);
+      if (group.type !== (b.type ?? current.type))
+        throw httpError(400, `body/type must match the group's type (${group.type})`);
+    }
     const p = await db
       .updateTable('players')
       .set({

@@ -1,0 +1,207 @@
+/**
+ * bench/priority — does urgent work get stuck behind bulk work? The API and one worker run as
+ * separate processes on one PostgreSQL. 20 Radarr Download webhooks are sent one at a time, first on
+ * an idle queue, then while a library scan's N (default 10,000) low-priority `scan-movie` jobs wait.
+ * For each: the `webhook` job's wait (enqueue → start, from pg-boss's created_on/started_on), its
+ * `scan-movie` child's wait, and the whole chain (POST → the fake Kodi's `VideoLibrary.Scan`).
+ * Target: webhook wait p99 ≤ 1 s under load.
+ *
+ *   pnpm bench:priority
+ *   BENCH_N=2000 pnpm bench:priority          # scaled down
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '@metarr/core';
+import { startFakeKodi } from '@metarr/testkit';
+import pg from 'pg';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const N = Number(process.env.BENCH_N ?? 10_000);
+const TRIES = 20;
+const API_KEY = 'bench-api-key-0123456789';
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
+};
+
+async function main() {
+  let adminUrl = process.env.BENCH_DATABASE_URL;
+  let stopPg = async () => {};
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-bench-prio-'));
+  if (!adminUrl) {
+    const e = await startEmbeddedPostgres({
+      dataDir: path.join(ROOT, '.tmp', `bench-pg-${process.pid}`),
+      persistent: false,
+      tuning: 'durable',
+    });
+    adminUrl = e.url;
+    stopPg = e.stop;
+  }
+  const dbName = `metarr_bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${dbName}`;
+  const url = u.toString();
+  const children: ChildProcess[] = [];
+  const client = new pg.Client({ connectionString: url });
+  const kodi = await startFakeKodi({});
+  const cleanup = async () => {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+    );
+    await kodi.close();
+    await client.end().catch(() => {});
+    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
+    await admin.end();
+    await stopPg();
+    await fs.rm(tmp, { recursive: true, force: true });
+  };
+
+  try {
+    const bulk = path.join(tmp, 'bulk');
+    const urgent = path.join(tmp, 'movies');
+    await fs.mkdir(bulk);
+    await fs.mkdir(urgent);
+    for (let i = 0; i < N; i += 200) {
+      await Promise.all(
+        Array.from({ length: Math.min(200, N - i) }, async (_, k) => {
+          const dir = path.join(bulk, `Bulk ${i + k} (2000)`);
+          await fs.mkdir(dir);
+          await fs.writeFile(path.join(dir, 'b.mkv'), 'v');
+        }),
+      );
+    }
+    for (let i = 0; i < TRIES * 2 + 3; i++) {
+      await fs.mkdir(path.join(urgent, `Movie ${i} (2000)`));
+      await fs.writeFile(path.join(urgent, `Movie ${i} (2000)`, 'm.mkv'), 'v');
+    }
+
+    const env = {
+      ...process.env,
+      DATABASE_URL: url,
+      METARR_API_KEY: API_KEY,
+      METARR_PORT: '0',
+      METARR_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    };
+    const start = (entry: string) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        const c = fork(path.join(ROOT, 'packages', entry, 'src', 'main.ts'), [], {
+          env,
+          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        });
+        children.push(c);
+        c.on(
+          'message',
+          (m: { type?: string; address?: string }) => m?.type === 'ready' && resolve(m.address),
+        );
+        c.on('exit', (code) => reject(new Error(`${entry} exited ${code}`)));
+      });
+    const [base] = await Promise.all([start('api'), start('worker')]);
+    const call = async (method: string, route: string, body?: unknown) => {
+      const res = await fetch(`${base}${route}`, {
+        method,
+        headers: { 'x-api-key': API_KEY, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json().catch(() => null)) as any };
+    };
+    await client.connect();
+    const bulkLib = await call('POST', '/api/libraries', { name: 'Bulk', type: 'movie', path: bulk });
+    const lib = await call('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: urgent });
+    await call('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: urgent });
+    const group = await call('POST', '/api/player-groups', {
+      name: 'Kodi',
+      type: 'kodi',
+      libraryIds: [lib.json.id],
+    });
+    await call('POST', '/api/players', {
+      groupId: group.json.id,
+      name: 'box',
+      type: 'kodi',
+      host: '127.0.0.1',
+      port: kodi.port,
+    });
+    const fixture = JSON.parse(
+      await fs.readFile(path.join(ROOT, 'test', 'fixtures', 'webhooks', 'radarr-download.json'), 'utf8'),
+    );
+
+    let seq = 0;
+    const waiting = async () =>
+      (
+        await client.query<{ n: number }>(
+          `select count(*)::int as n from pgboss.job where name = 'scan-movie' and state in ('created', 'retry')`,
+        )
+      ).rows[0]?.n ?? 0;
+    const runTries = async (label: string, count: number) => {
+      const webhookWait: number[] = [];
+      const scanWait: number[] = [];
+      const chain: number[] = [];
+      const queued: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const n = seq++;
+        const body = structuredClone(fixture);
+        body.movie.id = 1000 + n;
+        body.movie.tmdbId = 5000 + n;
+        body.movie.folderPath = `/movies/Movie ${n} (2000)`;
+        body.movieFile.id = 9000 + n;
+        body.downloadId = `DL${n}`;
+        queued.push(await waiting());
+        const before = kodi.calls.length;
+        const t0 = Date.now();
+        const r = await call('POST', '/api/webhooks/radarr', body);
+        if (r.status !== 200) throw new Error(`webhook answered ${r.status}`);
+        for (;;) {
+          const hit = kodi.calls.slice(before).find((c) => c.method === 'VideoLibrary.Scan');
+          if (hit) {
+            chain.push(hit.at - t0);
+            break;
+          }
+          if (Date.now() - t0 > 30_000) throw new Error('no Kodi scan within 30 s');
+          await new Promise((res) => setTimeout(res, 2));
+        }
+        const { rows } = await client.query<{ name: string; wait: number }>(
+          `select name, extract(epoch from (started_on - created_on)) * 1000 as wait from pgboss.job
+           where id = $1 or (name = 'scan-movie' and data->>'parentId' = $1::text)`,
+          [r.json.jobId],
+        );
+        for (const row of rows) (row.name === 'webhook' ? webhookWait : scanWait).push(Number(row.wait));
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      return { label, webhookWait, scanWait, chain, queued };
+    };
+
+    await runTries('warm-up', 3);
+    const idle = await runTries('idle queue', TRIES);
+    const scan = await call('POST', `/api/libraries/${bulkLib.json.id}/scan`);
+    if (scan.status !== 202) throw new Error('library scan not accepted');
+    // Wait for the fan-out to be queued before measuring.
+    for (const t0 = Date.now(); (await waiting()) < Math.min(N, 1000) && Date.now() - t0 < 60_000; )
+      await new Promise((res) => setTimeout(res, 50));
+    const loaded = await runTries(`${N} bulk scan-movie queued`, TRIES);
+
+    console.log(
+      `\nbench/priority — ${TRIES} webhooks each; node ${process.version}; ${os.cpus().length} CPUs`,
+    );
+    console.log(
+      `${'condition'.padEnd(32)}${'bulk waiting'.padStart(16)}${'webhook wait p50/p99'.padStart(24)}${'scan-movie wait p50/p99'.padStart(26)}${'chain p50/p99'.padStart(20)}`,
+    );
+    for (const r of [idle, loaded]) {
+      const pp = (xs: number[]) => `${pct(xs, 50).toFixed(0)}/${pct(xs, 99).toFixed(0)} ms`;
+      console.log(
+        `${r.label.padEnd(32)}${`${Math.min(...r.queued)}–${Math.max(...r.queued)}`.padStart(16)}${pp(r.webhookWait).padStart(24)}${pp(r.scanWait).padStart(26)}${pp(r.chain).padStart(20)}`,
+      );
+    }
+    console.log('target: webhook wait p99 ≤ 1000 ms while the bulk jobs wait');
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();

@@ -1,0 +1,28 @@
+import { sql } from 'kysely';
+import type { JobHandler } from '../context.ts';
+
+/**
+ * A cron tick: one `library-scan` per movie library (or the one the schedule names). A library whose
+ * previous scan is still queued or running is skipped, so a scan slower than its interval never
+ * piles up behind itself.
+ */
+export const handleScheduledFileScan: JobHandler<'scheduled-file-scan'> = async (ctx, deps) => {
+  let q = deps.db.selectFrom('libraries').select(['id', 'type']).orderBy('id');
+  if (ctx.payload.libraryId !== undefined) q = q.where('id', '=', ctx.payload.libraryId);
+  const libraries = (await q.execute()).filter((l) => l.type === 'movie');
+  if (!libraries.length) return { skipped: 'no movie library to scan' };
+  const { rows: busy } = await sql<{ library_id: number }>`
+    select distinct (data->'payload'->>'libraryId')::int as library_id from pgboss.job
+    where name = 'library-scan' and state in ('created', 'retry', 'active')`.execute(deps.db);
+  const jobIds: string[] = [];
+  const skipped: number[] = [];
+  for (const l of libraries) {
+    if (busy.some((b) => b.library_id === l.id)) {
+      skipped.push(l.id);
+      continue;
+    }
+    const job = await ctx.enqueue('library-scan', { libraryId: l.id });
+    if (job) jobIds.push(job.id);
+  }
+  return { libraryScans: jobIds.length, jobIds, ...(skipped.length && { stillRunning: skipped }) };
+};
