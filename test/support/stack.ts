@@ -12,6 +12,7 @@ import {
   type Runtime,
   silentLogger,
   startRuntime,
+  syncSchedules,
 } from '@metarr/core';
 import { createTestDatabase, type TestDatabase } from '@metarr/testkit/db';
 import { handlers, startWorkerRuntime } from '@metarr/worker';
@@ -37,7 +38,7 @@ export interface Stack {
     route: string,
     body?: unknown,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; json: any; text: string }>;
+  ): Promise<{ status: number; json: any; text: string; headers: Headers }>;
 }
 
 /**
@@ -53,6 +54,11 @@ export async function startStack(
     log?: Logger;
     basePath?: string;
     webhookAuth?: { username: string; password: string };
+    /** Job feed tuning (ping interval, slow-client limit). */
+    feed?: Partial<NonNullable<Parameters<typeof buildApp>[0]['feed']>>;
+    trustProxy?: string[];
+    /** HTTP timeout overrides for the API (see HTTP_TIMEOUTS). */
+    timeouts?: Parameters<typeof buildApp>[0]['timeouts'];
   } = {},
 ): Promise<Stack> {
   const log = opts.log ?? silentLogger;
@@ -77,7 +83,9 @@ export async function startStack(
       webhookUsername: opts.webhookAuth?.username,
       webhookPassword: opts.webhookAuth?.password,
     },
-    config: { basePath: opts.basePath ?? '', trustProxy: undefined },
+    config: { basePath: opts.basePath ?? '', trustProxy: opts.trustProxy },
+    feed: { databaseUrl: database.url, ...opts.feed },
+    ...(opts.timeouts && { timeouts: opts.timeouts }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
@@ -107,6 +115,7 @@ export async function startStack(
         config: workerConfig,
       },
     });
+    await syncSchedules({ db, boss: workerRt.boss, log });
   }
 
   t.teardown(async () => {
@@ -134,7 +143,7 @@ export async function request(
   route: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; json: any; text: string }> {
+): Promise<{ status: number; json: any; text: string; headers: Headers }> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -146,7 +155,7 @@ export async function request(
   try {
     json = text ? JSON.parse(text) : null;
   } catch {}
-  return { status: res.status, json, text };
+  return { status: res.status, json, text, headers: res.headers };
 }
 
 export async function waitFor<T>(

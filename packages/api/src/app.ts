@@ -1,14 +1,22 @@
+import websocket from '@fastify/websocket';
 import type { Db, JobQueue, Logger, MetarrConfig } from '@metarr/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { PgBoss } from 'pg-boss';
 import { type AuthConfig, hasApiKey, hasWebhookCredentials } from './auth.ts';
-import { makeErrorHandler } from './errors.ts';
+import { makeErrorHandler, routeOf } from './errors.ts';
+import { FEED_MAX_MESSAGE_BYTES, type FeedOptions, feedRoutes } from './feed/routes.ts';
 import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { movieRoutes } from './routes/movies.ts';
+import { openApiRoutes, registerOpenApi } from './routes/openapi.ts';
 import { pathRoutes } from './routes/paths.ts';
+import { playerRoutes } from './routes/players.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
+import { settingsRoutes } from './routes/settings.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { workerRoutes } from './routes/workers.ts';
+import { uiRoutes } from './ui/routes.ts';
 import { typeboxValidatorCompiler } from './validation.ts';
 
 export interface AppDeps {
@@ -17,8 +25,34 @@ export interface AppDeps {
   queue: JobQueue;
   log: Logger;
   auth: AuthConfig;
-  config: Pick<MetarrConfig, 'basePath' | 'trustProxy'>;
+  config: Pick<MetarrConfig, 'basePath' | 'trustProxy'> &
+    Partial<Pick<MetarrConfig, 'tmdbApiKey' | 'fanartApiKey'>>;
+  /** The job progress feed's dedicated LISTEN connection; without it `/api/ws` answers 503. */
+  feed?: FeedOptions;
+  /** Overrides of HTTP_TIMEOUTS (tests shorten them to prove a slow client is cut). */
+  timeouts?: Partial<HttpTimeouts>;
 }
+
+export interface HttpTimeouts {
+  /** Whole request headers must arrive within this (slowloris). */
+  headersMs: number;
+  /** Whole request, body included. */
+  requestMs: number;
+  /** Socket idle time before it is closed. */
+  idleMs: number;
+  /** Kept longer than a reverse proxy's idle timeout (nginx 75 s), so the proxy closes first. */
+  keepAliveMs: number;
+  /** How often Node checks headersMs/requestMs on open connections. */
+  checkEveryMs: number;
+}
+
+export const HTTP_TIMEOUTS: HttpTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  idleMs: 60_000,
+  keepAliveMs: 90_000,
+  checkEveryMs: 2_000,
+};
 
 export type RouteAuth = 'none' | 'api' | 'webhook';
 
@@ -32,14 +66,15 @@ declare module 'fastify' {
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const timeouts = { ...HTTP_TIMEOUTS, ...deps.timeouts };
   const app = Fastify({
     logger: false,
     bodyLimit: WEBHOOK_BODY_LIMIT,
     trustProxy: deps.config.trustProxy?.length ? deps.config.trustProxy : false,
-    // Longer than a reverse proxy's idle timeout (nginx 75 s), so the proxy closes first.
-    keepAliveTimeout: 90_000,
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkEveryMs },
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
@@ -55,11 +90,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }),
   );
 
+  // Before the auth hook: its onRequest marks upgrade requests, so a refused upgrade's socket is closed.
+  await app.register(websocket, { options: { maxPayload: FEED_MAX_MESSAGE_BYTES } });
   app.addHook('onRequest', async (req, reply) => {
     const auth = req.routeOptions.config?.auth ?? 'api';
     if (auth === 'none') return;
     const ok = auth === 'webhook' ? hasWebhookCredentials(req, deps.auth) : hasApiKey(req, deps.auth);
     if (!ok) {
+      // Who knocked, never with what: the presented key or password stays out of the log.
+      deps.log.warn(
+        { service: 'Api', method: req.method, url: routeOf(req), ip: req.ip },
+        'Unauthorized request',
+      );
       if (auth === 'webhook' && deps.auth.webhookUsername)
         reply.header('www-authenticate', 'Basic realm="metarr"');
       return reply
@@ -81,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
+  await registerOpenApi(app);
   await app.register(
     async (scope) => {
       await scope.register(healthRoutes, deps);
@@ -89,6 +132,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await scope.register(movieRoutes, deps);
       await scope.register(jobRoutes, deps);
       await scope.register(pathRoutes, deps);
+      await scope.register(scheduleRoutes, deps);
+      await scope.register(settingsRoutes, deps);
+      await scope.register(openApiRoutes, deps);
+      await scope.register(playerRoutes, deps);
+      await scope.register(workerRoutes, deps);
+      await scope.register(feedRoutes, deps);
+      await scope.register(uiRoutes, deps);
     },
     { prefix: deps.config.basePath || '' },
   );

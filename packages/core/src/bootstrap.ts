@@ -61,7 +61,43 @@ async function runningEmbedded(
 export interface Runtime {
   dbh: DbHandle;
   boss: PgBoss;
-  close(): Promise<void>;
+  /** Stops fetching, lets in-flight jobs finish for up to `graceMs`, then closes the pools. */
+  close(graceMs?: number): Promise<void>;
+}
+
+// Connections kept free for admins, migrations and replication.
+const CONNECTION_RESERVE = 10;
+
+/**
+ * Warns when this process would push the server past `max_connections` minus a reserve: many API
+ * and worker replicas on one Postgres multiply their pools. Counts the Metarr connections already
+ * open (application_name `metarr-*`) plus what this process may open.
+ */
+export async function checkConnectionBudget(
+  dbh: DbHandle,
+  planned: number,
+  log: Logger,
+): Promise<{ max: number; inUse: number; planned: number; ok: boolean }> {
+  const { rows } = await dbh.pool.query<{ max: number; in_use: number }>(
+    `select current_setting('max_connections')::int as max,
+            (select count(*)::int from pg_stat_activity where application_name like 'metarr-%') as in_use`,
+  );
+  const max = rows[0]?.max ?? 100;
+  const inUse = rows[0]?.in_use ?? 0;
+  const ok = inUse + planned <= max - CONNECTION_RESERVE;
+  if (!ok) {
+    log.warn(
+      {
+        service: 'DatabaseService',
+        maxConnections: max,
+        metarrConnections: inUse,
+        planned,
+        reserve: CONNECTION_RESERVE,
+      },
+      'Too many connections planned: lower METARR_DB_POOL_MAX per process or raise max_connections on the server',
+    );
+  }
+  return { max, inUse, planned, ok };
 }
 
 /**
@@ -75,6 +111,8 @@ export async function startRuntime(opts: {
   poolMax: number;
   supervise: boolean;
   queryTimeoutMillis?: number;
+  /** METARR_JOB_RETENTION_DAYS; unset keeps the catalog's default. */
+  jobRetentionDays?: number;
 }): Promise<Runtime> {
   const dbh = createDb(opts.url, {
     max: opts.poolMax,
@@ -109,12 +147,22 @@ export async function startRuntime(opts: {
     opts.log.error({ service: 'JobQueue', err: { message: err.message } }, 'pg-boss error'),
   );
   await boss.start({ attempts: 10 });
-  await ensureQueues(boss);
+  await ensureQueues(
+    boss,
+    opts.jobRetentionDays !== undefined ? { retentionDays: opts.jobRetentionDays } : {},
+  );
+  // Pool + pg-boss pool + its LISTEN connection + the API's feed listener.
+  await checkConnectionBudget(
+    dbh,
+    opts.poolMax + Math.max(2, Math.ceil(opts.poolMax / 2)) + 2,
+    opts.log,
+  ).catch(() => {});
   return {
     dbh,
     boss,
-    close: async () => {
-      await boss.stop({ graceful: true, timeout: 10_000 }).catch(() => {});
+    close: async (graceMs = 10_000) => {
+      // Resolves after in-flight jobs finish, or fails the rest (an attempt) when the grace runs out.
+      await boss.stop({ graceful: true, timeout: graceMs }).catch(() => {});
       await dbh.close().catch(() => {});
     },
   };

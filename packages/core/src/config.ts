@@ -18,8 +18,28 @@ export interface MetarrConfig {
   tmdbBaseUrl: string;
   tmdbImageBaseUrl: string;
   fanartBaseUrl: string;
+  /** Personal fanart.tv key, sent as `client_key` with the project key. */
+  fanartClientKey: string | undefined;
+  /** ISO 639-1 language for metadata and preferred artwork. */
+  metadataLanguage: string;
+  /** ISO 3166-1 country whose certification goes into the NFO. */
+  certificationCountry: string;
+  /** How long provider responses stay fresh in the shared cache. */
+  providerCacheTtlSeconds: number;
+  /** TMDB requests per second across all workers. */
+  tmdbRateLimit: number;
+  /** Also write `movie.nfo` next to `<video>.nfo` (for tools that only read that name). */
+  writeMovieNfo: boolean;
   logLevel: string;
   dbPoolMax: number;
+  /** Finished jobs (completed, failed, cancelled) are deleted after this many days. */
+  jobRetentionDays: number;
+  /** How long a stopping worker lets in-flight jobs finish before they are failed for retry elsewhere. */
+  shutdownGraceSeconds: number;
+  /** First retry delay of a failed player notification (doubled with jitter per attempt). */
+  notifyRetryDelaySeconds: number;
+  /** How long a Kodi scan waits while something is playing before it checks again. */
+  notifyDeferSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +79,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
       problems.push(`${name} must be a ${protocols.join(' or ')} URL (got "${raw}")`);
       return def;
     }
+  };
+
+  const code = (name: string, def: string, re: RegExp, what: string) => {
+    const raw = str(name) ?? def;
+    if (re.test(raw)) return raw;
+    problems.push(`${name} must be ${what} (got "${raw}")`);
+    return def;
   };
 
   const databaseUrl = str('DATABASE_URL');
@@ -114,8 +141,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     tmdbBaseUrl: url('METARR_TMDB_BASE_URL', 'https://api.themoviedb.org/3', ['http:', 'https:']),
     tmdbImageBaseUrl: url('METARR_TMDB_IMAGE_BASE_URL', 'https://image.tmdb.org/t/p', ['http:', 'https:']),
     fanartBaseUrl: url('METARR_FANART_BASE_URL', 'https://webservice.fanart.tv/v3', ['http:', 'https:']),
+    fanartClientKey: str('FANART_CLIENT_KEY'),
+    metadataLanguage: code(
+      'METARR_METADATA_LANGUAGE',
+      'en',
+      /^[a-z]{2}$/,
+      'a two-letter ISO 639-1 code like en',
+    ),
+    certificationCountry: code(
+      'METARR_CERTIFICATION_COUNTRY',
+      'US',
+      /^[A-Z]{2}$/,
+      'a two-letter ISO 3166-1 code like US',
+    ),
+    providerCacheTtlSeconds: int('METARR_PROVIDER_CACHE_TTL_SECONDS', 7 * 86_400, 60, 365 * 86_400),
+    tmdbRateLimit: int('METARR_TMDB_RATE_LIMIT', 40, 1, 1000),
+    writeMovieNfo: code('METARR_WRITE_MOVIE_NFO', 'false', /^(true|false)$/, 'true or false') === 'true',
     logLevel,
     dbPoolMax: int('METARR_DB_POOL_MAX', 10, 2, 100),
+    jobRetentionDays: int('METARR_JOB_RETENTION_DAYS', 14, 1, 3650),
+    shutdownGraceSeconds: int('METARR_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
+    notifyRetryDelaySeconds: int('METARR_NOTIFY_RETRY_DELAY_SECONDS', 10, 1, 3600),
+    notifyDeferSeconds: int('METARR_NOTIFY_DEFER_SECONDS', 60, 1, 86_400),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -4,7 +4,9 @@ import {
   createMediaServerClient,
   loadConfig,
   resolveDatabase,
+  resolveProviderKeys,
   startRuntime,
+  syncSchedules,
 } from '@metarr/core';
 import { handlers } from './handlers/index.ts';
 import { startWorkerRuntime } from './runtime.ts';
@@ -29,6 +31,7 @@ async function main() {
     instanceName: 'worker',
     poolMax: config.dbPoolMax,
     supervise: true,
+    jobRetentionDays: config.jobRetentionDays,
   });
   const db = runtime.dbh.db;
   await startWorkerRuntime({
@@ -42,9 +45,12 @@ async function main() {
       log,
       clientFor: (player) => createMediaServerClient(player),
       clock: () => new Date(),
-      config,
+      // Provider keys stored through the API apply when the environment sets none (read at start).
+      config: { ...config, ...(await resolveProviderKeys(db, config)) },
     },
   });
+  // Default schedules for libraries added while no API ran; every worker converges on the same rows.
+  await syncSchedules({ db, boss: runtime.boss, log });
   log.info({ service: 'Worker', concurrency: config.workerConcurrency }, 'Metarr worker running');
   if (process.send) process.send({ type: 'ready' });
 
@@ -52,8 +58,11 @@ async function main() {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ service: 'Worker', signal }, 'Stopping worker: finishing in-flight jobs');
-    await runtime.close();
+    log.info(
+      { service: 'Worker', signal, graceSeconds: config.shutdownGraceSeconds },
+      'Stopping worker: finishing in-flight jobs',
+    );
+    await runtime.close(config.shutdownGraceSeconds * 1000);
     await database.stop().catch(() => {});
     process.exit(0);
   };

@@ -35,6 +35,13 @@ export function createDb(
   });
   // An idle client that loses its connection emits here; without a listener it would crash the process.
   pool.on('error', () => {});
+  // pg-pool removes its listener from a client while it is checked out, so a connection that dies
+  // between the queries of a transaction (Postgres restarted, backend terminated) emitted an unhandled
+  // 'error' and crashed the API. The statement in flight still fails; the pool drops the broken
+  // client when it is released (it is no longer queryable).
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

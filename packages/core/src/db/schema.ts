@@ -34,7 +34,14 @@ export interface PlayerGroupsTable {
   type: PlayerType;
   shared_library: boolean;
   created_at: Generated<Date>;
+  /** Coalescing window for notifications of one folder (0 = off). */
+  debounce_seconds: Generated<number>;
+  /** Kodi: `VideoLibrary.Clean {directory}` after a delete. */
+  clean_after_delete: Generated<boolean>;
+  scan_while_playing: Generated<ScanWhilePlaying>;
 }
+
+export type ScanWhilePlaying = 'defer' | 'always';
 
 export interface PlayerGroupLibrariesTable {
   group_id: number;
@@ -96,7 +103,68 @@ export interface WebhookDeliveriesTable {
   received_at: Generated<Date>;
 }
 
+/** Metadata pipeline (issue #5). `data` columns hold JSON documents typed in the services. */
+export interface MovieDiscoveryTable {
+  movie_id: number;
+  data: ColumnType<unknown, string, string>;
+  discovered_at: Generated<Date>;
+}
+export interface MovieMetadataTable {
+  movie_id: number;
+  data: ColumnType<unknown, string, string>;
+  updated_at: Generated<Date>;
+}
+export interface MovieFieldLocksTable {
+  movie_id: number;
+  field: string;
+  locked_at: Generated<Date>;
+}
+export interface MovieAssetCandidatesTable {
+  id: Generated<number>;
+  movie_id: number;
+  type: string;
+  provider: string;
+  url: string;
+  language: string | null;
+  width: number | null;
+  height: number | null;
+  votes: Generated<number>;
+  score: number | null;
+  rank: number | null;
+  selected: Generated<boolean>;
+}
+export interface MoviePublishedFilesTable {
+  movie_id: number;
+  file: string;
+  kind: string;
+  content_hash: string;
+  source_url: string | null;
+  published_at: Generated<Date>;
+}
+export interface ProviderCacheTable {
+  provider: string;
+  cache_key: string;
+  body: ColumnType<unknown, string, string>;
+  fetched_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+export interface ProviderRateLimitsTable {
+  provider: string;
+  window_start: Timestamp;
+  count: number;
+  blocked_until: Timestamp | null;
+}
+
+/** What the last library scan saw of a movie folder (issue #7). */
+export interface LibraryFoldersTable {
+  library_id: number;
+  path: string;
+  fingerprint: string;
+  seen_at: Generated<Date>;
+}
+
 export interface Database {
+  library_folders: LibraryFoldersTable;
   settings: SettingsTable;
   libraries: LibrariesTable;
   path_mappings: PathMappingsTable;
@@ -106,6 +174,13 @@ export interface Database {
   players: PlayersTable;
   movies: MoviesTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  movie_discovery: MovieDiscoveryTable;
+  movie_metadata: MovieMetadataTable;
+  movie_field_locks: MovieFieldLocksTable;
+  movie_asset_candidates: MovieAssetCandidatesTable;
+  movie_published_files: MoviePublishedFilesTable;
+  provider_cache: ProviderCacheTable;
+  provider_rate_limits: ProviderRateLimitsTable;
 }
 
 export type Library = Selectable<LibrariesTable>;

@@ -1,19 +1,26 @@
 import type { HandlerMap } from '../context.ts';
-import { notImplemented } from './notImplemented.ts';
+import { handleDiscoverAssets } from './discoverAssets.ts';
+import { handleEnrichMetadata } from './enrichMetadata.ts';
+import { handleFetchProviderAssets } from './fetchProviderAssets.ts';
+import { handleLibraryScan } from './libraryScan.ts';
 import { handleNotifyPlayers } from './notifyPlayers.ts';
+import { handlePublish } from './publish.ts';
 import { handleScanMovie } from './scanMovie.ts';
+import { handleScheduledFileScan } from './scheduledFileScan.ts';
+import { handleScheduledProviderUpdate } from './scheduledProviderUpdate.ts';
+import { handleSelectAssets } from './selectAssets.ts';
 import { handleWebhook } from './webhook.ts';
 
 export const handlers: HandlerMap = {
   webhook: handleWebhook,
   'scan-movie': handleScanMovie,
   'notify-players': handleNotifyPlayers,
-  'discover-assets': notImplemented('discover-assets'),
-  'fetch-provider-assets': notImplemented('fetch-provider-assets'),
-  'enrich-metadata': notImplemented('enrich-metadata'),
-  'select-assets': notImplemented('select-assets'),
-  publish: notImplemented('publish'),
-  'library-scan': notImplemented('library-scan'),
-  'scheduled-file-scan': notImplemented('scheduled-file-scan'),
-  'scheduled-provider-update': notImplemented('scheduled-provider-update'),
+  'discover-assets': handleDiscoverAssets,
+  'fetch-provider-assets': handleFetchProviderAssets,
+  'enrich-metadata': handleEnrichMetadata,
+  'select-assets': handleSelectAssets,
+  publish: handlePublish,
+  'library-scan': handleLibraryScan,
+  'scheduled-file-scan': handleScheduledFileScan,
+  'scheduled-provider-update': handleScheduledProviderUpdate,
 };

@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Metarr: one image, two entrypoints (`api`, `worker`). Node runs the TypeScript sources directly
+# (type stripping), so there is no build step. Node refuses to strip types under node_modules, which
+# rules out `pnpm deploy` (it copies workspace packages into node_modules); instead the workspace is
+# installed with --prod and its packages stay symlinked from packages/.
+
+FROM node:24-slim AS deps
+ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH
+RUN npm install -g pnpm@10.34.8
+WORKDIR /app
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY packages/core/package.json packages/core/
+COPY packages/api/package.json packages/api/
+COPY packages/worker/package.json packages/worker/
+COPY packages/testkit/package.json packages/testkit/
+RUN pnpm install --frozen-lockfile --prod
+
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production METARR_DATA_DIR=/data/metarr METARR_PORT=7979
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/packages ./packages
+COPY package.json pnpm-workspace.yaml ./
+COPY packages ./packages
+COPY deploy/docker-entrypoint.sh /usr/local/bin/metarr
+RUN chmod 0755 /usr/local/bin/metarr && mkdir -p /data/metarr && chown node:node /data/metarr
+# The image's unprivileged user; never run as root.
+USER node
+EXPOSE 7979
+ENTRYPOINT ["metarr"]
+CMD ["api"]

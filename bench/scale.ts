@@ -1,0 +1,208 @@
+/**
+ * bench/scale — end-to-end pipeline throughput (webhook → scan-movie → notify-players against a
+ * fake Kodi, no provider calls) with 1, 2 and 3 worker processes, and raw pg-boss send/work
+ * throughput on the same PostgreSQL as the ceiling — all in one run.
+ *
+ *   pnpm bench:scale                       # embedded PostgreSQL
+ *   BENCH_DATABASE_URL=postgres://… BENCH_N=300 pnpm bench:scale
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '@metarr/core';
+import { startFakeKodi } from '@metarr/testkit';
+import pg from 'pg';
+import { PgBoss } from 'pg-boss';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const N = Number(process.env.BENCH_N ?? 300);
+const API_KEY = 'bench-api-key-0123456789';
+
+async function main() {
+  let adminUrl = process.env.BENCH_DATABASE_URL;
+  let stopPg = async () => {};
+  if (!adminUrl) {
+    const e = await startEmbeddedPostgres({
+      dataDir: path.join(ROOT, '.tmp', `bench-pg-${process.pid}`),
+      persistent: false,
+      tuning: 'durable',
+    });
+    adminUrl = e.url;
+    stopPg = e.stop;
+  }
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const made: string[] = [];
+  const newDb = async () => {
+    const name = `metarr_scale_${Date.now()}_${made.length}`;
+    await admin.query(`create database ${name}`);
+    made.push(name);
+    const u = new URL(adminUrl as string);
+    u.pathname = `/${name}`;
+    return u.toString();
+  };
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-scale-'));
+  const movies = path.join(tmp, 'movies');
+  for (let i = 0; i < N; i++) {
+    await fs.mkdir(path.join(movies, `Movie ${i} (2000)`), { recursive: true });
+    await fs.writeFile(path.join(movies, `Movie ${i} (2000)`, 'm.mkv'), 'v');
+  }
+  const fixture = JSON.parse(
+    await fs.readFile(path.join(ROOT, 'test', 'fixtures', 'webhooks', 'radarr-download.json'), 'utf8'),
+  );
+
+  try {
+    // ── ceiling: raw pg-boss, 3 × N jobs through one queue, no-op handler ──
+    const url0 = await newDb();
+    const boss = new PgBoss({
+      connectionString: url0,
+      useListenNotify: true,
+      max: 8,
+      supervise: false,
+      schedule: false,
+    });
+    boss.on('error', () => {});
+    await boss.start();
+    await boss.createQueue('raw', { notify: true });
+    let done = 0;
+    let finished: () => void = () => {};
+    const allDone = new Promise<void>((r) => (finished = r));
+    await boss.work(
+      'raw',
+      { batchSize: 2, localConcurrency: 8, burstWhenBatchFull: true, notifyPollingIntervalSeconds: 5 },
+      async (jobs) => {
+        done += jobs.length;
+        if (done >= 3 * N) finished();
+      },
+    );
+    const t0 = Date.now();
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, k) => {
+        for (let i = k; i < 3 * N; i += 20) await boss.send('raw', { i });
+      }),
+    );
+    await allDone;
+    const rawJobsPerSec = (3 * N) / ((Date.now() - t0) / 1000);
+    await boss.stop({ graceful: false });
+
+    const results: { workers: number; jobsPerSec: number; webhooksPerSec: number; jobsPerWebhook: number }[] =
+      [];
+    for (const workers of [1, 2, 3]) {
+      const url = await newDb();
+      const env = {
+        ...process.env,
+        DATABASE_URL: url,
+        METARR_API_KEY: API_KEY,
+        METARR_PORT: '0',
+        METARR_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        METARR_DB_POOL_MAX: '8',
+      };
+      const children: ChildProcess[] = [];
+      const start = (entry: string) =>
+        new Promise<string | undefined>((resolve, reject) => {
+          const c = fork(path.join(ROOT, 'packages', entry, 'src', 'main.ts'), [], {
+            env,
+            stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+          });
+          children.push(c);
+          c.on(
+            'message',
+            (m: { type?: string; address?: string }) => m?.type === 'ready' && resolve(m.address),
+          );
+          c.on('exit', (code) => code && reject(new Error(`${entry} exited ${code}`)));
+        });
+      const [base] = await Promise.all([
+        start('api'),
+        ...Array.from({ length: workers }, () => start('worker')),
+      ]);
+      const call = async (method: string, route: string, body?: unknown) => {
+        const res = await fetch(`${base}${route}`, {
+          method,
+          headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        return { status: res.status, json: (await res.json().catch(() => null)) as any };
+      };
+      const kodi = await startFakeKodi({});
+      const lib = await call('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: movies });
+      await call('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: movies });
+      const group = await call('POST', '/api/player-groups', {
+        name: 'Kodi',
+        type: 'kodi',
+        libraryIds: [lib.json.id],
+      });
+      await call('POST', '/api/players', {
+        groupId: group.json.id,
+        name: 'box',
+        type: 'kodi',
+        host: '127.0.0.1',
+        port: kodi.port,
+      });
+      const s0 = Date.now();
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, k) => {
+          for (let i = k; i < N; i += 20) {
+            const body = structuredClone(fixture);
+            Object.assign(body.movie, {
+              id: 10_000 + i,
+              tmdbId: 20_000 + i,
+              folderPath: `/movies/Movie ${i} (2000)`,
+            });
+            body.movieFile.id = 30_000 + i;
+            body.downloadId = `S${i}`;
+            const r = await call('POST', '/api/webhooks/radarr', body);
+            if (r.status !== 200) throw new Error(`webhook ${r.status}`);
+          }
+        }),
+      );
+      for (;;) {
+        const scans = new Set(
+          kodi.calls.filter((c) => c.method === 'VideoLibrary.Scan').map((c) => JSON.stringify(c.params)),
+        ).size;
+        if (scans >= N) break;
+        if (Date.now() - s0 > 300_000) throw new Error(`only ${scans}/${N} scans after 300 s`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const secs = (Date.now() - s0) / 1000;
+      // Count the jobs the pipeline really ran (webhook, scan-movie, notify fan-out, per-group notify).
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      const jobs = Number(
+        (await c.query(`select count(*)::int as n from pgboss.job where name <> 'dead-letter'`)).rows[0].n,
+      );
+      await c.end();
+      results.push({ workers, webhooksPerSec: N / secs, jobsPerSec: jobs / secs, jobsPerWebhook: jobs / N });
+      await kodi.close();
+      for (const c of children) c.kill('SIGTERM');
+      await Promise.all(
+        children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+      );
+    }
+
+    console.log(
+      `\nbench/scale — ${N} Radarr Downloads (${results[0]?.jobsPerWebhook.toFixed(1)} jobs each), 20 concurrent senders; node ${process.version}; ${os.cpus().length} CPUs`,
+    );
+    console.log(
+      `${'setup'.padEnd(34)}${'webhooks/s'.padStart(12)}${'jobs/s'.padStart(10)}${'× 1 worker'.padStart(12)}${'of ceiling'.padStart(12)}`,
+    );
+    const one = results[0]?.jobsPerSec ?? 1;
+    for (const r of results) {
+      console.log(
+        `${`${r.workers} worker process(es)`.padEnd(34)}${r.webhooksPerSec.toFixed(1).padStart(12)}${r.jobsPerSec.toFixed(1).padStart(10)}${(r.jobsPerSec / one).toFixed(2).padStart(12)}${`${((100 * r.jobsPerSec) / rawJobsPerSec).toFixed(0)}%`.padStart(12)}`,
+      );
+    }
+    console.log(
+      `${'ceiling: raw pg-boss send+work'.padEnd(34)}${'-'.padStart(12)}${rawJobsPerSec.toFixed(1).padStart(10)}`,
+    );
+  } finally {
+    for (const name of made)
+      await admin.query(`drop database if exists ${name} with (force)`).catch(() => {});
+    await admin.end();
+    await stopPg();
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
