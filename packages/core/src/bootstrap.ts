@@ -167,3 +167,25 @@ export async function startRuntime(opts: {
     },
   };
 }
+
+const CONNECTION_LOSS = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
+
+/**
+ * While a process shuts down, Postgres may be going down too (Ctrl-C reaches the embedded server
+ * in the same terminal, or compose stops everything at once). pg emits such connection losses on
+ * clients its pools have already let go of; crashing with a stack trace then helps nobody.
+ */
+export function tolerateConnectionLossWhileStopping(log: Logger): void {
+  process.on('uncaughtException', (err) => {
+    const code = (err as { code?: string }).code;
+    if (code && CONNECTION_LOSS.has(code)) {
+      log.warn({ service: 'Shutdown', code }, 'Database connection lost while stopping');
+      return;
+    }
+    log.fatal(
+      { service: 'Shutdown', err: { message: err.message, stack: err.stack } },
+      'Uncaught exception while stopping',
+    );
+    process.exit(1);
+  });
+}

@@ -7,6 +7,7 @@ import {
   resolveProviderKeys,
   startRuntime,
   syncSchedules,
+  tolerateConnectionLossWhileStopping,
 } from '@metarr/core';
 import { handlers } from './handlers/index.ts';
 import { startWorkerRuntime } from './runtime.ts';
@@ -52,12 +53,12 @@ async function main() {
   // Default schedules for libraries added while no API ran; every worker converges on the same rows.
   await syncSchedules({ db, boss: runtime.boss, log });
   log.info({ service: 'Worker', concurrency: config.workerConcurrency }, 'Metarr worker running');
-  if (process.send) process.send({ type: 'ready' });
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    tolerateConnectionLossWhileStopping(log);
     log.info(
       { service: 'Worker', signal, graceSeconds: config.shutdownGraceSeconds },
       'Stopping worker: finishing in-flight jobs',
@@ -68,6 +69,8 @@ async function main() {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Ready only once the signal handlers are in place, so a supervisor may stop us right away.
+  if (process.send) process.send({ type: 'ready' });
 }
 
 main().catch((err) => {
