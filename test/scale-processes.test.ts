@@ -47,6 +47,16 @@ t.test('1 API + 3 workers: a stream of webhooks all completes, spread over every
     port: kodi.port,
   });
 
+  const ready = await waitFor('readiness', async () => {
+    const r = await request(base, 'GET', '/api/health/ready');
+    return r.status === 200 ? r : null;
+  });
+  t.same(
+    ready.json,
+    { status: 'ok', db: 'ok', queue: 'ok', feed: 'ok' },
+    'readiness covers db, queue and the LISTEN feed',
+  );
+
   const live = await waitFor('three live workers', async () => {
     const r = await call('GET', '/api/workers');
     return r.json?.length === 3 ? r.json : null;

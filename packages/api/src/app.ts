@@ -29,6 +29,8 @@ export interface AppDeps {
     Partial<Pick<MetarrConfig, 'tmdbApiKey' | 'fanartApiKey'>>;
   /** The job progress feed's dedicated LISTEN connection; without it `/api/ws` answers 503. */
   feed?: FeedOptions;
+  /** Set by the feed plugin: whether its LISTEN connection is up (for `/api/health/ready`). */
+  feedListening?: () => boolean;
   /** Overrides of HTTP_TIMEOUTS (tests shorten them to prove a slow client is cut). */
   timeouts?: Partial<HttpTimeouts>;
 }

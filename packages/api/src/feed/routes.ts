@@ -86,6 +86,7 @@ export const feedRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
         onResync: (gapMs) => hub.broadcast({ event: RESYNC_EVENT, data: { gapMs } }),
       })
     : null;
+  if (listener) deps.feedListening = () => listener.listening;
   app.addHook('onClose', async () => {
     hub.close();
     await listener?.close();
