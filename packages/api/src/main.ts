@@ -1,9 +1,8 @@
 import {
-  ConfigError,
   createJobQueue,
   createLogger,
   ensureApiKey,
-  loadConfig,
+  loadConfigOrExit,
   resolveDatabase,
   startRuntime,
   tolerateConnectionLossWhileStopping,
@@ -12,16 +11,7 @@ import { buildApp } from './app.ts';
 
 /** Composition root of the API process: the only place its real clients are built. */
 async function main() {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger({ name: 'api', level: config.logLevel });
   const database = await resolveDatabase(config, log);
   const runtime = await startRuntime({

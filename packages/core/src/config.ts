@@ -167,3 +167,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
   if (problems.length) throw new ConfigError(problems);
   return config;
 }
+
+/** For entrypoints: the validated config, or every problem printed and exit code 2. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,8 +1,7 @@
 import {
-  ConfigError,
   createLogger,
   createMediaServerClient,
-  loadConfig,
+  loadConfigOrExit,
   resolveDatabase,
   resolveProviderKeys,
   startRuntime,
@@ -14,16 +13,7 @@ import { startWorkerRuntime } from './runtime.ts';
 
 /** Composition root of a worker process: the only place its real clients are built. */
 async function main() {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger({ name: 'worker', level: config.logLevel });
   const database = await resolveDatabase(config, log);
   const runtime = await startRuntime({
