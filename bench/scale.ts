@@ -6,42 +6,19 @@
  *   pnpm bench:scale                       # embedded PostgreSQL
  *   BENCH_DATABASE_URL=postgres://… BENCH_N=300 pnpm bench:scale
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '@metarr/core';
 import { startFakeKodi } from '@metarr/testkit';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
+import { benchPostgres, ROOT, startMetarr } from './support.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const N = Number(process.env.BENCH_N ?? 300);
-const API_KEY = 'bench-api-key-0123456789';
 
 async function main() {
-  let adminUrl = process.env.BENCH_DATABASE_URL;
-  let stopPg = async () => {};
-  if (!adminUrl) {
-    const e = await startEmbeddedPostgres({
-      dataDir: path.join(ROOT, '.tmp', `bench-pg-${process.pid}`),
-      persistent: false,
-      tuning: 'durable',
-    });
-    adminUrl = e.url;
-    stopPg = e.stop;
-  }
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const made: string[] = [];
-  const newDb = async () => {
-    const name = `metarr_scale_${Date.now()}_${made.length}`;
-    await admin.query(`create database ${name}`);
-    made.push(name);
-    const u = new URL(adminUrl as string);
-    u.pathname = `/${name}`;
-    return u.toString();
-  };
+  const server = await benchPostgres();
+  const newDb = () => server.newDatabase('metarr_scale');
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-scale-'));
   const movies = path.join(tmp, 'movies');
   for (let i = 0; i < N; i++) {
@@ -90,41 +67,8 @@ async function main() {
       [];
     for (const workers of [1, 2, 3]) {
       const url = await newDb();
-      const env = {
-        ...process.env,
-        DATABASE_URL: url,
-        METARR_API_KEY: API_KEY,
-        METARR_PORT: '0',
-        METARR_HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        METARR_DB_POOL_MAX: '8',
-      };
-      const children: ChildProcess[] = [];
-      const start = (entry: string) =>
-        new Promise<string | undefined>((resolve, reject) => {
-          const c = fork(path.join(ROOT, 'packages', entry, 'src', 'main.ts'), [], {
-            env,
-            stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-          });
-          children.push(c);
-          c.on(
-            'message',
-            (m: { type?: string; address?: string }) => m?.type === 'ready' && resolve(m.address),
-          );
-          c.on('exit', (code) => code && reject(new Error(`${entry} exited ${code}`)));
-        });
-      const [base] = await Promise.all([
-        start('api'),
-        ...Array.from({ length: workers }, () => start('worker')),
-      ]);
-      const call = async (method: string, route: string, body?: unknown) => {
-        const res = await fetch(`${base}${route}`, {
-          method,
-          headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        return { status: res.status, json: (await res.json().catch(() => null)) as any };
-      };
+      const metarr = await startMetarr(url, { workers, env: { METARR_DB_POOL_MAX: '8' } });
+      const call = metarr.call;
       const kodi = await startFakeKodi({});
       const lib = await call('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: movies });
       await call('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: movies });
@@ -175,10 +119,7 @@ async function main() {
       await c.end();
       results.push({ workers, webhooksPerSec: N / secs, jobsPerSec: jobs / secs, jobsPerWebhook: jobs / N });
       await kodi.close();
-      for (const c of children) c.kill('SIGTERM');
-      await Promise.all(
-        children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
-      );
+      await metarr.stop();
     }
 
     console.log(
@@ -197,10 +138,7 @@ async function main() {
       `${'ceiling: raw pg-boss send+work'.padEnd(34)}${'-'.padStart(12)}${rawJobsPerSec.toFixed(1).padStart(10)}`,
     );
   } finally {
-    for (const name of made)
-      await admin.query(`drop database if exists ${name} with (force)`).catch(() => {});
-    await admin.end();
-    await stopPg();
+    await server.close();
     await fs.rm(tmp, { recursive: true, force: true });
   }
 }

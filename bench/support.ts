@@ -1,0 +1,117 @@
+/**
+ * What every benchmark needs: a PostgreSQL (embedded, or BENCH_DATABASE_URL) with throwaway
+ * databases, Metarr's API and workers as real processes, and percentiles.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '@metarr/core';
+import pg from 'pg';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+export const BENCH_API_KEY = 'bench-api-key-0123456789';
+
+export function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
+}
+
+export interface BenchPostgres {
+  adminUrl: string;
+  /** A fresh database on the server; dropped by close(). */
+  newDatabase(prefix?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function benchPostgres(): Promise<BenchPostgres> {
+  let adminUrl = process.env.BENCH_DATABASE_URL;
+  let stopPg = async () => {};
+  if (!adminUrl) {
+    const e = await startEmbeddedPostgres({
+      dataDir: path.join(ROOT, '.tmp', `bench-pg-${process.pid}`),
+      persistent: false,
+      tuning: 'durable',
+    });
+    adminUrl = e.url;
+    stopPg = e.stop;
+  }
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const made: string[] = [];
+  return {
+    adminUrl,
+    async newDatabase(prefix = 'metarr_bench') {
+      const name = `${prefix}_${Date.now()}_${made.length}`;
+      await admin.query(`create database ${name}`);
+      made.push(name);
+      const u = new URL(adminUrl as string);
+      u.pathname = `/${name}`;
+      return u.toString();
+    },
+    async close() {
+      for (const name of made)
+        await admin.query(`drop database if exists ${name} with (force)`).catch(() => {});
+      await admin.end();
+      await stopPg();
+    },
+  };
+}
+
+export interface MetarrProcesses {
+  base: string;
+  children: ChildProcess[];
+  /** JSON call against the API with the bench key. */
+  call(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }>;
+  stop(): Promise<void>;
+}
+
+/** One API and `workers` worker processes on `url`, each resolved once it reports ready. */
+export async function startMetarr(
+  url: string,
+  opts: { workers?: number; env?: Record<string, string> } = {},
+): Promise<MetarrProcesses> {
+  const env = {
+    ...process.env,
+    DATABASE_URL: url,
+    METARR_API_KEY: BENCH_API_KEY,
+    METARR_PORT: '0',
+    METARR_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...opts.env,
+  };
+  const children: ChildProcess[] = [];
+  const start = (entry: string) =>
+    new Promise<string | undefined>((resolve, reject) => {
+      const c = fork(path.join(ROOT, 'packages', entry, 'src', 'main.ts'), [], {
+        env,
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
+      children.push(c);
+      c.on('message', (m: { type?: string; address?: string }) => m?.type === 'ready' && resolve(m.address));
+      c.on('exit', (code) => code && reject(new Error(`${entry} exited ${code}`)));
+    });
+  const [base] = await Promise.all([
+    start('api'),
+    ...Array.from({ length: opts.workers ?? 1 }, () => start('worker')),
+  ]);
+  return {
+    base: String(base),
+    children,
+    async call(method, route, body) {
+      const res = await fetch(`${base}${route}`, {
+        method,
+        headers: {
+          'x-api-key': BENCH_API_KEY,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json().catch(() => null)) as any };
+    },
+    async stop() {
+      for (const c of children) c.kill('SIGTERM');
+      await Promise.all(
+        children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+      );
+    },
+  };
+}
