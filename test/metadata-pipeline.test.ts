@@ -125,6 +125,9 @@ t.test('locks: a locked field keeps its value when the provider changes; bad fie
   const lock = await stack.api('POST', `/api/movies/${movie.id}/locks`, { field: 'title', locked: true });
   t.equal(lock.status, 200, lock.text);
   t.same(lock.json, { movieId: movie.id, field: 'title', locked: true, locks: ['title'] });
+  const one = await stack.api('GET', `/api/movies/${movie.id}`);
+  t.same(one.json.locks, ['title'], 'GET /api/movies/:id shows the locks');
+  t.match(one.json.metadata, { title: 'The Matrix' }, 'and the enriched metadata');
 
   const m = tmdb.movies.get(603) as Record<string, unknown>;
   tmdb.movies.set(603, { ...m, title: 'The Matrix Reloaded?', tagline: 'A new tagline.' });
@@ -273,4 +276,39 @@ t.test('a Blu-ray folder (BDMV) gets movie.nfo and Kodi-named artwork without a 
   t.ok(files.includes('poster.jpg'));
   t.ok(files.includes('fanart.jpg'));
   t.notMatch(await fs.readFile(path.join(folder, 'movie.nfo'), 'utf8'), '<container>');
+});
+
+t.test('a locked artwork type keeps its image when the provider offers a better one', async (t) => {
+  const { stack, run, tmdb, folder } = await setup(t, { 'M.mkv': 'v' });
+  await run();
+  const poster = path.join(folder, 'M-poster.jpg');
+  const first = await fs.readFile(poster);
+  const movie = (await stack.api('GET', '/api/movies')).json[0];
+  const lock = await stack.api('POST', `/api/movies/${movie.id}/locks`, { field: 'poster', locked: true });
+  t.equal(lock.status, 200, lock.text);
+
+  // A clearly better poster appears at the provider.
+  const m = tmdb.movies.get(603) as { images: { posters: Record<string, unknown>[] } };
+  const better = {
+    aspect_ratio: 0.667,
+    file_path: '/603-poster-better-en-1000x1500.jpg',
+    height: 1500,
+    width: 1000,
+    iso_639_1: 'en',
+    vote_average: 9.9,
+    vote_count: 5000,
+  };
+  tmdb.movies.set(603, { ...m, images: { ...m.images, posters: [better, ...m.images.posters] } });
+  await stack.db.deleteFrom('provider_cache').execute();
+  await run();
+  t.same(await fs.readFile(poster), first, 'the locked poster is not replaced');
+  t.match(
+    await fs.readFile(path.join(folder, 'M.nfo'), 'utf8'),
+    /<thumb[^>]*aspect="poster"/,
+    'the NFO still names the poster',
+  );
+
+  await stack.api('POST', `/api/movies/${movie.id}/locks`, { field: 'poster', locked: false });
+  await run();
+  t.notSame(await fs.readFile(poster), first, 'unlocked, the better poster replaces it');
 });

@@ -46,7 +46,25 @@ export const movieRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       const { id } = req.params as { id: number };
       const m = await deps.db.selectFrom('movies').selectAll().where('id', '=', id).executeTakeFirst();
       if (!m) throw httpError(404, `movie ${id} not found`);
-      return movieOut(m);
+      // One movie also shows what enrichment stored and which fields the user locked.
+      const [meta, locks] = await Promise.all([
+        deps.db
+          .selectFrom('movie_metadata')
+          .select(['data', 'updated_at'])
+          .where('movie_id', '=', id)
+          .executeTakeFirst(),
+        deps.db
+          .selectFrom('movie_field_locks')
+          .select('field')
+          .where('movie_id', '=', id)
+          .orderBy('field')
+          .execute(),
+      ]);
+      return {
+        ...movieOut(m),
+        metadata: meta ? { ...(meta.data as Record<string, unknown>), updatedAt: meta.updated_at } : null,
+        locks: locks.map((l) => l.field),
+      };
     },
   );
 

@@ -200,6 +200,21 @@ export async function publishMovie(
     }
   }
 
+  // A locked artwork type gets no new image (select-assets picks none for it): the file Metarr
+  // published before stays, untouched, and keeps its place in the NFO.
+  const locks = new Set(
+    (
+      await deps.db.selectFrom('movie_field_locks').select('field').where('movie_id', '=', movieId).execute()
+    ).map((l) => l.field),
+  );
+  const plannedFiles = new Set(planned.map((p) => p.file));
+  for (const p of published) {
+    const lockedAs = p.kind === 'extrafanart' ? 'fanart' : p.kind;
+    if (p.kind === 'nfo' || plannedFiles.has(p.file) || !(locks.has(p.kind) || locks.has(lockedAs))) continue;
+    if (!(await readIfExists(fs, nodePath.join(folder, p.file)))) continue;
+    planned.push({ file: p.file, kind: p.kind, bytes: null, hash: p.content_hash, sourceUrl: p.source_url });
+  }
+
   // The NFO: our fields, plus the tags the user added to the existing one.
   const nfoName = found.videoStem ? `${found.videoStem}.nfo` : 'movie.nfo';
   const existingName = found.nfo?.file ?? nfoName;
