@@ -162,3 +162,39 @@ t.test('library-scan reports progress as N/M folders', async (t) => {
     'every detail reads N/M folders',
   );
 });
+
+t.test('a library scan tells the players once about the library root, not once per folder', async (t) => {
+  const { startFakeKodi } = await import('@metarr/testkit');
+  const stack = await startStack(t);
+  const kodi = await startFakeKodi({});
+  t.teardown(() => kodi.close());
+  const root = t.testdir(
+    Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`Film ${i} (2010)`, { [`Film ${i}.mkv`]: 'v' }]),
+    ),
+  );
+  const lib = await stack.api('POST', '/api/libraries', { name: 'Bulk', type: 'movie', path: root });
+  const group = await stack.api('POST', '/api/player-groups', {
+    name: 'Kodi',
+    type: 'kodi',
+    libraryIds: [lib.json.id],
+    pathMappings: [{ from: root, to: 'smb://nas/bulk/' }],
+  });
+  await stack.api('POST', '/api/players', {
+    groupId: group.json.id,
+    name: 'k',
+    type: 'kodi',
+    host: '127.0.0.1',
+    port: kodi.port,
+  });
+
+  await scanAndWait(stack, lib.json.id);
+  const scans = () => kodi.calls.filter((c) => c.method === 'VideoLibrary.Scan');
+  await waitFor('the root notification', async () => scans().length > 0, 30_000);
+  await new Promise((r) => setTimeout(r, 1500));
+  t.ok(scans().length <= 2, `${scans().length} Kodi scan(s) for 40 new folders`);
+  for (const c of scans())
+    t.same(c.params, { directory: 'smb://nas/bulk/', showdialogs: false }, 'the library root');
+  const movies = await stack.api('GET', `/api/movies?libraryId=${lib.json.id}&limit=100`);
+  t.equal(movies.json.length, 40, 'every folder was scanned');
+});

@@ -1,6 +1,9 @@
 import { permanent, scanMovieDirectory } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
 
+/** How long a library scan's folders fold into one notification of the library root. */
+const LIBRARY_NOTIFY_WINDOW_SECONDS = 10;
+
 export const handleScanMovie: JobHandler<'scan-movie'> = async (ctx, deps) => {
   const p = ctx.payload;
   const library = await deps.db
@@ -31,6 +34,23 @@ export const handleScanMovie: JobHandler<'scan-movie'> = async (ctx, deps) => {
   if (deps.config.tmdbApiKey && result.movieId !== null) {
     const discover = await ctx.enqueue('discover-assets', { movieId: result.movieId });
     return { ...result, discoverJobId: discover?.id ?? null };
+  }
+  if (p.trigger === 'library-scan') {
+    // A library scan changes many folders at once: the players rescan the library root, and every
+    // folder of the scan folds into the one waiting notification (a debounce in Postgres, so it holds
+    // across workers) instead of a notification per folder.
+    const notify = await ctx.enqueue(
+      'notify-players',
+      { libraryId: library.id, path: library.path, change: 'modified' },
+      {
+        coalesce: {
+          key: `library-scan:${library.id}`,
+          seconds: LIBRARY_NOTIFY_WINDOW_SECONDS,
+          mode: 'debounce',
+        },
+      },
+    );
+    return { ...result, notifyJobId: notify?.id ?? null, notified: 'library root' };
   }
   const notify = await ctx.enqueue('notify-players', {
     libraryId: library.id,
