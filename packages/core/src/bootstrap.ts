@@ -113,11 +113,20 @@ export async function startRuntime(opts: {
   queryTimeoutMillis?: number;
   /** METARR_JOB_RETENTION_DAYS; unset keeps the catalog's default. */
   jobRetentionDays?: number;
+  /**
+   * Workers only: commit without waiting for the WAL flush. A crash of PostgreSQL itself can then
+   * lose the last moments of worker commits — whole transactions, in order — which at-least-once
+   * jobs recover by running again (their writes are idempotent). Never for the API: its 200 promises
+   * the delivery is on disk.
+   */
+  asyncCommit?: boolean;
 }): Promise<Runtime> {
+  const sessionOptions = opts.asyncCommit ? '-c synchronous_commit=off' : undefined;
   const dbh = createDb(opts.url, {
     max: opts.poolMax,
     applicationName: `metarr-${opts.instanceName}`,
     ...(opts.queryTimeoutMillis !== undefined && { queryTimeoutMillis: opts.queryTimeoutMillis }),
+    ...(sessionOptions && { options: sessionOptions }),
   });
   for (let attempt = 1; ; attempt++) {
     try {
@@ -142,6 +151,7 @@ export async function startRuntime(opts: {
     max: Math.max(2, Math.ceil(opts.poolMax / 2)),
     supervise: opts.supervise,
     schedule: opts.supervise,
+    ...(sessionOptions && { options: sessionOptions }),
   });
   boss.on('error', (err) =>
     opts.log.error({ service: 'JobQueue', err: { message: err.message } }, 'pg-boss error'),

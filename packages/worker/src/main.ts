@@ -20,6 +20,7 @@ async function main() {
     url: database.url,
     log,
     instanceName: 'worker',
+    asyncCommit: true,
     poolMax: config.dbPoolMax,
     supervise: true,
     jobRetentionDays: config.jobRetentionDays,

@@ -20,6 +20,8 @@ export function createDb(
     applicationName?: string;
     connectionTimeoutMillis?: number;
     queryTimeoutMillis?: number;
+    /** Server options for every session (libpq `options`). */
+    options?: string;
   } = {},
 ): DbHandle {
   const pool = new pg.Pool({
@@ -30,6 +32,7 @@ export function createDb(
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 3000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
+    ...(opts.options && { options: opts.options }),
     // The API bounds every query so a blackholed database answers 503, not a hang.
     ...(opts.queryTimeoutMillis !== undefined && { query_timeout: opts.queryTimeoutMillis }),
   });

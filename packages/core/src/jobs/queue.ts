@@ -187,11 +187,14 @@ export interface BossOptions {
   /** Whether this instance runs maintenance (expiry, retention). Workers do; the API need not. */
   supervise?: boolean;
   schedule?: boolean;
+  /** Server options for every session, e.g. `-c synchronous_commit=off`. */
+  options?: string;
 }
 
 export function createBoss(opts: BossOptions): PgBoss {
   return new PgBoss({
     connectionString: opts.connectionString,
+    ...(opts.options && { options: opts.options }),
     max: opts.max ?? 5,
     application_name: `metarr-${opts.instanceName}`,
     instanceName: opts.instanceName,
