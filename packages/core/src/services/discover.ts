@@ -8,6 +8,7 @@ import nodePath from 'node:path';
 import type { Db } from '../db/connect.ts';
 import { permanent } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { VIDEO_EXTENSIONS } from '../media.ts';
 import { type MovieMetadata, parseMovieNfo } from './nfo.ts';
 
 export const ARTWORK_TYPES = [
@@ -57,20 +58,7 @@ export interface DiscoverFs {
   readFile(path: string, enc: 'utf8'): Promise<string>;
 }
 
-const VIDEO_EXT = new Set([
-  '.mkv',
-  '.mp4',
-  '.avi',
-  '.m4v',
-  '.mov',
-  '.wmv',
-  '.ts',
-  '.m2ts',
-  '.iso',
-  '.mpg',
-  '.mpeg',
-  '.webm',
-]);
+const VIDEO_EXT = VIDEO_EXTENSIONS;
 const SUB_EXT = new Set(['.srt', '.ass', '.ssa', '.sub', '.idx', '.vtt', '.sup']);
 const IMG_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tbn']);
 const EXTRAS_DIRS = new Set([

@@ -5,6 +5,7 @@ import type { Db } from '../db/connect.ts';
 import type { MovieStatus } from '../db/schema.ts';
 import { permanent } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { VIDEO_EXTENSIONS } from '../media.ts';
 import { isWithin } from './pathMapping.ts';
 
 /** ScanService — reads one movie folder and records what it found. */
@@ -42,20 +43,7 @@ export interface ScanResult {
   previousPath?: string;
 }
 
-const VIDEO_EXT = new Set([
-  '.mkv',
-  '.mp4',
-  '.avi',
-  '.m4v',
-  '.mov',
-  '.wmv',
-  '.ts',
-  '.m2ts',
-  '.iso',
-  '.mpg',
-  '.mpeg',
-  '.webm',
-]);
+const VIDEO_EXT = VIDEO_EXTENSIONS;
 
 /** The main video: the largest video file that is not a sample, trailer or extra. */
 export async function findMainVideo(fs: ScanFs, folder: string): Promise<string | null> {
