@@ -410,11 +410,16 @@ export async function testPlayer(
   }
   // The version endpoints are public: probe with whatever key is set, then prove the key.
   const conn = { ...player, apiKey: player.apiKey || 'unset' };
-  if (player.type === 'plex') {
-    const plex = createPlexClient(conn, clientOpts);
+  // Both probe a public version endpoint first (reachable?), then an authenticated one (key right?).
+  const probe = async (
+    product: string,
+    keyName: string,
+    publicVersion: () => Promise<string>,
+    authCheck: () => Promise<unknown>,
+  ) => {
     let version: string;
     try {
-      version = (await plex.identity(signal)).version;
+      version = await publicVersion();
     } catch (err) {
       return fail(err, null);
     }
@@ -423,39 +428,29 @@ export async function testPlayer(
         reachable: true,
         version,
         authOk: false,
-        message: `No Plex token is set for player ${player.name}.`,
+        message: `No ${keyName} is set for player ${player.name}.`,
       };
     try {
-      await plex.sections(signal);
-      return {
-        reachable: true,
-        version,
-        authOk: true,
-        message: `Connected to Plex Media Server ${version}.`,
-      };
+      await authCheck();
+      return { reachable: true, version, authOk: true, message: `Connected to ${product} ${version}.` };
     } catch (err) {
       return fail(err, version);
     }
+  };
+  if (player.type === 'plex') {
+    const plex = createPlexClient(conn, clientOpts);
+    return probe(
+      'Plex Media Server',
+      'Plex token',
+      async () => (await plex.identity(signal)).version,
+      () => plex.sections(signal),
+    );
   }
-  const label = player.type === 'emby' ? 'Emby' : 'Jellyfin';
   const jf = createJellyfinClient(conn, player.type, clientOpts);
-  let version: string;
-  try {
-    version = (await jf.publicInfo(signal)).version;
-  } catch (err) {
-    return fail(err, null);
-  }
-  if (!player.apiKey)
-    return {
-      reachable: true,
-      version,
-      authOk: false,
-      message: `No API key is set for player ${player.name}.`,
-    };
-  try {
-    await jf.systemInfo(signal);
-    return { reachable: true, version, authOk: true, message: `Connected to ${label} ${version}.` };
-  } catch (err) {
-    return fail(err, version);
-  }
+  return probe(
+    player.type === 'emby' ? 'Emby' : 'Jellyfin',
+    'API key',
+    async () => (await jf.publicInfo(signal)).version,
+    () => jf.systemInfo(signal),
+  );
 }
