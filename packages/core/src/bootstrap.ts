@@ -58,6 +58,17 @@ async function runningEmbedded(
   }
 }
 
+/** Errors of a database that is down, starting, shutting down or unreachable (worth retrying). */
+export function isTransientDbError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === '57P01' ||
+    code === '57P03' ||
+    /timeout|ECONN|terminat|shutting down|starting up/i.test(String(err))
+  );
+}
+
 export interface Runtime {
   dbh: DbHandle;
   boss: PgBoss;
@@ -134,9 +145,7 @@ export async function startRuntime(opts: {
       break;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      const transient =
-        code === 'ECONNREFUSED' || code === '57P03' || /timeout|ECONN|terminat/i.test(String(err));
-      if (!transient || attempt >= 30) throw err;
+      if (!isTransientDbError(err) || attempt >= 30) throw err;
       const delay = Math.min(10_000, 250 * 2 ** attempt);
       opts.log.warn(
         { service: 'DatabaseService', attempt, delayMs: delay, code },
@@ -145,22 +154,47 @@ export async function startRuntime(opts: {
       await new Promise((r) => setTimeout(r, delay));
     }
   }
-  const boss = createBoss({
-    connectionString: opts.url,
-    instanceName: opts.instanceName,
-    max: Math.max(2, Math.ceil(opts.poolMax / 2)),
-    supervise: opts.supervise,
-    schedule: opts.supervise,
-    ...(sessionOptions && { options: sessionOptions }),
-  });
-  boss.on('error', (err) =>
-    opts.log.error({ service: 'JobQueue', err: { message: err.message } }, 'pg-boss error'),
-  );
-  await boss.start({ attempts: 10 });
-  await ensureQueues(
-    boss,
-    opts.jobRetentionDays !== undefined ? { retentionDays: opts.jobRetentionDays } : {},
-  );
+  const startBoss = async () => {
+    const boss = createBoss({
+      connectionString: opts.url,
+      instanceName: opts.instanceName,
+      max: Math.max(2, Math.ceil(opts.poolMax / 2)),
+      supervise: opts.supervise,
+      schedule: opts.supervise,
+      ...(sessionOptions && { options: sessionOptions }),
+    });
+    boss.on('error', (err) =>
+      opts.log.error({ service: 'JobQueue', err: { message: err.message } }, 'pg-boss error'),
+    );
+    try {
+      await boss.start({ attempts: 10 });
+      await ensureQueues(
+        boss,
+        opts.jobRetentionDays !== undefined ? { retentionDays: opts.jobRetentionDays } : {},
+      );
+      return boss;
+    } catch (err) {
+      await boss.stop({ graceful: false }).catch(() => {});
+      throw err;
+    }
+  };
+  // The database can also go away after the migrations (a Postgres restart while a worker starts):
+  // that is retried like a database that is not up yet, instead of exiting.
+  let boss: PgBoss;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      boss = await startBoss();
+      break;
+    } catch (err) {
+      if (!isTransientDbError(err) || attempt >= 30) throw err;
+      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      opts.log.warn(
+        { service: 'DatabaseService', attempt, delayMs: delay, code: (err as { code?: string }).code },
+        'Database went away while starting the job queue; retrying',
+      );
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
   // Pool + pg-boss pool + its LISTEN connection + the API's feed listener.
   await checkConnectionBudget(
     dbh,

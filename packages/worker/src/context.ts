@@ -33,6 +33,11 @@ export interface JobContext<N extends JobName> {
   ): Promise<EnqueuedJob[]>;
   /** For long handlers: publishes `job:progress` (0–100) and logs `Job progress`. */
   reportProgress(progress: number, detail: string): Promise<void>;
+  /**
+   * Rejects (LEASE_LOST) when this attempt no longer holds the job: a newer attempt owns it. Call it
+   * right before a write the runtime cannot see (files); enqueue and player calls check it already.
+   */
+  assertLease(): Promise<void>;
 }
 
 /** The real clients a handler may use; built once in the composition root (main.ts). */

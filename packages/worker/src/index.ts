@@ -1,3 +1,10 @@
 export type * from './context.ts';
 export { handlers } from './handlers/index.ts';
-export { BULK_BATCH_SIZE, createJobContext, startWorkerRuntime, URGENT_PRIORITY_MAX } from './runtime.ts';
+export {
+  attemptLease,
+  BULK_BATCH_SIZE,
+  createJobContext,
+  followUpId,
+  startWorkerRuntime,
+  URGENT_PRIORITY_MAX,
+} from './runtime.ts';

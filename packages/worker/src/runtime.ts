@@ -292,19 +292,31 @@ export function createJobContext<N extends JobName>(
     log,
     enqueue: async (child, payload, o) => {
       await deps.lease?.();
-      return deps.queue.enqueue(child, payload, {
-        // Same parent, type and payload → same id: a retried attempt's follow-up folds into the one
-        // an earlier (killed, expired) attempt already enqueued instead of doubling the chain.
-        id: followUpId(job.id, child, payload),
+      const opts = {
         ...o,
         priority: o?.priority ?? Math.max(jobCatalog[child].policy.priority, job.priority),
         parentId: job.id,
         source: job.type,
-      });
+      };
+      // Same parent, type and payload → same id: a retried attempt's follow-up folds into the one
+      // an earlier (killed, expired) attempt already enqueued instead of doubling the chain.
+      const id = o?.id ?? followUpId(job.id, child, payload);
+      const sent = await deps.queue.enqueue(child, payload, { ...opts, id });
+      if (sent || o?.id || job.retryCount === 0) return sent;
+      // Folded into an earlier attempt's follow-up. If that one already started, it worked from the
+      // state before this attempt's writes (a re-scan may have reset what it derived): run it again.
+      const { rows } = await sql<{ state: string }>`select state::text as state from pgboss.job
+        where name = ${child} and id = ${id}`.execute(deps.db);
+      const state = rows[0]?.state;
+      if (state === undefined || state === 'created' || state === 'retry') return null;
+      return deps.queue.enqueue(child, payload, opts);
     },
     enqueueMany: async (child, payloads, o) => {
       await deps.lease?.();
       return deps.queue.enqueueMany(child, payloads, { ...o, parentId: job.id, source: job.type });
+    },
+    assertLease: async () => {
+      await deps.lease?.();
     },
     reportProgress: async (progress, detail) => {
       const pct = Math.max(0, Math.min(100, Math.round(progress)));

@@ -1,3 +1,4 @@
+import nodeFs from 'node:fs/promises';
 import { permanent, publishMovie } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
 import { providersFor } from './providers.ts';
@@ -12,7 +13,24 @@ export const handlePublish: JobHandler<'publish'> = async (ctx, deps) => {
   if (!movie) throw permanent('MOVIE_NOT_FOUND', `movie ${movieId} does not exist`);
   const providers = providersFor(deps.config);
   const r = await publishMovie(
-    { db: deps.db, log: ctx.log, clock: deps.clock, download: (url) => providers.download(url, ctx.signal) },
+    {
+      db: deps.db,
+      log: ctx.log,
+      clock: deps.clock,
+      download: (url) => providers.download(url, ctx.signal),
+      // Each file lands by rename: a stale attempt (paused past its heartbeat) must not replace
+      // what the newer attempt wrote, so the lease is checked right before every rename.
+      fs: {
+        open: nodeFs.open,
+        readFile: nodeFs.readFile,
+        mkdir: nodeFs.mkdir,
+        unlink: nodeFs.unlink,
+        rename: async (from, to) => {
+          await ctx.assertLease();
+          return nodeFs.rename(from, to);
+        },
+      },
+    },
     movieId,
     { alsoMovieNfo: deps.config.writeMovieNfo },
   );
