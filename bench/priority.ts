@@ -9,57 +9,28 @@
  *   pnpm bench:priority
  *   BENCH_N=2000 pnpm bench:priority          # scaled down
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '@metarr/core';
 import { startFakeKodi } from '@metarr/testkit';
 import pg from 'pg';
+import { benchPostgres, type MetarrProcesses, pct, ROOT, startMetarr } from './support.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const N = Number(process.env.BENCH_N ?? 10_000);
 const TRIES = 20;
-const API_KEY = 'bench-api-key-0123456789';
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
-};
 
 async function main() {
-  let adminUrl = process.env.BENCH_DATABASE_URL;
-  let stopPg = async () => {};
+  const server = await benchPostgres();
+  const url = await server.newDatabase();
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-bench-prio-'));
-  if (!adminUrl) {
-    const e = await startEmbeddedPostgres({
-      dataDir: path.join(ROOT, '.tmp', `bench-pg-${process.pid}`),
-      persistent: false,
-      tuning: 'durable',
-    });
-    adminUrl = e.url;
-    stopPg = e.stop;
-  }
-  const dbName = `metarr_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  const url = u.toString();
-  const children: ChildProcess[] = [];
+  let metarr: MetarrProcesses | null = null;
   const client = new pg.Client({ connectionString: url });
   const kodi = await startFakeKodi({});
   const cleanup = async () => {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
-    );
+    await metarr?.stop();
     await kodi.close();
     await client.end().catch(() => {});
-    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-    await admin.end();
-    await stopPg();
+    await server.close();
     await fs.rm(tmp, { recursive: true, force: true });
   };
 
@@ -82,36 +53,8 @@ async function main() {
       await fs.writeFile(path.join(urgent, `Movie ${i} (2000)`, 'm.mkv'), 'v');
     }
 
-    const env = {
-      ...process.env,
-      DATABASE_URL: url,
-      METARR_API_KEY: API_KEY,
-      METARR_PORT: '0',
-      METARR_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    };
-    const start = (entry: string) =>
-      new Promise<string | undefined>((resolve, reject) => {
-        const c = fork(path.join(ROOT, 'packages', entry, 'src', 'main.ts'), [], {
-          env,
-          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-        });
-        children.push(c);
-        c.on(
-          'message',
-          (m: { type?: string; address?: string }) => m?.type === 'ready' && resolve(m.address),
-        );
-        c.on('exit', (code) => reject(new Error(`${entry} exited ${code}`)));
-      });
-    const [base] = await Promise.all([start('api'), start('worker')]);
-    const call = async (method: string, route: string, body?: unknown) => {
-      const res = await fetch(`${base}${route}`, {
-        method,
-        headers: { 'x-api-key': API_KEY, ...(body !== undefined && { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, json: (await res.json().catch(() => null)) as any };
-    };
+    metarr = await startMetarr(url, { workers: 1 });
+    const call = metarr.call;
     await client.connect();
     const bulkLib = await call('POST', '/api/libraries', { name: 'Bulk', type: 'movie', path: bulk });
     const lib = await call('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: urgent });
