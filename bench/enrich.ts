@@ -13,49 +13,21 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  createMediaServerClient,
-  loadConfig,
-  silentLogger,
-  startEmbeddedPostgres,
-  startRuntime,
-} from '@metarr/core';
+import { createMediaServerClient, loadConfig, silentLogger, startRuntime } from '@metarr/core';
 import { startFakeFanart, startFakeTmdb } from '@metarr/testkit';
 import { handlers, startWorkerRuntime } from '@metarr/worker';
 import { sql } from 'kysely';
-import pg from 'pg';
+import { benchPostgres, pct } from './support.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 // 150 keeps both passes within a minute on the 2-core dev box; BENCH_N=500 is the issue's full size.
 const N = Number(process.env.BENCH_N ?? 150);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 120_000);
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
-};
-
 async function main() {
-  let adminUrl = process.env.BENCH_DATABASE_URL;
-  let stopPg = async () => {};
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-bench-enrich-'));
-  if (!adminUrl) {
-    const e = await startEmbeddedPostgres({
-      dataDir: path.join(ROOT, '.tmp', `bench-enrich-pg-${process.pid}`),
-      persistent: false,
-      tuning: 'durable',
-    });
-    adminUrl = e.url;
-    stopPg = e.stop;
-  }
-  const dbName = `metarr_bench_enrich_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  const url = u.toString();
+  const pgs = await benchPostgres();
+  const url = await pgs.newDatabase('metarr_bench_enrich');
   const tmdb = await startFakeTmdb();
   const fanart = await startFakeFanart();
   let rt: Awaited<ReturnType<typeof startRuntime>> | null = null;
@@ -166,9 +138,7 @@ async function main() {
     await rt?.close().catch(() => {});
     await tmdb.close();
     await fanart.close();
-    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-    await admin.end();
-    await stopPg();
+    await pgs.close();
     await fs.rm(tmp, { recursive: true, force: true });
   }
 }

@@ -13,20 +13,16 @@ import { type ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { JOB_EVENTS_CHANNEL, startEmbeddedPostgres } from '@metarr/core';
+import { JOB_EVENTS_CHANNEL } from '@metarr/core';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { benchPostgres, pct, ROOT } from './support.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const BLAST = Number(process.env.BENCH_BLAST ?? 20_000);
 const API_KEY = 'bench-api-key-0123456789';
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
-};
 const fmt = (n: number) => `${n.toFixed(2)} ms`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,24 +41,8 @@ const event = (i: number) =>
   });
 
 async function main() {
-  let adminUrl = process.env.BENCH_DATABASE_URL;
-  let stopPg = async () => {};
-  if (!adminUrl) {
-    const e = await startEmbeddedPostgres({
-      dataDir: path.join(ROOT, '.tmp', `bench-feed-pg-${process.pid}`),
-      persistent: false,
-      tuning: 'fast',
-    });
-    adminUrl = e.url;
-    stopPg = e.stop;
-  }
-  const dbName = `metarr_bench_feed_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  const url = u.toString();
+  const pgs = await benchPostgres({ tuning: 'fast' });
+  const url = await pgs.newDatabase('metarr_bench_feed');
   const children: ChildProcess[] = [];
   const sockets: WebSocket[] = [];
   const publisher = new pg.Client({ connectionString: url });
@@ -182,9 +162,7 @@ async function main() {
     await Promise.all(
       children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
     );
-    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-    await admin.end();
-    await stopPg();
+    await pgs.close();
   }
 }
 

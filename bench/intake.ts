@@ -14,22 +14,15 @@
  *   BENCH_SECONDS=10 BENCH_CONNECTIONS=50 BENCH_LOG=info   # defaults
  */
 import { fork } from 'node:child_process';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { buildApp } from '@metarr/api';
-import {
-  createJobQueue,
-  createLogger,
-  parseWebhook,
-  startEmbeddedPostgres,
-  startRuntime,
-} from '@metarr/core';
+import { createJobQueue, createLogger, parseWebhook, startRuntime } from '@metarr/core';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { fixture } from '../test/support/webhook-fixtures.ts';
+import { benchPostgres } from './support.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const API_KEY = 'bench-api-key-0123456789';
@@ -151,24 +144,8 @@ async function run(name: string, url: string, seconds: number): Promise<Row> {
 }
 
 async function main() {
-  let adminUrl = process.env.BENCH_DATABASE_URL;
-  let stopPg = async () => {};
-  if (!adminUrl) {
-    const e = await startEmbeddedPostgres({
-      dataDir: path.join(ROOT, '.tmp', `bench-intake-pg-${process.pid}`),
-      persistent: false,
-      tuning: 'durable',
-    });
-    adminUrl = e.url;
-    stopPg = e.stop;
-  }
-  const dbName = `metarr_bench_intake_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  const url = u.toString();
+  const pgs = await benchPostgres();
+  const url = await pgs.newDatabase('metarr_bench_intake');
 
   const child = fork(import.meta.filename, ['serve'], {
     env: { ...process.env, BENCH_DB_URL: url },
@@ -231,9 +208,7 @@ async function main() {
   } finally {
     child.send({ type: 'stop' });
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-    await admin.end();
-    await stopPg();
+    await pgs.close();
   }
 }
 

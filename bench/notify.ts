@@ -14,22 +14,14 @@
  *   pnpm bench:notify                        # embedded PostgreSQL
  *   BENCH_DATABASE_URL=postgres://… pnpm bench:notify
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import {
-  createMediaServerClient,
-  loadConfig,
-  silentLogger,
-  startEmbeddedPostgres,
-  startRuntime,
-} from '@metarr/core';
+import { createMediaServerClient, loadConfig, silentLogger, startRuntime } from '@metarr/core';
 import { startFakeJellyfin, startFakeKodi, startFakePlex } from '@metarr/testkit';
 import { handlers, startWorkerRuntime } from '@metarr/worker';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { Agent, request } from 'undici';
+import { benchPostgres } from './support.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const FOLDERS = Number(process.env.BENCH_FOLDERS ?? 1000);
 const BURST_FOLDERS = Number(process.env.BENCH_BURST_FOLDERS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -40,24 +32,8 @@ const folder = (i: number) => `${LIB}/Movie ${String(i).padStart(5, '0')} (2000)
 
 async function main() {
   const started = Date.now();
-  let adminUrl = process.env.BENCH_DATABASE_URL;
-  let stopPg = async () => {};
-  if (!adminUrl) {
-    const e = await startEmbeddedPostgres({
-      dataDir: path.join(ROOT, '.tmp', `bench-notify-pg-${process.pid}`),
-      persistent: false,
-      tuning: 'fast',
-    });
-    adminUrl = e.url;
-    stopPg = e.stop;
-  }
-  const dbName = `metarr_bench_notify_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  const url = u.toString();
+  const pgs = await benchPostgres({ tuning: 'fast' });
+  const url = await pgs.newDatabase('metarr_bench_notify');
 
   const kodiA = await startFakeKodi();
   const kodiB = await startFakeKodi();
@@ -288,10 +264,7 @@ async function main() {
   } finally {
     await rt.close();
     await Promise.all(fakes.map((f) => f.close()));
-    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-    await admin.end();
-    await stopPg();
-    await fs.rm(path.join(ROOT, '.tmp', `bench-notify-pg-${process.pid}`), { recursive: true, force: true });
+    await pgs.close();
   }
 }
 

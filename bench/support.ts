@@ -3,6 +3,7 @@
  * databases, Metarr's API and workers as real processes, and percentiles.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '@metarr/core';
 import pg from 'pg';
@@ -22,17 +23,25 @@ export interface BenchPostgres {
   close(): Promise<void>;
 }
 
-export async function benchPostgres(): Promise<BenchPostgres> {
+/**
+ * `tuning: 'fast'` (fsync off) for benchmarks that measure Metarr's own overhead rather than commit
+ * latency (notify fan-out, the feed); 'durable' (the default) is what a user's database does.
+ */
+export async function benchPostgres(opts: { tuning?: 'durable' | 'fast' } = {}): Promise<BenchPostgres> {
   let adminUrl = process.env.BENCH_DATABASE_URL;
   let stopPg = async () => {};
   if (!adminUrl) {
+    const dataDir = path.join(ROOT, '.tmp', `bench-pg-${process.pid}`);
     const e = await startEmbeddedPostgres({
-      dataDir: path.join(ROOT, '.tmp', `bench-pg-${process.pid}`),
+      dataDir,
       persistent: false,
-      tuning: 'durable',
+      tuning: opts.tuning ?? 'durable',
     });
     adminUrl = e.url;
-    stopPg = e.stop;
+    stopPg = async () => {
+      await e.stop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    };
   }
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
