@@ -125,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
-  await registerOpenApi(app);
+  await registerOpenApi(app, deps.config.basePath || '');
   await app.register(
     async (scope) => {
       await scope.register(healthRoutes, deps);
