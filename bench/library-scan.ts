@@ -7,6 +7,8 @@
  *   pnpm bench:library-scan                       # N = 10,000, embedded PostgreSQL
  *   BENCH_N=2000 pnpm bench:library-scan          # scaled down
  *   BENCH_DATABASE_URL=postgres://… pnpm bench:library-scan
+ *   BENCH_PROFILE=1 …                             # worker CPU profile in /tmp/prof
+ *   BENCH_WORKER_LOG=1 BENCH_LOG_LEVEL=info …     # the worker's log lines on stdout (timeline)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -110,7 +112,7 @@ async function main() {
       METARR_API_KEY: API_KEY,
       METARR_PORT: '0',
       METARR_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     };
     const procs: Record<string, ChildProcess> = {};
     const start = (entry: string) =>
@@ -119,7 +121,13 @@ async function main() {
           env,
           ...(process.env.BENCH_PROFILE &&
             entry === 'worker' && { execArgv: ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] }),
-          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+          // BENCH_WORKER_LOG=1: the worker's log lines (BENCH_LOG_LEVEL, default warn) go to this process's stdout.
+          stdio: [
+            'ignore',
+            process.env.BENCH_WORKER_LOG && entry === 'worker' ? 'inherit' : 'ignore',
+            'inherit',
+            'ipc',
+          ],
         });
         children.push(c);
         procs[entry] = c;
@@ -183,7 +191,10 @@ async function main() {
     const { rows: movieRows } = await client.query<{ n: number }>('select count(*)::int as n from movies');
 
     console.log(
-      `\nbench/library-scan — ${N} movie folders; node ${process.version}; ${os.cpus().length} CPUs`,
+      `\nbench/library-scan — ${N} movie folders; node ${process.version}; ${os.cpus().length} CPUs; load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
     );
     console.log(`bare recursive readdir+stat (${entries} entries)    ${walkMs.toFixed(0)} ms`);
     console.log(`library-scan job done (list + reconcile + enqueue) ${listedMs.toFixed(0)} ms`);

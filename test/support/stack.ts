@@ -15,7 +15,7 @@ import {
   syncSchedules,
 } from '@metarr/core';
 import { createTestDatabase, type TestDatabase } from '@metarr/testkit/db';
-import { handlers, startWorkerRuntime } from '@metarr/worker';
+import { batchHandlers, handlers, startWorkerRuntime } from '@metarr/worker';
 import type { PgBoss } from 'pg-boss';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -106,6 +106,7 @@ export async function startStack(
       db,
       log,
       handlers,
+      batchHandlers,
       concurrency: 4,
       deps: {
         db,

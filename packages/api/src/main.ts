@@ -4,6 +4,7 @@ import {
   ensureApiKey,
   loadConfigOrExit,
   resolveDatabase,
+  retryWhileDbUnreachable,
   startRuntime,
   tolerateConnectionLossWhileStopping,
 } from '@metarr/core';
@@ -23,7 +24,9 @@ async function main() {
     queryTimeoutMillis: 4000,
     jobRetentionDays: config.jobRetentionDays,
   });
-  const { apiKey, generated } = await ensureApiKey(runtime.dbh.db, config.apiKey);
+  const { apiKey, generated } = await retryWhileDbUnreachable(log, 'api-key', () =>
+    ensureApiKey(runtime.dbh.db, config.apiKey),
+  );
   if (generated) {
     // Printed once, to the terminal only — never into the structured log.
     process.stderr.write(

@@ -69,6 +69,32 @@ export function isTransientDbError(err: unknown): boolean {
   );
 }
 
+/**
+ * Runs a start-up step, retrying with backoff (up to ~4 min) while the database is unreachable
+ * (not up yet, restarting, a dropped connection): a process started next to its database, or one
+ * whose database restarts during start-up, waits for it instead of exiting. Other errors throw.
+ */
+export async function retryWhileDbUnreachable<T>(
+  log: Logger,
+  step: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (!isTransientDbError(err) || attempt >= 30) throw err;
+      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      log.warn(
+        { service: 'DatabaseService', step, attempt, delayMs: delay, code },
+        'Database not reachable yet; retrying',
+      );
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 export interface Runtime {
   dbh: DbHandle;
   boss: PgBoss;
@@ -139,21 +165,7 @@ export async function startRuntime(opts: {
     ...(opts.queryTimeoutMillis !== undefined && { queryTimeoutMillis: opts.queryTimeoutMillis }),
     ...(sessionOptions && { options: sessionOptions }),
   });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await migrateToLatest(dbh.db, opts.log);
-      break;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (!isTransientDbError(err) || attempt >= 30) throw err;
-      const delay = Math.min(10_000, 250 * 2 ** attempt);
-      opts.log.warn(
-        { service: 'DatabaseService', attempt, delayMs: delay, code },
-        'Database not reachable yet; retrying',
-      );
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+  await retryWhileDbUnreachable(opts.log, 'migrate', () => migrateToLatest(dbh.db, opts.log));
   const startBoss = async () => {
     const boss = createBoss({
       connectionString: opts.url,

@@ -6,17 +6,28 @@ export class AppError extends Error {
   readonly code: string;
   readonly retryable: boolean;
   readonly details: Record<string, unknown> | undefined;
+  /**
+   * For a retryable error: the least time worth waiting before the next attempt (a full disk does
+   * not empty in seconds). The worker runtime schedules the retry no sooner than this.
+   */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     code: string,
     message: string,
-    opts: { retryable: boolean; cause?: unknown; details?: Record<string, unknown> },
+    opts: {
+      retryable: boolean;
+      cause?: unknown;
+      details?: Record<string, unknown>;
+      retryAfterSeconds?: number;
+    },
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
     this.retryable = opts.retryable;
     this.details = opts.details;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
   }
 }
 

@@ -11,6 +11,7 @@ export * from './db/embedded.ts';
 export * from './db/migrate.ts';
 export type * from './db/schema.ts';
 export * from './errors.ts';
+export * from './fence.ts';
 export * from './jobs/catalog.ts';
 export * from './jobs/events.ts';
 export * from './jobs/queue.ts';

@@ -3,6 +3,7 @@ import type {
   Db,
   EnqueuedJob,
   EnqueueOptions,
+  Fence,
   JobName,
   JobPayload,
   Logger,
@@ -38,6 +39,11 @@ export interface JobContext<N extends JobName> {
    * right before a write the runtime cannot see (files); enqueue and player calls check it already.
    */
   assertLease(): Promise<void>;
+  /**
+   * The write fence to hand to services (`deps.fence`): called first inside a write transaction, it
+   * locks this job's row for the transaction and rejects (LEASE_LOST) when a newer attempt owns it.
+   */
+  fence: Fence;
 }
 
 /** The real clients a handler may use; built once in the composition root (main.ts). */
@@ -57,3 +63,45 @@ export type JobHandler<N extends JobName> = (ctx: JobContext<N>, deps: HandlerDe
 
 /** One handler per catalog entry: a job type without a handler does not compile. */
 export type HandlerMap = { [N in JobName]: JobHandler<N> };
+
+/** One job's outcome in a batch handler's result (same order as the batch). */
+export type BatchJobOutcome =
+  | { status: 'completed'; output: JobOutput }
+  /** Fails this job alone, exactly as a single handler's throw would (retry or dead-letter). */
+  | { status: 'failed'; error: unknown }
+  /** This attempt no longer held its lease when the batch wrote (see `BatchContext.fence`): nothing was written. */
+  | { status: 'superseded' };
+
+/** What a batch handler gets besides each job's own context. */
+export interface BatchContext<N extends JobName> {
+  /** The batch's jobs with valid payloads (invalid ones were dead-lettered by the runtime). */
+  jobs: JobContext<N>[];
+  /**
+   * Locks the batch's job rows (`for share`) inside `trx` and resolves with the ids whose attempt
+   * still holds its lease (`active` at the fetched retryCount). Call it in the transaction that
+   * writes, before writing: a job left out must get nothing written and return `superseded`.
+   */
+  fence(trx: Db): Promise<ReadonlySet<string>>;
+  /**
+   * Follow-ups of many jobs in one insert: each item's id is derived from (parent, type, payload) as
+   * `ctx.enqueue` does, and its priority is inherited the same way. A retried attempt's item goes
+   * through that job's `ctx.enqueue` (its folding rules). Resolves per item: the job, or null when
+   * it already existed.
+   */
+  enqueueFollowUps<M extends JobName>(
+    name: M,
+    items: { parent: JobContext<N>; payload: JobPayload<M> }[],
+  ): Promise<(EnqueuedJob | null)[]>;
+}
+
+/**
+ * Optional: runs a fetched batch of more than one job of a type at once (a library scan's bulk
+ * `scan-movie` jobs), sharing lookups, one transaction and one completion. Each job still gets its
+ * own `Job started/completed/failed` lines, feed events and output.
+ */
+export type BatchJobHandler<N extends JobName> = (
+  batch: BatchContext<N>,
+  deps: HandlerDeps,
+) => Promise<BatchJobOutcome[]>;
+
+export type BatchHandlerMap = { [N in JobName]?: BatchJobHandler<N> };

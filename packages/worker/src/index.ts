@@ -1,7 +1,8 @@
 export type * from './context.ts';
-export { handlers } from './handlers/index.ts';
+export { batchHandlers, handlers } from './handlers/index.ts';
 export {
   attemptLease,
+  BULK_BATCH_HANDLER_SIZE,
   BULK_BATCH_SIZE,
   createJobContext,
   followUpId,

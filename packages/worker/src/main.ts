@@ -3,12 +3,12 @@ import {
   createMediaServerClient,
   loadConfigOrExit,
   resolveDatabase,
-  resolveProviderKeys,
+  retryWhileDbUnreachable,
   startRuntime,
   syncSchedules,
   tolerateConnectionLossWhileStopping,
 } from '@metarr/core';
-import { handlers } from './handlers/index.ts';
+import { batchHandlers, handlers } from './handlers/index.ts';
 import { startWorkerRuntime } from './runtime.ts';
 
 /** Composition root of a worker process: the only place its real clients are built. */
@@ -31,18 +31,20 @@ async function main() {
     db,
     log,
     handlers,
+    batchHandlers,
     concurrency: config.workerConcurrency,
     deps: {
       db,
       log,
       clientFor: (player) => createMediaServerClient(player),
       clock: () => new Date(),
-      // Provider keys stored through the API apply when the environment sets none (read at start).
-      config: { ...config, ...(await resolveProviderKeys(db, config)) },
+      // The environment only: handlers read the provider keys in force per job (providerSettingsFor),
+      // so keys set or removed through the API apply without a restart.
+      config,
     },
   });
   // Default schedules for libraries added while no API ran; every worker converges on the same rows.
-  await syncSchedules({ db, boss: runtime.boss, log });
+  await retryWhileDbUnreachable(log, 'sync-schedules', () => syncSchedules({ db, boss: runtime.boss, log }));
   log.info({ service: 'Worker', concurrency: config.workerConcurrency }, 'Metarr worker running');
 
   let stopping = false;

@@ -7,6 +7,7 @@ import {
   encodeJobEvent,
   errorCode,
   errorMessage,
+  type Fence,
   fromBossPriority,
   JOB_EVENTS_CHANNEL,
   type JobEnvelope,
@@ -21,7 +22,15 @@ import {
 } from '@metarr/core';
 import { sql } from 'kysely';
 import type { JobResult, JobWithMetadata, PgBoss } from 'pg-boss';
-import type { HandlerDeps, HandlerMap, JobContext } from './context.ts';
+import type {
+  BatchHandlerMap,
+  BatchJobHandler,
+  BatchJobOutcome,
+  HandlerDeps,
+  HandlerMap,
+  JobContext,
+  JobOutput,
+} from './context.ts';
 
 /**
  * Jobs at this seed priority or more urgent (webhook 1 … the pipeline's 5) have loops per queue that
@@ -31,12 +40,16 @@ import type { HandlerDeps, HandlerMap, JobContext } from './context.ts';
 export const URGENT_PRIORITY_MAX = 5;
 /** Jobs per fetch on a bulk lane. */
 export const BULK_BATCH_SIZE = 8;
+/** Jobs per fetch on the bulk lane of a queue with a batch handler (one transaction per fetch). */
+export const BULK_BATCH_HANDLER_SIZE = 128;
 
 export interface WorkerRuntimeOptions {
   boss: PgBoss;
   db: Db;
   log: Logger;
   handlers: HandlerMap;
+  /** Optional batch handlers, used for a fetched batch of more than one job (see runBatch). */
+  batchHandlers?: BatchHandlerMap;
   deps: HandlerDeps;
   /** Jobs of one type this process runs at once. */
   concurrency: number;
@@ -57,6 +70,18 @@ export async function startWorkerRuntime(
   for (const name of opts.queues ?? jobNames) {
     const handle = async (jobs: unknown[]) => {
       inFlight += jobs.length;
+      // Bulk-lane batches only: an urgent lane's jobs keep the per-job path (each settles at once).
+      const batchHandler = opts.batchHandlers?.[name] as BatchJobHandler<JobName> | undefined;
+      const bulk = (jobs as JobWithMetadata<JobEnvelope>[]).every(
+        (j) => fromBossPriority(j.priority) > URGENT_PRIORITY_MAX,
+      );
+      if (batchHandler && jobs.length > 1 && bulk) {
+        return runBatch(opts, queue, name, jobs as JobWithMetadata<JobEnvelope>[], batchHandler).finally(
+          () => {
+            inFlight -= jobs.length;
+          },
+        );
+      }
       // A batch's feed events go out in one NOTIFY round trip per phase instead of one per job.
       const events = jobs.length > 1 ? new EventBatch(opts.db) : null;
       try {
@@ -101,7 +126,7 @@ export async function startWorkerRuntime(
       name,
       {
         ...common,
-        batchSize: BULK_BATCH_SIZE,
+        batchSize: opts.batchHandlers?.[name] ? BULK_BATCH_HANDLER_SIZE : BULK_BATCH_SIZE,
         localConcurrency: Math.max(1, Math.ceil(loops / 2)),
         maxPriority: toBossPriority(URGENT_PRIORITY_MAX + 1),
       },
@@ -197,7 +222,7 @@ async function runJob(
       );
     }
     const ctx = createJobContext(
-      { queue, db: opts.db, log: opts.log, lease: lease.check },
+      { queue, db: opts.db, log: opts.log, lease: lease.check, fence: lease.fence },
       {
         id: job.id,
         type: name,
@@ -248,12 +273,41 @@ async function runJob(
       maxRetries: job.retryLimit,
       willRetry,
     };
-    log.error(fields, 'Job failed');
+    const retryAfterSeconds = willRetry && err instanceof AppError ? err.retryAfterSeconds : undefined;
+    log.error({ ...fields, ...(retryAfterSeconds && { retryAfterSeconds }) }, 'Job failed');
     await publishJobEvent(opts.db, {
       event: 'job:failed',
       data: { ...base, error, retryCount: job.retryCount, maxRetries: job.retryLimit, willRetry },
     }).catch(() => {});
-    return { id: job.id, status: retryable ? 'failed' : 'deadletter', output: { error, code, retryable } };
+    const output = { error, code, retryable };
+    if (retryAfterSeconds) await failWithDelay(opts, name, job, output, retryAfterSeconds, log);
+    return { id: job.id, status: retryable ? 'failed' : 'deadletter', output };
+  }
+}
+
+/**
+ * A retryable AppError may name the least delay before its retry (`retryAfterSeconds`: a full disk
+ * does not empty in seconds). The attempt is failed here, fenced on id + retryCount, and its retry's
+ * `start_after` pushed out; pg-boss's own settlement then finds the attempt settled and does nothing.
+ * If this fails, the catalog's backoff applies.
+ */
+async function failWithDelay(
+  opts: WorkerRuntimeOptions,
+  name: JobName,
+  job: JobWithMetadata<JobEnvelope>,
+  output: object,
+  seconds: number,
+  log: Logger,
+): Promise<void> {
+  try {
+    await opts.boss.fail(name, { id: job.id, retryCount: job.retryCount }, output);
+    await sql`update pgboss.job set start_after = now() + make_interval(secs => ${seconds})
+      where name = ${name} and id = ${job.id} and state = 'retry'`.execute(opts.db);
+  } catch (err) {
+    log.warn(
+      { jobId: job.id, error: errorMessage(err) },
+      'Could not delay the retry; the default backoff applies',
+    );
   }
 }
 
@@ -268,6 +322,8 @@ export function createJobContext<N extends JobName>(
     log: Logger;
     /** Rejects when this attempt no longer holds the job (see attemptLease); checked before every enqueue. */
     lease?: () => Promise<void>;
+    /** The in-transaction form of `lease` for services' writes (see attemptLease). */
+    fence?: Fence;
   },
   job: {
     id: string;
@@ -318,6 +374,7 @@ export function createJobContext<N extends JobName>(
     assertLease: async () => {
       await deps.lease?.();
     },
+    fence: deps.fence ?? (async () => {}),
     reportProgress: async (progress, detail) => {
       const pct = Math.max(0, Math.min(100, Math.round(progress)));
       log.info({ service: 'JobRunner', ...base, progress: pct, detail }, 'Job progress');
@@ -340,6 +397,10 @@ const LEASE_LOST = 'LEASE_LOST';
  */
 export function attemptLease(db: Db, name: string, id: string, retryCount: number) {
   let lost = false;
+  const leaseLost = () =>
+    new AppError(LEASE_LOST, `job ${id} attempt ${retryCount} no longer holds its lease`, {
+      retryable: true,
+    });
   const holds = async (): Promise<boolean> => {
     if (!lost) {
       const { rows } = await sql<{ one: number }>`select 1 as one from pgboss.job
@@ -352,11 +413,21 @@ export function attemptLease(db: Db, name: string, id: string, retryCount: numbe
     lost: () => lost,
     holds,
     check: async (): Promise<void> => {
-      if (!(await holds())) {
-        throw new AppError(LEASE_LOST, `job ${id} attempt ${retryCount} no longer holds its lease`, {
-          retryable: true,
-        });
+      if (!(await holds())) throw leaseLost();
+    },
+    /**
+     * Inside a service's write transaction: `for share` keeps the supervisor (expiry, heartbeat) from
+     * handing the job to a newer attempt until this transaction ends, so the writes land only while
+     * the lease holds — no window between the check and the commit.
+     */
+    fence: async (trx: Db): Promise<void> => {
+      if (!lost) {
+        const { rows } = await sql<{ one: number }>`select 1 as one from pgboss.job
+          where name = ${name} and id = ${id} and state = 'active' and retry_count = ${retryCount}
+          for share`.execute(trx);
+        lost = rows.length === 0;
       }
+      if (lost) throw leaseLost();
     },
   };
 }
@@ -393,3 +464,233 @@ export function followUpId(parentId: string, child: string, payload: unknown): s
   const variant = ((Number.parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+/**
+ * A fetched batch of more than one job run by the queue's batch handler (a library scan's bulk
+ * `scan-movie` jobs): one handler call, one write transaction fenced per job (`fence`), follow-ups
+ * in one insert, and the jobs settled by pg-boss in one statement per outcome (perJobResults).
+ * Each job keeps its own lifecycle: `Job started` / `Job completed` / `Job failed` (or
+ * `Job attempt superseded`) lines with its jobId, its own feed events (one NOTIFY per phase), its
+ * own output; an invalid payload dead-letters that job alone, as in runJob.
+ */
+async function runBatch(
+  opts: WorkerRuntimeOptions,
+  queue: JobQueue,
+  name: JobName,
+  jobs: JobWithMetadata<JobEnvelope>[],
+  handler: BatchJobHandler<JobName>,
+): Promise<JobResult[]> {
+  const def = jobCatalog[name];
+  const events = new EventBatch(opts.db);
+  const started = Date.now();
+  const entries = jobs.map((job) => {
+    const priority = fromBossPriority(job.priority);
+    const log = opts.log.child({ service: 'JobRunner', jobId: job.id, jobType: name });
+    const readyAt = Math.max(new Date(job.createdOn).getTime(), new Date(job.startAfter).getTime());
+    const waitMs = Math.max(0, new Date(job.startedOn ?? started).getTime() - readyAt);
+    const envelope = job.data ?? ({} as JobEnvelope);
+    const parentId = envelope.parentId ?? null;
+    const base = { jobId: job.id, type: name, priority };
+    log.info(
+      { ...base, parentId, waitMs, waitTime: `${(waitMs / 1000).toFixed(3)}s`, retryCount: job.retryCount },
+      'Job started',
+    );
+    events.started.push({ event: 'job:started', data: { ...base, parentId, waitMs } });
+    const lease = attemptLease(opts.db, name, job.id, job.retryCount);
+    return { job, log, base, envelope, parentId, priority, lease };
+  });
+  await events.flushStarted();
+  type Entry = (typeof entries)[number];
+
+  const results: JobResult[] = new Array(jobs.length);
+  const superseded = (i: number, err?: unknown) => {
+    const e = entries[i] as Entry;
+    e.log.warn(
+      { ...e.base, retryCount: e.job.retryCount, ...(err !== undefined && { error: errorMessage(err) }) },
+      'Job attempt superseded: its lease was lost, its result is discarded',
+    );
+    results[i] = {
+      id: e.job.id,
+      status: 'failed',
+      output: { error: 'attempt superseded', code: LEASE_LOST },
+    };
+  };
+  const failed = async (i: number, err: unknown) => {
+    const e = entries[i] as Entry;
+    const retryable = !(err instanceof AppError) || err.retryable;
+    const willRetry = retryable && e.job.retryCount < e.job.retryLimit;
+    const error = errorMessage(err);
+    const code = errorCode(err);
+    const maxRetries = e.job.retryLimit;
+    const retryAfterSeconds = willRetry && err instanceof AppError ? err.retryAfterSeconds : undefined;
+    e.log.error(
+      {
+        ...e.base,
+        error,
+        code,
+        retryCount: e.job.retryCount,
+        maxRetries,
+        willRetry,
+        ...(retryAfterSeconds && { retryAfterSeconds }),
+      },
+      'Job failed',
+    );
+    events.rest.push({
+      event: 'job:failed',
+      data: { ...e.base, error, retryCount: e.job.retryCount, maxRetries, willRetry },
+    });
+    const output = { error, code, retryable };
+    if (retryAfterSeconds) await failWithDelay(opts, name, e.job, output, retryAfterSeconds, e.log);
+    results[i] = { id: e.job.id, status: retryable ? 'failed' : 'deadletter', output };
+  };
+
+  // Which of these jobs' attempts still hold their lease (`active` at the fetched retryCount).
+  const holding = async (db: Db, idx: number[], lock: boolean): Promise<Set<string>> => {
+    if (!idx.length) return new Set();
+    const ids = idx.map((i) => (entries[i] as Entry).job.id);
+    const rcs = idx.map((i) => (entries[i] as Entry).job.retryCount);
+    const { rows } = lock
+      ? await sql<{ id: string }>`select j.id from pgboss.job j
+          join unnest(${ids}::uuid[], ${rcs}::int[]) as u(id, retry_count)
+            on j.id = u.id and j.retry_count = u.retry_count
+          where j.name = ${name} and j.state = 'active'
+          for share of j`.execute(db)
+      : await sql<{ id: string }>`select j.id from pgboss.job j
+          join unnest(${ids}::uuid[], ${rcs}::int[]) as u(id, retry_count)
+            on j.id = u.id and j.retry_count = u.retry_count
+          where j.name = ${name} and j.state = 'active'`.execute(db);
+    return new Set(rows.map((r) => r.id));
+  };
+
+  const valid: number[] = [];
+  for (const [i, e] of entries.entries()) {
+    if (def.validator.check(e.envelope.payload)) {
+      valid.push(i);
+      continue;
+    }
+    const issue = def.validator.errors(e.envelope.payload)[0];
+    const err = new AppError(
+      'INVALID_JOB_PAYLOAD',
+      `payload${issue?.path ?? ''} ${issue?.message ?? 'is invalid'}`,
+      {
+        retryable: false,
+      },
+    );
+    if (await e.lease.holds().catch(() => true)) await failed(i, err);
+    else superseded(i, err);
+  }
+
+  if (valid.length) {
+    const ctxs = valid.map((i) => {
+      const e = entries[i] as Entry;
+      return createJobContext(
+        { queue, db: opts.db, log: opts.log, lease: e.lease.check, fence: e.lease.fence },
+        {
+          id: e.job.id,
+          type: name,
+          payload: e.envelope.payload as never,
+          parentId: e.parentId,
+          retryCount: e.job.retryCount,
+          signal: e.job.signal,
+          priority: e.priority,
+        },
+      );
+    });
+    const indexOf = new Map(valid.map((i) => [(entries[i] as Entry).job.id, i]));
+    let outcomes: BatchJobOutcome[];
+    try {
+      outcomes = await handler(
+        {
+          jobs: ctxs,
+          fence: (trx) => holding(trx, valid, true),
+          enqueueFollowUps: async (child, items) => {
+            const out: (Awaited<ReturnType<JobQueue['enqueue']>> | null)[] = items.map(() => null);
+            const childDef = jobCatalog[child] as { coalesce?: (p: unknown) => unknown };
+            const bulk: number[] = [];
+            for (const [k, it] of items.entries()) {
+              // Retried attempts and coalesced types keep ctx.enqueue's folding rules.
+              if (it.parent.retryCount > 0 || childDef.coalesce?.(it.payload)) {
+                out[k] = await it.parent.enqueue(child, it.payload);
+              } else {
+                bulk.push(k);
+              }
+            }
+            // A stale attempt enqueues nothing (as ctx.enqueue's lease check), one query for all.
+            const parents = [
+              ...new Set(bulk.map((k) => indexOf.get(items[k]?.parent.id as string) as number)),
+            ];
+            const live = await holding(opts.db, parents, false);
+            const rows: { k: number; id: string; priority: number; parentId: string }[] = [];
+            const seen = new Set<string>();
+            for (const k of bulk) {
+              const it = items[k] as (typeof items)[number];
+              if (!live.has(it.parent.id)) continue;
+              const id = followUpId(it.parent.id, child, it.payload);
+              if (seen.has(id)) continue;
+              seen.add(id);
+              const parentPriority = (entries[indexOf.get(it.parent.id) as number] as Entry).priority;
+              const priority = Math.max(jobCatalog[child].policy.priority, parentPriority);
+              rows.push({ k, id, priority, parentId: it.parent.id });
+            }
+            if (!rows.length) return out;
+            const created = new Map(
+              (
+                await queue.insertMany(
+                  child,
+                  rows.map((r) => ({
+                    id: r.id,
+                    payload: items[r.k]?.payload as never,
+                    parentId: r.parentId,
+                    priority: r.priority,
+                  })),
+                  { source: name },
+                )
+              ).map((j) => [j.id, j]),
+            );
+            for (const r of rows) out[r.k] = created.get(r.id) ?? null;
+            return out;
+          },
+        },
+        { ...opts.deps, clientFor: noPlayerCalls },
+      );
+      if (outcomes.length !== valid.length) {
+        throw new Error(`batch handler returned ${outcomes.length} outcomes for ${valid.length} jobs`);
+      }
+    } catch (err) {
+      outcomes = valid.map(() => ({ status: 'failed', error: err }));
+    }
+
+    // Completion is announced only by attempts that still hold their lease (one query for all);
+    // pg-boss fences the settling statements on id + retryCount as well.
+    const live = await holding(opts.db, valid, false).catch(() => null);
+    for (const [k, i] of valid.entries()) {
+      const o = outcomes[k] as BatchJobOutcome;
+      const e = entries[i] as Entry;
+      const lost = live !== null && !live.has(e.job.id);
+      if (o.status === 'superseded' || (lost && o.status !== 'failed')) {
+        superseded(i);
+      } else if (o.status === 'failed') {
+        if (lost) superseded(i, o.error);
+        else await failed(i, o.error);
+      } else {
+        const output: JobOutput = o.output;
+        const durationMs = Date.now() - started;
+        e.log.info(
+          { ...e.base, durationMs, duration: `${(durationMs / 1000).toFixed(3)}s`, result: output },
+          'Job completed',
+        );
+        events.rest.push({ event: 'job:completed', data: { ...e.base, durationMs } });
+        results[i] = { id: e.job.id, status: 'completed', output };
+      }
+    }
+  }
+  await events.flush();
+  return results;
+}
+
+/** Batch handlers make no player calls (those need one job's fence): they enqueue notify-players. */
+const noPlayerCalls: ClientFactory = () => {
+  throw new AppError('BATCH_PLAYER_CALL', 'a batch handler cannot call players; enqueue notify-players', {
+    retryable: false,
+  });
+};

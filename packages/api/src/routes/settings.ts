@@ -1,4 +1,4 @@
-import { resolveProviderKeys } from '@metarr/core';
+import { readProviderSettings } from '@metarr/core';
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import type { AppDeps } from '../app.ts';
@@ -22,7 +22,7 @@ export const settingsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
   const env = { tmdbApiKey: deps.config.tmdbApiKey, fanartApiKey: deps.config.fanartApiKey };
 
   async function view() {
-    const eff = await resolveProviderKeys(db, env);
+    const eff = await readProviderSettings(db, env);
     const one = (envValue: string | undefined, value: string | undefined) => ({
       configured: Boolean(value),
       source: envValue ? 'environment' : value ? 'database' : null,

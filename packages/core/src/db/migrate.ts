@@ -5,6 +5,7 @@ import * as initial from './migrations/2026-11-29T0900_initial.ts';
 import * as playerGroupSettings from './migrations/2026-11-29T1000_player_group_settings.ts';
 import * as metadata from './migrations/2026-11-29T1010_metadata.ts';
 import * as librarySchedules from './migrations/2026-11-29T1020_library_schedules.ts';
+import * as publishWriteAhead from './migrations/2026-11-29T1040_publish_write_ahead.ts';
 import type { Database } from './schema.ts';
 
 /** Every migration, in order. Names are frozen: a shipped name never changes. */
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-29T1010_metadata': metadata,
   '2026-11-29T1000_player_group_settings': playerGroupSettings,
   '2026-11-29T1020_library_schedules': librarySchedules,
+  '2026-11-29T1040_publish_write_ahead': publishWriteAhead,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

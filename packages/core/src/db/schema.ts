@@ -140,6 +140,9 @@ export interface MoviePublishedFilesTable {
   content_hash: string;
   source_url: string | null;
   published_at: Generated<Date>;
+  /** Write-ahead: the hash (and source) of a write planned by a publish not yet completed. */
+  pending_hash: string | null;
+  pending_source_url: string | null;
 }
 export interface ProviderCacheTable {
   provider: string;

@@ -62,6 +62,23 @@ export interface JobQueue {
     payloads: JobPayload<N>[],
     opts?: Pick<EnqueueOptions, 'parentId' | 'priority' | 'source'>,
   ): Promise<EnqueuedJob[]>;
+  /**
+   * The bulk path with each job's own id, parent and priority (a batch's follow-ups). A job whose id
+   * exists already is folded into it: only the jobs actually created are returned (and announced).
+   */
+  insertMany<N extends JobName>(
+    name: N,
+    items: BulkJob<N>[],
+    opts?: Pick<EnqueueOptions, 'source'>,
+  ): Promise<EnqueuedJob[]>;
+}
+
+export interface BulkJob<N extends JobName> {
+  payload: JobPayload<N>;
+  id?: string;
+  parentId?: string | null;
+  /** Default: the catalog's. */
+  priority?: number;
 }
 
 export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger }): JobQueue {
@@ -130,33 +147,59 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
       return { id, type: name, priority, parentId, announce };
     },
     async enqueueMany(name, payloads, opts = {}) {
+      const parentId = opts.parentId ?? null;
+      return this.insertMany(
+        name,
+        payloads.map((payload) => ({
+          payload,
+          parentId,
+          ...(opts.priority !== undefined && { priority: opts.priority }),
+        })),
+        { ...(opts.source !== undefined && { source: opts.source }) },
+      );
+    },
+    async insertMany(name, items, opts = {}) {
       const def = jobCatalog[name];
-      for (const [i, payload] of payloads.entries()) {
-        if (!def.validator.check(payload)) {
-          const issue = def.validator.errors(payload)[0];
+      for (const [i, item] of items.entries()) {
+        if (!def.validator.check(item.payload)) {
+          const issue = def.validator.errors(item.payload)[0];
           throw permanent(
             'INVALID_JOB_PAYLOAD',
             `${name} payload[${i}]${issue?.path ?? ''} ${issue?.message ?? 'is invalid'}`,
           );
         }
       }
-      const priority = opts.priority ?? def.policy.priority;
-      const parentId = opts.parentId ?? null;
       const out: EnqueuedJob[] = [];
-      for (let i = 0; i < payloads.length; i += 1000) {
-        const chunk = payloads.slice(i, i + 1000).map((payload) => ({
-          id: randomUUID(),
-          data: { payload, parentId } satisfies JobEnvelope,
-          priority: toBossPriority(priority),
-        }));
-        await deps.boss.insert(name, chunk, { returnId: true });
+      for (let i = 0; i < items.length; i += 1000) {
+        const chunk = items.slice(i, i + 1000).map((item) => {
+          const priority = item.priority ?? def.policy.priority;
+          const parentId = item.parentId ?? null;
+          return { id: item.id ?? randomUUID(), payload: item.payload, priority, parentId };
+        });
+        const created = new Set(
+          (await deps.boss.insert(
+            name,
+            chunk.map((j) => ({
+              id: j.id,
+              data: { payload: j.payload, parentId: j.parentId } satisfies JobEnvelope,
+              priority: toBossPriority(j.priority),
+            })),
+            { returnId: true },
+          )) ?? [],
+        );
+        const jobs = chunk.filter((j) => created.has(j.id));
+        if (!jobs.length) continue;
         // One round trip publishes the whole chunk's feed events.
-        await sql`select pg_notify(${JOB_EVENTS_CHANNEL}, e) from unnest(${chunk.map((j) =>
-          encodeJobEvent({ event: 'job:created', data: { jobId: j.id, type: name, priority, parentId } }),
+        await sql`select pg_notify(${JOB_EVENTS_CHANNEL}, e) from unnest(${jobs.map((j) =>
+          encodeJobEvent({
+            event: 'job:created',
+            data: { jobId: j.id, type: name, priority: j.priority, parentId: j.parentId },
+          }),
         )}::text[]) as e`.execute(deps.db);
-        for (const j of chunk) {
-          log.info({ jobId: j.id, type: name, priority, parentId, source: opts.source }, 'Job created');
-          out.push({ id: j.id, type: name, priority, parentId, announce: () => {} });
+        for (const j of jobs) {
+          const fields = { jobId: j.id, type: name, priority: j.priority, parentId: j.parentId };
+          log.info({ ...fields, source: opts.source }, 'Job created');
+          out.push({ id: j.id, type: name, priority: j.priority, parentId: j.parentId, announce: () => {} });
         }
       }
       return out;

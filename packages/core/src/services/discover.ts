@@ -7,6 +7,7 @@ import nodeFs from 'node:fs/promises';
 import nodePath from 'node:path';
 import type { Db } from '../db/connect.ts';
 import { permanent } from '../errors.ts';
+import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
 import { VIDEO_EXTENSIONS } from '../media.ts';
 import { type MovieMetadata, parseMovieNfo } from './nfo.ts';
@@ -134,7 +135,8 @@ export async function classifyMovieFolder(fs: DiscoverFs, folder: string): Promi
       if (lower === 'sample' || lower === 'samples') out.skipped.push(`${e.name}/`);
       else if (lower === 'extrafanart') {
         for (const f of await fs.readdir(nodePath.join(folder, e.name), { withFileTypes: true })) {
-          if (f.isFile() && IMG_EXT.has(nodePath.extname(f.name).toLowerCase()))
+          if (JUNK.test(f.name)) out.skipped.push(`${e.name}/${f.name}`);
+          else if (f.isFile() && IMG_EXT.has(nodePath.extname(f.name).toLowerCase()))
             out.artwork.push({ type: 'extrafanart', file: `${e.name}/${f.name}` });
         }
       } else if (EXTRAS_DIRS.has(lower)) {
@@ -211,6 +213,8 @@ export interface DiscoverDeps {
   log: Logger;
   fs?: DiscoverFs;
   clock?: () => Date;
+  /** The job attempt's write fence (see fence.ts). */
+  fence?: Fence;
 }
 
 /** Classifies the movie's folder, stores the inventory, and fills ids the NFO knows and the row lacks. */
@@ -233,19 +237,21 @@ export async function discoverMovieAssets(
     log.warn({ nfo: found.nfo.file, error: found.nfo.error }, 'Existing NFO is malformed; ignoring it');
   const now = (deps.clock ?? (() => new Date()))();
   const data = JSON.stringify(found);
-  await deps.db
-    .insertInto('movie_discovery')
-    .values({ movie_id: movieId, data, discovered_at: now })
-    .onConflict((oc) => oc.column('movie_id').doUpdateSet({ data, discovered_at: now }))
-    .execute();
   const fill = {
     ...(movie.tmdb_id === null && found.nfo?.tmdbId !== undefined && { tmdb_id: found.nfo.tmdbId }),
     ...(movie.imdb_id === null && found.nfo?.imdbId !== undefined && { imdb_id: found.nfo.imdbId }),
     ...(movie.title === null && found.nfo?.title !== undefined && { title: found.nfo.title }),
     ...(movie.year === null && found.nfo?.year !== undefined && { year: found.nfo.year }),
   };
-  if (Object.keys(fill).length)
-    await deps.db.updateTable('movies').set(fill).where('id', '=', movieId).execute();
+  await fencedWrite(deps.db, deps.fence, async (trx) => {
+    await trx
+      .insertInto('movie_discovery')
+      .values({ movie_id: movieId, data, discovered_at: now })
+      .onConflict((oc) => oc.column('movie_id').doUpdateSet({ data, discovered_at: now }))
+      .execute();
+    if (Object.keys(fill).length)
+      await trx.updateTable('movies').set(fill).where('id', '=', movieId).execute();
+  });
   const userEdits = found.nfo?.ok
     ? await adoptUserEdits(deps, movieId, nodePath.join(movie.path, found.nfo.file))
     : [];
@@ -264,14 +270,17 @@ export async function discoverMovieAssets(
 async function adoptUserEdits(deps: DiscoverDeps, movieId: number, file: string): Promise<string[]> {
   const rec = await deps.db
     .selectFrom('movie_published_files')
-    .select(['file', 'content_hash'])
+    .select(['file', 'content_hash', 'pending_hash'])
     .where('movie_id', '=', movieId)
     .where('kind', '=', 'nfo')
     .where('file', '=', nodePath.basename(file))
     .executeTakeFirst();
   if (!rec) return [];
   const text = await (deps.fs ?? nodeFs).readFile(file, 'utf8');
-  if (createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex') === rec.content_hash) return [];
+  // Our bytes, including those of a publish killed after writing the NFO but before recording it
+  // (its write-ahead `pending_hash`), are no user edit.
+  const hash = createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex');
+  if (hash === rec.content_hash || hash === rec.pending_hash) return [];
   const stored = await deps.db
     .selectFrom('movie_metadata')
     .select('data')
@@ -287,7 +296,7 @@ async function adoptUserEdits(deps: DiscoverDeps, movieId: number, file: string)
     edited.push(field);
   }
   if (!edited.length) return [];
-  await deps.db.transaction().execute(async (trx) => {
+  await fencedWrite(deps.db, deps.fence, async (trx) => {
     await trx
       .updateTable('movie_metadata')
       .set({ data: JSON.stringify(meta) })

@@ -4,6 +4,7 @@
  */
 import type { Db } from '../db/connect.ts';
 import { permanent } from '../errors.ts';
+import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
 import { METADATA_FIELDS, type MovieMetadata } from './nfo.ts';
 import { readProviderCache, tmdbMovieKey } from './providerCache.ts';
@@ -12,6 +13,8 @@ export interface EnrichDeps {
   db: Db;
   log: Logger;
   clock?: () => Date;
+  /** The job attempt's write fence (see fence.ts). */
+  fence?: Fence;
 }
 
 interface TmdbMovie {
@@ -172,23 +175,25 @@ export async function enrichMovieMetadata(
   }
   const data = merged as unknown as MovieMetadata;
   const now = (deps.clock ?? (() => new Date()))();
-  if (changed.length || !stored) {
-    const json = JSON.stringify(data);
-    await deps.db
-      .insertInto('movie_metadata')
-      .values({ movie_id: movieId, data: json, updated_at: now })
-      .onConflict((oc) => oc.column('movie_id').doUpdateSet({ data: json, updated_at: now }))
+  await fencedWrite(deps.db, deps.fence, async (trx) => {
+    if (changed.length || !stored) {
+      const json = JSON.stringify(data);
+      await trx
+        .insertInto('movie_metadata')
+        .values({ movie_id: movieId, data: json, updated_at: now })
+        .onConflict((oc) => oc.column('movie_id').doUpdateSet({ data: json, updated_at: now }))
+        .execute();
+    }
+    await trx
+      .updateTable('movies')
+      .set({
+        ...(data.title && { title: data.title }),
+        ...(data.year && { year: data.year }),
+        ...(data.uniqueIds.imdb && movie.imdb_id === null && { imdb_id: data.uniqueIds.imdb }),
+      })
+      .where('id', '=', movieId)
       .execute();
-  }
-  await deps.db
-    .updateTable('movies')
-    .set({
-      ...(data.title && { title: data.title }),
-      ...(data.year && { year: data.year }),
-      ...(data.uniqueIds.imdb && movie.imdb_id === null && { imdb_id: data.uniqueIds.imdb }),
-    })
-    .where('id', '=', movieId)
-    .execute();
+  });
   log.info({ changed, locked }, 'Movie metadata enriched');
   return { movieId, changed, locked };
 }

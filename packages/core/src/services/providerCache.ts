@@ -8,6 +8,7 @@ import type { FanartClient } from '../clients/fanart.ts';
 import type { TmdbClient } from '../clients/tmdb.ts';
 import type { Db } from '../db/connect.ts';
 import { AppError, permanent } from '../errors.ts';
+import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
 
 export interface ProviderDeps {
@@ -18,6 +19,8 @@ export interface ProviderDeps {
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** The job attempt's write fence for the movie's rows (the shared cache needs none). */
+  fence?: Fence;
 }
 
 export interface ProviderOptions {
@@ -275,7 +278,9 @@ export async function fetchProviderData(
     const id = 'movie_results' in found ? found.movie_results?.[0]?.id : undefined;
     if (typeof id === 'number') {
       tmdbId = id;
-      await deps.db.updateTable('movies').set({ tmdb_id: id }).where('id', '=', movieId).execute();
+      await fencedWrite(deps.db, deps.fence, (trx) =>
+        trx.updateTable('movies').set({ tmdb_id: id }).where('id', '=', movieId).execute(),
+      );
     }
   }
   if (tmdbId === null) {
@@ -303,7 +308,7 @@ export async function fetchProviderData(
     fanart && !('notFound' in (fanart as object)) ? fanart : null,
     opts.tmdbImageBaseUrl,
   );
-  await deps.db.transaction().execute(async (trx) => {
+  await fencedWrite(deps.db, deps.fence, async (trx) => {
     // Rank and selection are select-assets' to set; a refresh keeps the rows it already scored.
     const urls = candidates.map((c) => c.url);
     let del = trx.deleteFrom('movie_asset_candidates').where('movie_id', '=', movieId);

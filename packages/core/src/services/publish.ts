@@ -1,20 +1,32 @@
 /**
  * PublishService — writes the movie's Kodi NFO and artwork into its folder.
  * - every write is atomic: temp file in the same folder, fsync, rename (then the folder is fsynced);
+ *   temp files a killed publish left behind are removed before the next one writes;
  * - a file whose content hash is unchanged is not rewritten (mtime stays);
- * - every download happens before the first write, so a failed download leaves the folder untouched.
+ * - every download happens before the first write, so a failed download leaves the folder untouched;
+ * - write-ahead: the planned files (name, hash, source) are recorded in `movie_published_files`
+ *   (`pending_hash`) before the first write, so a publish killed between a rename and its final
+ *   record still knows those files are Metarr's, not the user's;
+ * - nothing is written through a symlink: a link at a target name is replaced, not followed, and a
+ *   symlinked `extrafanart` folder gets no files;
+ * - a full disk is retryable with a long delay; a read-only or permission-denied folder fails
+ *   permanently with what to fix.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import nodeFs from 'node:fs/promises';
 import nodePath from 'node:path';
+import type { Selectable } from 'kysely';
 import { type DownloadedImage, imageExtension } from '../clients/images.ts';
 import type { Db } from '../db/connect.ts';
+import type { MoviePublishedFilesTable } from '../db/schema.ts';
 import { AppError, permanent } from '../errors.ts';
+import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
+import { type PublishFs, readOwnFile, removeStaleTempFiles, writeFileAtomic } from './atomicFile.ts';
 import type { DiscoveredFolder } from './discover.ts';
 import { buildMovieNfo, type MovieMetadata, parseMovieNfo } from './nfo.ts';
 
-export type PublishFs = Pick<typeof nodeFs, 'open' | 'rename' | 'unlink' | 'readFile' | 'mkdir'>;
+export { isTempFileName, type PublishFs, removeStaleTempFiles, writeFileAtomic } from './atomicFile.ts';
 
 export interface PublishDeps {
   db: Db;
@@ -23,50 +35,49 @@ export interface PublishDeps {
   download: (url: string) => Promise<DownloadedImage>;
   fs?: PublishFs;
   clock?: () => Date;
+  /** The job attempt's write fence (see fence.ts). */
+  fence?: Fence;
 }
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-async function readIfExists(fs: PublishFs, file: string): Promise<Buffer | null> {
-  try {
-    return await fs.readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
+/** How long a publish that hit a full disk waits before its retry. */
+export const DISK_FULL_RETRY_SECONDS = 15 * 60;
 
 /**
- * Writes `bytes` to `file` atomically unless it already holds exactly these bytes.
- * Returns whether it wrote.
+ * A file-system failure while writing into `folder`, as an AppError saying what to do: a full disk
+ * is retried later, a folder Metarr may not write is a permanent failure (retrying cannot help).
  */
-export async function writeFileAtomic(fs: PublishFs, file: string, bytes: Buffer): Promise<boolean> {
-  const current = await readIfExists(fs, file);
-  if (current?.equals(bytes)) return false;
-  const dir = nodePath.dirname(file);
-  const tmp = nodePath.join(dir, `.${nodePath.basename(file)}.metarr-tmp-${randomBytes(6).toString('hex')}`);
-  const fh = await fs.open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await fs.unlink(tmp).catch(() => {});
-    throw err;
-  }
-  await fh.close();
-  try {
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.unlink(tmp).catch(() => {});
-    throw err;
-  }
-  // The rename is durable only once the directory entry is on disk; best effort (not on every FS).
-  const dh = await fs.open(dir, 'r').catch(() => null);
-  await dh?.sync().catch(() => {});
-  await dh?.close().catch(() => {});
-  return true;
+export function publishFsError(err: unknown, folder: string): unknown {
+  if (err instanceof AppError) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new AppError(
+      'DISK_FULL',
+      `No space left on the disk of ${folder} (${code}): free some space there; publishing is retried in ${DISK_FULL_RETRY_SECONDS / 60} minutes`,
+      {
+        retryable: true,
+        cause: err,
+        retryAfterSeconds: DISK_FULL_RETRY_SECONDS,
+        details: { folder, errno: code },
+      },
+    );
+  if (code === 'EROFS')
+    return new AppError(
+      'FOLDER_NOT_WRITABLE',
+      `Metarr cannot write to ${folder}: it is on a read-only file system (EROFS); mount it read-write`,
+      { retryable: false, cause: err, details: { folder, errno: code } },
+    );
+  if (code === 'EACCES' || code === 'EPERM')
+    return new AppError(
+      'FOLDER_NOT_WRITABLE',
+      `Metarr cannot write to ${folder} (${code}): check the folder's owner and permissions (PUID/PGID) or mount it read-write`,
+      { retryable: false, cause: err, details: { folder, errno: code } },
+    );
+  return err;
 }
+
+type PublishedRow = Selectable<MoviePublishedFilesTable>;
 
 interface PlannedFile {
   /** Relative to the movie folder. */
@@ -111,11 +122,34 @@ export async function publishMovie(
   )?.data as DiscoveredFolder | undefined;
   if (!found)
     throw permanent('DISCOVERY_MISSING', `movie ${movieId} has not been discovered; run discover-assets`);
-  const published = await deps.db
-    .selectFrom('movie_published_files')
-    .selectAll()
-    .where('movie_id', '=', movieId)
-    .execute();
+  const folder = movie.path;
+  // A symlinked extrafanart folder may lead anywhere: it gets no files, and nothing in it is read.
+  const extraDir = nodePath.join(folder, 'extrafanart');
+  const extraBlocked = await fs.lstat(extraDir).then(
+    (st) => !st.isDirectory(),
+    () => false,
+  );
+  if (extraBlocked)
+    log.warn({ folder: extraDir }, 'extrafanart is not a real folder (a symlink?); not writing into it');
+  const readInFolder = (file: string) =>
+    extraBlocked && file.startsWith('extrafanart/')
+      ? Promise.resolve(null)
+      : readOwnFile(fs, nodePath.join(folder, file));
+
+  // The record, with the write-ahead entries of an interrupted publish settled: a planned write
+  // whose bytes are on disk happened (the file is ours with that hash); otherwise the last
+  // confirmed hash stands.
+  const published = await Promise.all(
+    (
+      await deps.db.selectFrom('movie_published_files').selectAll().where('movie_id', '=', movieId).execute()
+    ).map(async (p) => {
+      if (p.pending_hash === null) return p;
+      const onDisk = await readInFolder(p.file);
+      return onDisk && sha256(onDisk) === p.pending_hash
+        ? { ...p, content_hash: p.pending_hash, source_url: p.pending_source_url }
+        : p;
+    }),
+  );
   const record = new Map(published.map((p) => [p.file, p]));
   const chosen = await deps.db
     .selectFrom('movie_asset_candidates')
@@ -126,7 +160,6 @@ export async function publishMovie(
     .orderBy('rank')
     .execute();
 
-  const folder = movie.path;
   const prefix = found.videoStem ? `${found.videoStem}-` : '';
   const result: PublishResult = { movieId, written: [], unchanged: [], removed: [], skipped: [] };
 
@@ -134,7 +167,7 @@ export async function publishMovie(
   const seen = new Set<string>();
   for (const a of found.artwork) {
     if (record.has(a.file)) continue;
-    const b = await readIfExists(fs, nodePath.join(folder, a.file));
+    const b = await readInFolder(a.file);
     if (b) seen.add(sha256(b));
   }
 
@@ -147,7 +180,7 @@ export async function publishMovie(
       (p) => p.source_url === c.url && p.kind === role && p.file.startsWith(`${baseName}.`),
     );
     if (prev) {
-      const onDisk = await readIfExists(fs, nodePath.join(folder, prev.file));
+      const onDisk = await readInFolder(prev.file);
       if (onDisk && sha256(onDisk) === prev.content_hash && !seen.has(prev.content_hash)) {
         seen.add(prev.content_hash);
         planned.push({ file: prev.file, kind: role, bytes: null, hash: prev.content_hash, sourceUrl: c.url });
@@ -186,8 +219,13 @@ export async function publishMovie(
   for (const list of byType.values()) {
     // Unselected candidates, best first, stand in for a selected one that is refused or a duplicate.
     const spares = list.filter((c) => !c.selected);
-    for (const slot of list.filter((c) => c.selected)) {
+    const slots = list.filter((c) => c.selected);
+    for (let slot = slots.shift(); slot; slot = slots.shift()) {
       const role = slot.type === 'fanart' && (slot.rank ?? 0) > 0 ? 'extrafanart' : slot.type;
+      if (role === 'extrafanart' && extraBlocked) {
+        result.skipped.push({ url: slot.url, reason: 'extrafanart is not a real folder (a symlink?)' });
+        continue;
+      }
       const baseName = role === 'extrafanart' ? `extrafanart/fanart${extra + 1}` : `${prefix}${role}`;
       let candidate: (typeof chosen)[number] | undefined = slot;
       for (let tries = 0; candidate && tries < 4; tries++) {
@@ -195,7 +233,9 @@ export async function publishMovie(
           if (role === 'extrafanart') extra++;
           break;
         }
-        candidate = spares.shift();
+        // A refused main fanart takes the next selected backdrop (an extrafanart-to-be) before a spare:
+        // otherwise it stays empty while the extras are written.
+        candidate = role === 'fanart' ? (slots.shift() ?? spares.shift()) : spares.shift();
       }
     }
   }
@@ -211,14 +251,14 @@ export async function publishMovie(
   for (const p of published) {
     const lockedAs = p.kind === 'extrafanart' ? 'fanart' : p.kind;
     if (p.kind === 'nfo' || plannedFiles.has(p.file) || !(locks.has(p.kind) || locks.has(lockedAs))) continue;
-    if (!(await readIfExists(fs, nodePath.join(folder, p.file)))) continue;
+    if (!(await readInFolder(p.file))) continue;
     planned.push({ file: p.file, kind: p.kind, bytes: null, hash: p.content_hash, sourceUrl: p.source_url });
   }
 
   // The NFO: our fields, plus the tags the user added to the existing one.
   const nfoName = found.videoStem ? `${found.videoStem}.nfo` : 'movie.nfo';
   const existingName = found.nfo?.file ?? nfoName;
-  const existing = await readIfExists(fs, nodePath.join(folder, existingName));
+  const existing = await readInFolder(existingName);
   const parsed = existing ? parseMovieNfo(existing.toString('utf8')) : null;
   if (parsed && !parsed.ok)
     log.warn({ nfo: existingName, error: parsed.error }, 'Existing NFO is malformed; its tags are not kept');
@@ -240,14 +280,89 @@ export async function publishMovie(
   for (const f of nfoFiles)
     planned.push({ file: f, kind: 'nfo', bytes: nfo, hash: sha256(nfo), sourceUrl: null });
 
+  try {
+    await writeFiles(deps, { fs, log, folder, movieId, planned, published, record, extraBlocked, result });
+  } catch (err) {
+    throw publishFsError(err, folder);
+  }
+  log.info(
+    { written: result.written, unchanged: result.unchanged.length, removed: result.removed },
+    'Movie published',
+  );
+  return result;
+}
+
+/** The write phase: temp clean-up, write-ahead record, writes, removals, final record. */
+async function writeFiles(
+  deps: PublishDeps,
+  s: {
+    fs: PublishFs;
+    log: Logger;
+    folder: string;
+    movieId: number;
+    planned: PlannedFile[];
+    published: PublishedRow[];
+    record: Map<string, PublishedRow>;
+    extraBlocked: boolean;
+    result: PublishResult;
+  },
+): Promise<void> {
+  const { fs, folder, movieId, planned, published, record, result } = s;
+  const inFolder = (file: string) => nodePath.join(folder, file);
+  const now = (deps.clock ?? (() => new Date()))();
+
+  // Temp files of a publish killed between its temp write and its rename.
+  const stale = [
+    ...(await removeStaleTempFiles(fs, folder)),
+    ...(s.extraBlocked
+      ? []
+      : (await removeStaleTempFiles(fs, inFolder('extrafanart'))).map((f) => `extrafanart/${f}`)),
+  ];
+  if (stale.length) s.log.info({ files: stale }, 'Stale temp files of an interrupted publish removed');
+
+  // Files whose bytes on disk already match need no write.
+  const writes: PlannedFile[] = [];
+  for (const p of planned) {
+    if (p.bytes === null) continue;
+    const current = await readOwnFile(fs, inFolder(p.file));
+    if (current?.equals(p.bytes)) p.bytes = null;
+    else writes.push(p);
+  }
+
+  // Write-ahead: the files about to be written are recorded as ours before the first one lands.
+  if (writes.length) {
+    await fencedWrite(deps.db, deps.fence, async (trx) => {
+      for (const p of writes) {
+        await trx
+          .insertInto('movie_published_files')
+          .values({
+            movie_id: movieId,
+            file: p.file,
+            kind: p.kind,
+            content_hash: p.hash,
+            source_url: p.sourceUrl,
+            published_at: now,
+            pending_hash: p.hash,
+            pending_source_url: p.sourceUrl,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['movie_id', 'file'])
+              .doUpdateSet({ pending_hash: p.hash, pending_source_url: p.sourceUrl }),
+          )
+          .execute();
+      }
+    });
+  }
+
   // Writes: images first, the NFO last, so Kodi never reads an NFO naming artwork not yet there.
   for (const p of planned) {
-    const target = nodePath.join(folder, p.file);
+    const target = inFolder(p.file);
     if (p.bytes === null) {
       result.unchanged.push(p.file);
       continue;
     }
-    if (p.file.includes('/')) await fs.mkdir(nodePath.dirname(target), { recursive: true });
+    if (p.file.includes('/')) await ensureRealDir(fs, nodePath.dirname(target));
     if (await writeFileAtomic(fs, target, p.bytes)) result.written.push(p.file);
     else result.unchanged.push(p.file);
   }
@@ -255,42 +370,47 @@ export async function publishMovie(
   // Files we wrote before that the new set no longer has, and that nobody changed since: remove.
   const keep = new Set(planned.map((p) => p.file));
   for (const p of published) {
-    if (keep.has(p.file)) continue;
-    const onDisk = await readIfExists(fs, nodePath.join(folder, p.file));
-    if (onDisk && sha256(onDisk) === p.content_hash && p.kind !== 'nfo') {
-      await fs.unlink(nodePath.join(folder, p.file)).catch(() => {});
+    if (keep.has(p.file) || p.kind === 'nfo') continue;
+    if (s.extraBlocked && p.file.startsWith('extrafanart/')) continue;
+    const onDisk = await readOwnFile(fs, inFolder(p.file));
+    if (onDisk && sha256(onDisk) === p.content_hash) {
+      await fs.unlink(inFolder(p.file)).catch(() => {});
       result.removed.push(p.file);
     }
   }
-  const now = (deps.clock ?? (() => new Date()))();
-  await deps.db.transaction().execute(async (trx) => {
+  await fencedWrite(deps.db, deps.fence, async (trx) => {
     let del = trx.deleteFrom('movie_published_files').where('movie_id', '=', movieId);
     if (keep.size) del = del.where('file', 'not in', [...keep]);
     await del.execute();
     for (const p of planned) {
-      const changed = record.get(p.file)?.content_hash !== p.hash;
-      if (!changed && record.get(p.file)?.source_url === p.sourceUrl) continue;
+      const prev = record.get(p.file);
+      const pending = writes.includes(p) || (prev?.pending_hash ?? null) !== null;
+      if (!pending && prev?.content_hash === p.hash && prev.source_url === p.sourceUrl) continue;
+      const row = { kind: p.kind, content_hash: p.hash, source_url: p.sourceUrl, published_at: now };
+      const settled = { pending_hash: null, pending_source_url: null };
       await trx
         .insertInto('movie_published_files')
-        .values({
-          movie_id: movieId,
-          file: p.file,
-          kind: p.kind,
-          content_hash: p.hash,
-          source_url: p.sourceUrl,
-          published_at: now,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(['movie_id', 'file'])
-            .doUpdateSet({ kind: p.kind, content_hash: p.hash, source_url: p.sourceUrl, published_at: now }),
-        )
+        .values({ movie_id: movieId, file: p.file, ...row, ...settled })
+        .onConflict((oc) => oc.columns(['movie_id', 'file']).doUpdateSet({ ...row, ...settled }))
         .execute();
     }
   });
-  log.info(
-    { written: result.written, unchanged: result.unchanged.length, removed: result.removed },
-    'Movie published',
+}
+
+/** Creates `dir` (one level, inside the movie folder) unless it exists; refuses a symlink or a file. */
+async function ensureRealDir(fs: PublishFs, dir: string): Promise<void> {
+  const st = await fs.lstat(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  if (!st) {
+    await fs.mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    if ((await fs.lstat(dir)).isDirectory()) return;
+  } else if (st.isDirectory()) return;
+  throw permanent(
+    'UNSAFE_PATH',
+    `${dir} is not a real folder inside the movie folder (a symlink?); not writing into it`,
   );
-  return result;
 }

@@ -135,23 +135,6 @@ export async function syncSchedules(deps: { db: Db; boss: PgBoss; log: Logger })
   return desired;
 }
 
-/** Provider keys: the environment wins; otherwise what was stored through `PUT /api/settings/providers`. */
-export async function resolveProviderKeys(
-  db: Db,
-  env: { tmdbApiKey?: string | undefined; fanartApiKey?: string | undefined },
-): Promise<{ tmdbApiKey: string | undefined; fanartApiKey: string | undefined }> {
-  const rows = await db
-    .selectFrom('settings')
-    .select(['key', 'value'])
-    .where('key', 'in', ['tmdb_api_key', 'fanart_api_key'])
-    .execute();
-  const stored = (k: string) => rows.find((r) => r.key === k)?.value;
-  return {
-    tmdbApiKey: env.tmdbApiKey ?? stored('tmdb_api_key'),
-    fanartApiKey: env.fanartApiKey ?? stored('fanart_api_key'),
-  };
-}
-
 /** Movies whose provider data is older than the cutoff (or that never got any and were scanned before it). */
 export async function findStaleMovies(db: Db, cutoff: Date, limit: number): Promise<number[]> {
   const rows = await db

@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import { permanent } from '../errors.ts';
+import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
 import type { DiscoveredFolder } from './discover.ts';
 
@@ -58,7 +59,7 @@ export function scoreCandidate(c: ScoredInput, preferredLanguage: string): numbe
 }
 
 export async function selectMovieAssets(
-  deps: { db: Db; log: Logger },
+  deps: { db: Db; log: Logger; fence?: Fence },
   movieId: number,
   opts: { language: string; limits?: Partial<Record<string, number>> },
 ): Promise<{ movieId: number; selected: Record<string, number>; keptLocal: string[]; locked: string[] }> {
@@ -135,10 +136,12 @@ export async function selectMovieAssets(
     const values = sql.join(
       updates.map((u) => sql`(${u.id}::int, ${u.score}::float8, ${u.rank}::int, ${u.selected}::boolean)`),
     );
-    await sql`
+    await fencedWrite(deps.db, deps.fence, (trx) =>
+      sql`
       update movie_asset_candidates c set score = v.score, rank = v.rank, selected = v.selected
       from (values ${values}) as v(id, score, rank, selected)
-      where c.id = v.id`.execute(deps.db);
+      where c.id = v.id`.execute(trx),
+    );
   }
   log.info({ selected, keptLocal, locked }, 'Artwork selected');
   return { movieId, selected, keptLocal, locked };

@@ -27,3 +27,81 @@ export async function readStoredApiKey(db: Db): Promise<string | null> {
   const row = await db.selectFrom('settings').select('value').where('key', '=', 'api_key').executeTakeFirst();
   return row?.value ?? null;
 }
+
+/**
+ * Provider settings as the worker uses them: each field from the environment when set there, otherwise
+ * what `PUT /api/settings/providers` stored (the same precedence the settings route reports as
+ * `source`). `fanartClientKey` comes from the environment only: the endpoint does not store it.
+ */
+export interface ProviderSettings {
+  tmdbApiKey: string | undefined;
+  fanartApiKey: string | undefined;
+  fanartClientKey: string | undefined;
+}
+
+export type ProviderEnv = Partial<ProviderSettings>;
+
+/** Settings rows written by `PUT /api/settings/providers`, by field. */
+const STORED_PROVIDER_KEYS = { tmdbApiKey: 'tmdb_api_key', fanartApiKey: 'fanart_api_key' } as const;
+
+export async function readProviderSettings(db: Db, env: ProviderEnv): Promise<ProviderSettings> {
+  const rows = await db
+    .selectFrom('settings')
+    .select(['key', 'value'])
+    .where('key', 'in', Object.values(STORED_PROVIDER_KEYS))
+    .execute();
+  const stored = (k: string) => rows.find((r) => r.key === k)?.value || undefined;
+  return {
+    tmdbApiKey: env.tmdbApiKey || stored(STORED_PROVIDER_KEYS.tmdbApiKey),
+    fanartApiKey: env.fanartApiKey || stored(STORED_PROVIDER_KEYS.fanartApiKey),
+    fanartClientKey: env.fanartClientKey || undefined,
+  };
+}
+
+/** How long a process may act on provider settings it read before it reads them again. */
+export const PROVIDER_SETTINGS_TTL_MS = 2_000;
+
+/**
+ * Reads the effective provider settings at most once per `ttlMs` per reader (concurrent callers share
+ * one query), so a key set or removed through the API reaches every worker within `ttlMs`, with no
+ * restart and nothing shared between processes.
+ *
+ * Why a TTL and not LISTEN/NOTIFY: the settings change a few times in an installation's life, while
+ * handlers ask for them on every job. A TTL costs one indexed query per worker per 2 s of activity and
+ * cannot miss a change; NOTIFY would need a dedicated connection per worker, a NOTIFY from every
+ * writer, and a resync after each reconnect to stay correct — for a change nobody waits on.
+ */
+export function createProviderSettingsReader(
+  deps: { db: Db; now?: () => number },
+  env: ProviderEnv,
+  ttlMs = PROVIDER_SETTINGS_TTL_MS,
+): () => Promise<ProviderSettings> {
+  const now = deps.now ?? Date.now;
+  let cached: { value: ProviderSettings; at: number } | null = null;
+  let inFlight: Promise<ProviderSettings> | null = null;
+  return () => {
+    if (cached && now() - cached.at < ttlMs) return Promise.resolve(cached.value);
+    if (!inFlight) {
+      const startedAt = now();
+      inFlight = readProviderSettings(deps.db, env)
+        .then((value) => {
+          // Unchanged settings keep their object, so callers can memoize on identity.
+          const same = cached && sameProviderSettings(cached.value, value);
+          cached = { value: same && cached ? cached.value : value, at: startedAt };
+          return cached.value;
+        })
+        .finally(() => {
+          inFlight = null;
+        });
+    }
+    return inFlight;
+  };
+}
+
+export function sameProviderSettings(a: ProviderSettings, b: ProviderSettings): boolean {
+  return (
+    a.tmdbApiKey === b.tmdbApiKey &&
+    a.fanartApiKey === b.fanartApiKey &&
+    a.fanartClientKey === b.fanartClientKey
+  );
+}

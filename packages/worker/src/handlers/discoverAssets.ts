@@ -1,10 +1,11 @@
 import { discoverMovieAssets } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
+import { providerSettingsFor } from './providers.ts';
 
 export const handleDiscoverAssets: JobHandler<'discover-assets'> = async (ctx, deps) => {
   const { movieId } = ctx.payload;
   const { found, userEdits } = await discoverMovieAssets(
-    { db: deps.db, log: ctx.log, clock: deps.clock },
+    { db: deps.db, log: ctx.log, clock: deps.clock, fence: ctx.fence },
     movieId,
   );
   const summary = {
@@ -22,7 +23,7 @@ export const handleDiscoverAssets: JobHandler<'discover-assets'> = async (ctx, d
     userEdits,
   };
   // The key can be removed between scan and here: then the folder goes straight to the players.
-  if (!deps.config.tmdbApiKey) {
+  if (!(await providerSettingsFor(deps)).tmdbApiKey) {
     const movie = await deps.db
       .selectFrom('movies')
       .select(['library_id', 'path'])

@@ -5,11 +5,18 @@ import { providersFor } from './providers.ts';
 export const handleFetchProviderAssets: JobHandler<'fetch-provider-assets'> = async (ctx, deps) => {
   const { movieId } = ctx.payload;
   const c = deps.config;
-  const providers = providersFor(c);
-  if (!providers.tmdb) throw permanent('TMDB_KEY_MISSING', 'TMDB_API_KEY is not set');
+  const providers = await providersFor(deps);
+  if (!providers.tmdb) throw permanent('TMDB_KEY_MISSING', 'no TMDB API key is configured');
   try {
     const r = await fetchProviderData(
-      { db: deps.db, log: ctx.log, tmdb: providers.tmdb, fanart: providers.fanart, clock: deps.clock },
+      {
+        db: deps.db,
+        log: ctx.log,
+        tmdb: providers.tmdb,
+        fanart: providers.fanart,
+        clock: deps.clock,
+        fence: ctx.fence,
+      },
       movieId,
       {
         language: c.metadataLanguage,

@@ -1,11 +1,11 @@
-import type { HandlerMap } from '../context.ts';
+import type { BatchHandlerMap, HandlerMap } from '../context.ts';
 import { handleDiscoverAssets } from './discoverAssets.ts';
 import { handleEnrichMetadata } from './enrichMetadata.ts';
 import { handleFetchProviderAssets } from './fetchProviderAssets.ts';
 import { handleLibraryScan } from './libraryScan.ts';
 import { handleNotifyPlayers } from './notifyPlayers.ts';
 import { handlePublish } from './publish.ts';
-import { handleScanMovie } from './scanMovie.ts';
+import { handleScanMovie, handleScanMovieBatch } from './scanMovie.ts';
 import { handleScheduledFileScan } from './scheduledFileScan.ts';
 import { handleScheduledProviderUpdate } from './scheduledProviderUpdate.ts';
 import { handleSelectAssets } from './selectAssets.ts';
@@ -23,4 +23,9 @@ export const handlers: HandlerMap = {
   'library-scan': handleLibraryScan,
   'scheduled-file-scan': handleScheduledFileScan,
   'scheduled-provider-update': handleScheduledProviderUpdate,
+};
+
+/** Batch handlers for bulk-lane batches (see runBatch in runtime.ts). */
+export const batchHandlers: BatchHandlerMap = {
+  'scan-movie': handleScanMovieBatch,
 };

@@ -1,5 +1,6 @@
-import { findStaleMovies, readScheduleSettings, resolveProviderKeys } from '@metarr/core';
+import { findStaleMovies, readScheduleSettings } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
+import { providerSettingsFor } from './providers.ts';
 
 /** At most this many re-enrichments per tick, so one tick never floods the provider's rate limit. */
 export const PROVIDER_UPDATE_BATCH = 5000;
@@ -11,7 +12,7 @@ export const PROVIDER_UPDATE_BATCH = 5000;
  * notify), because `enrich-metadata` alone only re-reads what was fetched before. Bulk priority 9.
  */
 export const handleScheduledProviderUpdate: JobHandler<'scheduled-provider-update'> = async (ctx, deps) => {
-  const keys = await resolveProviderKeys(deps.db, deps.config);
+  const keys = await providerSettingsFor(deps);
   if (!keys.tmdbApiKey) return { skipped: 'no TMDB API key configured' };
   const settings = await readScheduleSettings(deps.db);
   const cutoff = new Date(deps.clock().getTime() - settings.providerUpdate.staleAfterDays * 86_400_000);
