@@ -181,6 +181,106 @@ async function publishMany(db: Db, events: JobEvent[]) {
     .catch(() => {});
 }
 
+/**
+ * One attempt of one job: its identity, logger, lease and the `Job started` line every job writes
+ * (runJob and runBatch share this and the settle helpers below, so both paths log and announce alike).
+ */
+function beginAttempt(opts: WorkerRuntimeOptions, name: JobName, job: JobWithMetadata<JobEnvelope>) {
+  const started = Date.now();
+  const priority = fromBossPriority(job.priority);
+  const log = opts.log.child({ service: 'JobRunner', jobId: job.id, jobType: name });
+  const readyAt = Math.max(new Date(job.createdOn).getTime(), new Date(job.startAfter).getTime());
+  const waitMs = Math.max(0, new Date(job.startedOn ?? started).getTime() - readyAt);
+  const envelope = job.data ?? ({} as JobEnvelope);
+  const parentId = envelope.parentId ?? null;
+  const base = { jobId: job.id, type: name, priority };
+  log.info(
+    { ...base, parentId, waitMs, waitTime: `${(waitMs / 1000).toFixed(3)}s`, retryCount: job.retryCount },
+    'Job started',
+  );
+  const startedEvent: JobEvent = { event: 'job:started', data: { ...base, parentId, waitMs } };
+  const lease = attemptLease(opts.db, name, job.id, job.retryCount);
+  return { job, name, log, base, envelope, parentId, priority, lease, started, startedEvent };
+}
+type Attempt = ReturnType<typeof beginAttempt>;
+
+/** Null when the payload matches the catalog's schema; else the permanent error that dead-letters it. */
+function payloadError(name: JobName, payload: unknown): AppError | null {
+  const def = jobCatalog[name];
+  if (def.validator.check(payload)) return null;
+  const issue = def.validator.errors(payload)[0];
+  return new AppError(
+    'INVALID_JOB_PAYLOAD',
+    `payload${issue?.path ?? ''} ${issue?.message ?? 'is invalid'}`,
+    {
+      retryable: false,
+    },
+  );
+}
+
+/** The context a handler sees for this attempt (its enqueues, player calls and writes fenced). */
+function attemptContext(queue: JobQueue, opts: WorkerRuntimeOptions, a: Attempt) {
+  return createJobContext(
+    { queue, db: opts.db, log: opts.log, lease: a.lease.check, fence: a.lease.fence },
+    {
+      id: a.job.id,
+      type: a.name,
+      payload: a.envelope.payload as never,
+      parentId: a.parentId,
+      retryCount: a.job.retryCount,
+      signal: a.job.signal,
+      priority: a.priority,
+    },
+  );
+}
+
+async function attemptCompleted(
+  a: Attempt,
+  output: JobOutput,
+  publish: (e: JobEvent) => unknown,
+): Promise<JobResult> {
+  const durationMs = Date.now() - a.started;
+  a.log.info(
+    { ...a.base, durationMs, duration: `${(durationMs / 1000).toFixed(3)}s`, result: output },
+    'Job completed',
+  );
+  await publish({ event: 'job:completed', data: { ...a.base, durationMs } });
+  return { id: a.job.id, status: 'completed', output };
+}
+
+/** A newer attempt owns the job; whatever this one hit, its result must not land anywhere. */
+function attemptSuperseded(a: Attempt, err?: unknown): JobResult {
+  a.log.warn(
+    { ...a.base, retryCount: a.job.retryCount, ...(err !== undefined && { error: errorMessage(err) }) },
+    'Job attempt superseded: its lease was lost, its result is discarded',
+  );
+  return { id: a.job.id, status: 'failed', output: { error: 'attempt superseded', code: LEASE_LOST } };
+}
+
+/** The retry decision: a permanent error dead-letters at once instead of burning retries. */
+async function attemptFailed(
+  opts: WorkerRuntimeOptions,
+  a: Attempt,
+  err: unknown,
+  publish: (e: JobEvent) => unknown,
+): Promise<JobResult> {
+  const { job } = a;
+  const retryable = !(err instanceof AppError) || err.retryable;
+  const willRetry = retryable && job.retryCount < job.retryLimit;
+  const error = errorMessage(err);
+  const code = errorCode(err);
+  const retryAfterSeconds = willRetry && err instanceof AppError ? err.retryAfterSeconds : undefined;
+  const counts = { retryCount: job.retryCount, maxRetries: job.retryLimit, willRetry };
+  a.log.error(
+    { ...a.base, error, code, ...counts, ...(retryAfterSeconds && { retryAfterSeconds }) },
+    'Job failed',
+  );
+  await publish({ event: 'job:failed', data: { ...a.base, error, ...counts } });
+  const output = { error, code, retryable };
+  if (retryAfterSeconds) await failWithDelay(opts, a.name, job, output, retryAfterSeconds, a.log);
+  return { id: job.id, status: retryable ? 'failed' : 'deadletter', output };
+}
+
 async function runJob(
   opts: WorkerRuntimeOptions,
   queue: JobQueue,
@@ -192,96 +292,31 @@ async function runJob(
     if (!batch) return publishJobEvent(opts.db, evt).catch(() => {});
     (evt.event === 'job:started' ? batch.started : batch.rest).push(evt);
   };
-  const def = jobCatalog[name];
-  const priority = fromBossPriority(job.priority);
-  const log = opts.log.child({ service: 'JobRunner', jobId: job.id, jobType: name });
-  const started = Date.now();
-  const readyAt = Math.max(new Date(job.createdOn).getTime(), new Date(job.startAfter).getTime());
-  const waitMs = Math.max(0, new Date(job.startedOn ?? started).getTime() - readyAt);
-  const envelope = job.data ?? ({} as JobEnvelope);
-  const parentId = envelope.parentId ?? null;
-  const base = { jobId: job.id, type: name, priority };
-
-  log.info(
-    { ...base, parentId, waitMs, waitTime: `${(waitMs / 1000).toFixed(3)}s`, retryCount: job.retryCount },
-    'Job started',
-  );
-  await publish({ event: 'job:started', data: { ...base, parentId, waitMs } });
+  const a = beginAttempt(opts, name, job);
+  await publish(a.startedEvent);
   await batch?.ready;
-  const lease = attemptLease(opts.db, name, job.id, job.retryCount);
 
   try {
-    if (!def.validator.check(envelope.payload)) {
-      const issue = def.validator.errors(envelope.payload)[0];
-      throw new AppError(
-        'INVALID_JOB_PAYLOAD',
-        `payload${issue?.path ?? ''} ${issue?.message ?? 'is invalid'}`,
-        {
-          retryable: false,
-        },
-      );
-    }
-    const ctx = createJobContext(
-      { queue, db: opts.db, log: opts.log, lease: lease.check, fence: lease.fence },
-      {
-        id: job.id,
-        type: name,
-        payload: envelope.payload as never,
-        parentId,
-        retryCount: job.retryCount,
-        signal: job.signal,
-        priority,
-      },
-    );
+    const invalid = payloadError(name, a.envelope.payload);
+    if (invalid) throw invalid;
+    const ctx = attemptContext(queue, opts, a);
     const handler = opts.handlers[name] as (
       c: typeof ctx,
       d: HandlerDeps,
     ) => Promise<Record<string, unknown>>;
     const output = await handler(ctx, {
       ...opts.deps,
-      clientFor: fencedClients(opts.deps.clientFor, lease.check),
+      clientFor: fencedClients(opts.deps.clientFor, a.lease.check),
     });
     // pg-boss fences the completion itself (id + retryCount); this keeps a stale attempt from also
     // logging and announcing a completion that does not land.
-    await lease.check();
-    const durationMs = Date.now() - started;
-    log.info(
-      { ...base, durationMs, duration: `${(durationMs / 1000).toFixed(3)}s`, result: output },
-      'Job completed',
-    );
-    await publish({ event: 'job:completed', data: { ...base, durationMs } });
-    return { id: job.id, status: 'completed', output };
+    await a.lease.check();
+    return await attemptCompleted(a, output, publish);
   } catch (err) {
     // An aborted or failing stale attempt is told apart by asking (a DB error here: not superseded).
-    if (lease.lost() || !(await lease.holds().catch(() => true))) {
-      // A newer attempt owns the job; whatever this one hit, its result must not land anywhere.
-      log.warn(
-        { ...base, retryCount: job.retryCount, error: errorMessage(err) },
-        'Job attempt superseded: its lease was lost, its result is discarded',
-      );
-      return { id: job.id, status: 'failed', output: { error: 'attempt superseded', code: LEASE_LOST } };
-    }
-    const retryable = !(err instanceof AppError) || err.retryable;
-    const willRetry = retryable && job.retryCount < job.retryLimit;
-    const error = errorMessage(err);
-    const code = errorCode(err);
-    const fields = {
-      ...base,
-      error,
-      code,
-      retryCount: job.retryCount,
-      maxRetries: job.retryLimit,
-      willRetry,
-    };
-    const retryAfterSeconds = willRetry && err instanceof AppError ? err.retryAfterSeconds : undefined;
-    log.error({ ...fields, ...(retryAfterSeconds && { retryAfterSeconds }) }, 'Job failed');
-    await publishJobEvent(opts.db, {
-      event: 'job:failed',
-      data: { ...base, error, retryCount: job.retryCount, maxRetries: job.retryLimit, willRetry },
-    }).catch(() => {});
-    const output = { error, code, retryable };
-    if (retryAfterSeconds) await failWithDelay(opts, name, job, output, retryAfterSeconds, log);
-    return { id: job.id, status: retryable ? 'failed' : 'deadletter', output };
+    if (a.lease.lost() || !(await a.lease.holds().catch(() => true))) return attemptSuperseded(a, err);
+    // A failure's event goes out at once, batch or not: the feed shows it before the batch settles.
+    return attemptFailed(opts, a, err, (e) => publishJobEvent(opts.db, e).catch(() => {}));
   }
 }
 
@@ -480,68 +515,18 @@ async function runBatch(
   jobs: JobWithMetadata<JobEnvelope>[],
   handler: BatchJobHandler<JobName>,
 ): Promise<JobResult[]> {
-  const def = jobCatalog[name];
   const events = new EventBatch(opts.db);
-  const started = Date.now();
-  const entries = jobs.map((job) => {
-    const priority = fromBossPriority(job.priority);
-    const log = opts.log.child({ service: 'JobRunner', jobId: job.id, jobType: name });
-    const readyAt = Math.max(new Date(job.createdOn).getTime(), new Date(job.startAfter).getTime());
-    const waitMs = Math.max(0, new Date(job.startedOn ?? started).getTime() - readyAt);
-    const envelope = job.data ?? ({} as JobEnvelope);
-    const parentId = envelope.parentId ?? null;
-    const base = { jobId: job.id, type: name, priority };
-    log.info(
-      { ...base, parentId, waitMs, waitTime: `${(waitMs / 1000).toFixed(3)}s`, retryCount: job.retryCount },
-      'Job started',
-    );
-    events.started.push({ event: 'job:started', data: { ...base, parentId, waitMs } });
-    const lease = attemptLease(opts.db, name, job.id, job.retryCount);
-    return { job, log, base, envelope, parentId, priority, lease };
-  });
+  const entries = jobs.map((job) => beginAttempt(opts, name, job));
+  events.started.push(...entries.map((e) => e.startedEvent));
   await events.flushStarted();
-  type Entry = (typeof entries)[number];
+  type Entry = Attempt;
 
   const results: JobResult[] = new Array(jobs.length);
   const superseded = (i: number, err?: unknown) => {
-    const e = entries[i] as Entry;
-    e.log.warn(
-      { ...e.base, retryCount: e.job.retryCount, ...(err !== undefined && { error: errorMessage(err) }) },
-      'Job attempt superseded: its lease was lost, its result is discarded',
-    );
-    results[i] = {
-      id: e.job.id,
-      status: 'failed',
-      output: { error: 'attempt superseded', code: LEASE_LOST },
-    };
+    results[i] = attemptSuperseded(entries[i] as Entry, err);
   };
   const failed = async (i: number, err: unknown) => {
-    const e = entries[i] as Entry;
-    const retryable = !(err instanceof AppError) || err.retryable;
-    const willRetry = retryable && e.job.retryCount < e.job.retryLimit;
-    const error = errorMessage(err);
-    const code = errorCode(err);
-    const maxRetries = e.job.retryLimit;
-    const retryAfterSeconds = willRetry && err instanceof AppError ? err.retryAfterSeconds : undefined;
-    e.log.error(
-      {
-        ...e.base,
-        error,
-        code,
-        retryCount: e.job.retryCount,
-        maxRetries,
-        willRetry,
-        ...(retryAfterSeconds && { retryAfterSeconds }),
-      },
-      'Job failed',
-    );
-    events.rest.push({
-      event: 'job:failed',
-      data: { ...e.base, error, retryCount: e.job.retryCount, maxRetries, willRetry },
-    });
-    const output = { error, code, retryable };
-    if (retryAfterSeconds) await failWithDelay(opts, name, e.job, output, retryAfterSeconds, e.log);
-    results[i] = { id: e.job.id, status: retryable ? 'failed' : 'deadletter', output };
+    results[i] = await attemptFailed(opts, entries[i] as Entry, err, (e) => events.rest.push(e));
   };
 
   // Which of these jobs' attempts still hold their lease (`active` at the fetched retryCount).
@@ -564,38 +549,17 @@ async function runBatch(
 
   const valid: number[] = [];
   for (const [i, e] of entries.entries()) {
-    if (def.validator.check(e.envelope.payload)) {
+    const invalid = payloadError(name, e.envelope.payload);
+    if (!invalid) {
       valid.push(i);
       continue;
     }
-    const issue = def.validator.errors(e.envelope.payload)[0];
-    const err = new AppError(
-      'INVALID_JOB_PAYLOAD',
-      `payload${issue?.path ?? ''} ${issue?.message ?? 'is invalid'}`,
-      {
-        retryable: false,
-      },
-    );
-    if (await e.lease.holds().catch(() => true)) await failed(i, err);
-    else superseded(i, err);
+    if (await e.lease.holds().catch(() => true)) await failed(i, invalid);
+    else superseded(i, invalid);
   }
 
   if (valid.length) {
-    const ctxs = valid.map((i) => {
-      const e = entries[i] as Entry;
-      return createJobContext(
-        { queue, db: opts.db, log: opts.log, lease: e.lease.check, fence: e.lease.fence },
-        {
-          id: e.job.id,
-          type: name,
-          payload: e.envelope.payload as never,
-          parentId: e.parentId,
-          retryCount: e.job.retryCount,
-          signal: e.job.signal,
-          priority: e.priority,
-        },
-      );
-    });
+    const ctxs = valid.map((i) => attemptContext(queue, opts, entries[i] as Entry));
     const indexOf = new Map(valid.map((i) => [(entries[i] as Entry).job.id, i]));
     let outcomes: BatchJobOutcome[];
     try {
@@ -673,14 +637,7 @@ async function runBatch(
         if (lost) superseded(i, o.error);
         else await failed(i, o.error);
       } else {
-        const output: JobOutput = o.output;
-        const durationMs = Date.now() - started;
-        e.log.info(
-          { ...e.base, durationMs, duration: `${(durationMs / 1000).toFixed(3)}s`, result: output },
-          'Job completed',
-        );
-        events.rest.push({ event: 'job:completed', data: { ...e.base, durationMs } });
-        results[i] = { id: e.job.id, status: 'completed', output };
+        results[i] = await attemptCompleted(e, o.output, (evt) => events.rest.push(evt));
       }
     }
   }
