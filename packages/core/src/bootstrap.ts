@@ -6,7 +6,7 @@ import { createDb, type DbHandle } from './db/connect.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createBoss, ensureQueues } from './jobs/queue.ts';
-import type { Logger } from './log.ts';
+import { type Logger, throttledErrorLog } from './log.ts';
 
 export interface DatabaseTarget {
   url: string;
@@ -175,9 +175,7 @@ export async function startRuntime(opts: {
       schedule: opts.supervise,
       ...(sessionOptions && { options: sessionOptions }),
     });
-    boss.on('error', (err) =>
-      opts.log.error({ service: 'JobQueue', err: { message: err.message } }, 'pg-boss error'),
-    );
+    boss.on('error', throttledErrorLog(opts.log.child({ service: 'JobQueue' }), 'pg-boss error'));
     try {
       await boss.start({ attempts: 10 });
       await ensureQueues(
@@ -192,21 +190,7 @@ export async function startRuntime(opts: {
   };
   // The database can also go away after the migrations (a Postgres restart while a worker starts):
   // that is retried like a database that is not up yet, instead of exiting.
-  let boss: PgBoss;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      boss = await startBoss();
-      break;
-    } catch (err) {
-      if (!isTransientDbError(err) || attempt >= 30) throw err;
-      const delay = Math.min(10_000, 250 * 2 ** attempt);
-      opts.log.warn(
-        { service: 'DatabaseService', attempt, delayMs: delay, code: (err as { code?: string }).code },
-        'Database went away while starting the job queue; retrying',
-      );
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+  const boss = await retryWhileDbUnreachable(opts.log, 'start-job-queue', startBoss);
   // Pool + pg-boss pool + its LISTEN connection + the API's feed listener.
   await checkConnectionBudget(
     dbh,

@@ -45,3 +45,30 @@ export function serviceLogger(log: Logger, service: string, fields: Record<strin
 
 /** Tests and callers that do not care about logs. */
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/**
+ * Logs one error message at most once per `windowMs`, then says how many repeats it folded. During
+ * a database outage every pg-boss loop fails each poll with the same message: without this a worker
+ * writes hundreds of identical lines a minute and buries what matters.
+ */
+export function throttledErrorLog(
+  log: Logger,
+  msg: string,
+  opts: { windowMs?: number; now?: () => number } = {},
+): (err: { message: string }) => void {
+  const windowMs = opts.windowMs ?? 30_000;
+  const now = opts.now ?? Date.now;
+  const seen = new Map<string, { at: number; repeats: number }>();
+  return (err) => {
+    const t = now();
+    const s = seen.get(err.message);
+    if (s && t - s.at < windowMs) {
+      s.repeats++;
+      return;
+    }
+    log.error({ err: { message: err.message }, ...(s?.repeats && { repeatsSinceLast: s.repeats }) }, msg);
+    // Bounded: messages that embed ids or times must not grow the map forever.
+    if (!s && seen.size >= 100) seen.clear();
+    seen.set(err.message, { at: t, repeats: 0 });
+  };
+}
