@@ -11,6 +11,7 @@ import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
 import { VIDEO_EXTENSIONS } from '../media.ts';
 import { type MovieMetadata, parseMovieNfo } from './nfo.ts';
+import { UNCONFIRMED_HASH } from './publish.ts';
 
 export const ARTWORK_TYPES = [
   'poster',
@@ -275,7 +276,8 @@ async function adoptUserEdits(deps: DiscoverDeps, movieId: number, file: string)
     .where('kind', '=', 'nfo')
     .where('file', '=', nodePath.basename(file))
     .executeTakeFirst();
-  if (!rec) return [];
+  // A write-ahead row whose NFO was never written: the NFO on disk is not one Metarr wrote.
+  if (!rec || rec.content_hash === UNCONFIRMED_HASH) return [];
   const text = await (deps.fs ?? nodeFs).readFile(file, 'utf8');
   // Our bytes, including those of a publish killed after writing the NFO but before recording it
   // (its write-ahead `pending_hash`), are no user edit.

@@ -41,6 +41,9 @@ export interface PublishDeps {
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
+/** `content_hash` of a write-ahead row whose first write has not been confirmed: no sha256 equals it. */
+export const UNCONFIRMED_HASH = '';
+
 /** How long a publish that hit a full disk waits before its retry. */
 export const DISK_FULL_RETRY_SECONDS = 15 * 60;
 
@@ -339,7 +342,10 @@ async function writeFiles(
             movie_id: movieId,
             file: p.file,
             kind: p.kind,
-            content_hash: p.hash,
+            // No confirmed hash yet (UNCONFIRMED_HASH matches no file): if the write never happens,
+            // whatever is on disk under this name is not taken for a file Metarr wrote and the user
+            // changed (a foreign NFO would otherwise be "adopted" as the user's edits).
+            content_hash: UNCONFIRMED_HASH,
             source_url: p.sourceUrl,
             published_at: now,
             pending_hash: p.hash,

@@ -314,6 +314,40 @@ t.test(
   },
 );
 
+t.test(
+  'a first publish killed after its write-ahead record: a foreign NFO is not taken for a user edit of ours',
+  async (t) => {
+    const s = await setup(t);
+    // An NFO another tool wrote; Metarr never wrote one here.
+    const foreign = '<movie><title>Some Other Title</title><year>1999</year></movie>';
+    const ref = await s.movie({ 'M.nfo': foreign });
+    await s.pipeline(ref.id);
+    const clean = await snapshot(ref.folder);
+
+    const m = await s.movie({ 'M.nfo': foreign });
+    let opens = 0;
+    const dies: PublishFs = {
+      ...crashingFs(Number.POSITIVE_INFINITY),
+      open: async (file, flags, mode) => {
+        if (flags === 'wx' && opens++ === 0) throw new Crash('killed before the first temp file');
+        return fs.open(file, flags, mode);
+      },
+    };
+    await t.rejects(s.pipeline(m.id, dies), killed);
+    t.equal(await fs.readFile(path.join(m.folder, 'M.nfo'), 'utf8'), foreign, 'the NFO was not touched');
+    const { userEdits } = await discoverMovieAssets({ db: s.db, log: silentLogger }, m.id);
+    t.same(userEdits, [], 'nothing adopted: Metarr never wrote the NFO on disk');
+    const locks = await s.db
+      .selectFrom('movie_field_locks')
+      .select('field')
+      .where('movie_id', '=', m.id)
+      .execute();
+    t.same(locks, [], 'no field locked');
+    await s.pipeline(m.id);
+    t.same(await snapshot(m.folder), clean, 'the retry ends where an uninterrupted publish does');
+  },
+);
+
 t.test('a recorded write that never happened: unchanged and removal stay safe', async (t) => {
   const s = await setup(t);
   const m = await s.movie();
