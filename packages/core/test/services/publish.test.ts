@@ -183,6 +183,21 @@ function crashingFs(at: number): PublishFs & { calls: () => number; crashed: () 
 }
 
 /** The real file system with one kind of call failing with an errno `code`. */
+/** Dies (like kill -9) at its first temp-file open: after the write-ahead record, before any write. */
+function diesAtFirstTempFile(): PublishFs & { rearm(): void } {
+  let opens = 0;
+  return {
+    ...crashingFs(Number.POSITIVE_INFINITY),
+    open: async (file, flags, mode) => {
+      if (flags === 'wx' && opens++ === 0) throw new Crash('killed before the first temp file');
+      return fs.open(file, flags, mode);
+    },
+    rearm: () => {
+      opens = 0;
+    },
+  };
+}
+
 function failingFs(code: string, where: 'open' | 'write' | 'rename'): PublishFs & { hits: () => number } {
   let hits = 0;
   const errno = () => Object.assign(new Error(`${code}: simulated`), { code });
@@ -325,14 +340,7 @@ t.test(
     const clean = await snapshot(ref.folder);
 
     const m = await s.movie({ 'M.nfo': foreign });
-    let opens = 0;
-    const dies: PublishFs = {
-      ...crashingFs(Number.POSITIVE_INFINITY),
-      open: async (file, flags, mode) => {
-        if (flags === 'wx' && opens++ === 0) throw new Crash('killed before the first temp file');
-        return fs.open(file, flags, mode);
-      },
-    };
+    const dies = diesAtFirstTempFile();
     await t.rejects(s.pipeline(m.id, dies), killed);
     t.equal(await fs.readFile(path.join(m.folder, 'M.nfo'), 'utf8'), foreign, 'the NFO was not touched');
     const { userEdits } = await discoverMovieAssets({ db: s.db, log: silentLogger }, m.id);
@@ -356,14 +364,7 @@ t.test('a recorded write that never happened: unchanged and removal stay safe', 
 
   // A much better poster appears; the publish that would write it dies before the poster's temp file.
   await s.candidates(m.id, [['poster', s.img('603-poster-z-en-1000x1500.jpg'), 5000]]);
-  let opens = 0;
-  const dies: PublishFs = {
-    ...crashingFs(Number.POSITIVE_INFINITY),
-    open: async (file, flags, mode) => {
-      if (flags === 'wx' && opens++ === 0) throw new Crash('killed before the first temp file');
-      return fs.open(file, flags, mode);
-    },
-  };
+  const dies = diesAtFirstTempFile();
   await t.rejects(s.pipeline(m.id, dies), killed);
   const row = await s.db
     .selectFrom('movie_published_files')
@@ -385,7 +386,7 @@ t.test('a recorded write that never happened: unchanged and removal stay safe', 
 
   // Same interruption, then every poster candidate disappears: the old poster is ours and removed.
   await s.candidates(m.id, [['poster', s.img('603-poster-y-en-1000x1500.jpg'), 5000]]);
-  opens = 0;
+  dies.rearm();
   await t.rejects(s.pipeline(m.id, dies), killed);
   await s.db.deleteFrom('movie_asset_candidates').where('type', '=', 'poster').execute();
   const gone = await s.pipeline(m.id);

@@ -1,5 +1,6 @@
 import { discoverMovieAssets } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
+import { notifyMovieFolder } from './notifyMovie.ts';
 import { providerSettingsFor } from './providers.ts';
 
 export const handleDiscoverAssets: JobHandler<'discover-assets'> = async (ctx, deps) => {
@@ -24,17 +25,7 @@ export const handleDiscoverAssets: JobHandler<'discover-assets'> = async (ctx, d
   };
   // The key can be removed between scan and here: then the folder goes straight to the players.
   if (!(await providerSettingsFor(deps)).tmdbApiKey) {
-    const movie = await deps.db
-      .selectFrom('movies')
-      .select(['library_id', 'path'])
-      .where('id', '=', movieId)
-      .executeTakeFirstOrThrow();
-    const n = await ctx.enqueue('notify-players', {
-      libraryId: movie.library_id,
-      path: movie.path,
-      change: 'modified',
-      movieId,
-    });
+    const n = await notifyMovieFolder(ctx, deps, movieId);
     return { ...summary, notifyJobId: n?.id ?? null };
   }
   const next = await ctx.enqueue('fetch-provider-assets', { movieId });

@@ -1,5 +1,6 @@
 import { AppError, blockProvider, fetchProviderData, permanent } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
+import { notifyMovieFolder } from './notifyMovie.ts';
 import { providersFor } from './providers.ts';
 
 export const handleFetchProviderAssets: JobHandler<'fetch-provider-assets'> = async (ctx, deps) => {
@@ -27,17 +28,7 @@ export const handleFetchProviderAssets: JobHandler<'fetch-provider-assets'> = as
       },
     );
     if (r.skipped) {
-      const movie = await deps.db
-        .selectFrom('movies')
-        .select(['library_id', 'path'])
-        .where('id', '=', movieId)
-        .executeTakeFirstOrThrow();
-      const n = await ctx.enqueue('notify-players', {
-        libraryId: movie.library_id,
-        path: movie.path,
-        change: 'modified',
-        movieId,
-      });
+      const n = await notifyMovieFolder(ctx, deps, movieId);
       return { ...r, notifyJobId: n?.id ?? null };
     }
     const next = await ctx.enqueue('enrich-metadata', { movieId });

@@ -1,17 +1,12 @@
 import nodeFs from 'node:fs/promises';
 import nodePath from 'node:path';
-import { isTempFileName, permanent, publishMovie } from '@metarr/core';
+import { isTempFileName, publishMovie } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
+import { notifyMovieFolder } from './notifyMovie.ts';
 import { providersFor } from './providers.ts';
 
 export const handlePublish: JobHandler<'publish'> = async (ctx, deps) => {
   const { movieId } = ctx.payload;
-  const movie = await deps.db
-    .selectFrom('movies')
-    .select(['library_id', 'path'])
-    .where('id', '=', movieId)
-    .executeTakeFirst();
-  if (!movie) throw permanent('MOVIE_NOT_FOUND', `movie ${movieId} does not exist`);
   const providers = await providersFor(deps);
   const r = await publishMovie(
     {
@@ -43,11 +38,6 @@ export const handlePublish: JobHandler<'publish'> = async (ctx, deps) => {
     movieId,
     { alsoMovieNfo: deps.config.writeMovieNfo },
   );
-  const notify = await ctx.enqueue('notify-players', {
-    libraryId: movie.library_id,
-    path: movie.path,
-    change: 'modified',
-    movieId,
-  });
+  const notify = await notifyMovieFolder(ctx, deps, movieId);
   return { ...r, notifyJobId: notify?.id ?? null };
 };
