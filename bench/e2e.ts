@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startFakeKodi } from '@metarr/testkit';
 import { PgBoss } from 'pg-boss';
-import { benchPostgres, pct, ROOT, startMetarr } from './support.ts';
+import { benchPostgres, pct, ROOT, seedKodiLibrary, startMetarr } from './support.ts';
 
 const N = Number(process.env.BENCH_N ?? 50);
 const fmt = (n: number) => `${n.toFixed(1)} ms`;
@@ -73,20 +73,7 @@ async function main() {
       await fs.mkdir(path.join(movies, `Movie ${i} (2000)`), { recursive: true });
       await fs.writeFile(path.join(movies, `Movie ${i} (2000)`, `Movie ${i} (2000).mkv`), 'v');
     }
-    const lib = await call('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: movies });
-    await call('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: movies });
-    const group = await call('POST', '/api/player-groups', {
-      name: 'Kodi',
-      type: 'kodi',
-      libraryIds: [lib.json.id],
-    });
-    await call('POST', '/api/players', {
-      groupId: group.json.id,
-      name: 'box',
-      type: 'kodi',
-      host: '127.0.0.1',
-      port: kodi.port,
-    });
+    await seedKodiLibrary(call, { path: movies, kodiPort: kodi.port });
 
     const fixture = JSON.parse(
       await fs.readFile(path.join(ROOT, 'test', 'fixtures', 'webhooks', 'radarr-download.json'), 'utf8'),

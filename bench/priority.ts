@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startFakeKodi } from '@metarr/testkit';
 import pg from 'pg';
-import { benchPostgres, type MetarrProcesses, pct, ROOT, startMetarr } from './support.ts';
+import { benchPostgres, type MetarrProcesses, pct, ROOT, seedKodiLibrary, startMetarr } from './support.ts';
 
 const N = Number(process.env.BENCH_N ?? 10_000);
 const TRIES = 20;
@@ -57,20 +57,7 @@ async function main() {
     const call = metarr.call;
     await client.connect();
     const bulkLib = await call('POST', '/api/libraries', { name: 'Bulk', type: 'movie', path: bulk });
-    const lib = await call('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: urgent });
-    await call('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: urgent });
-    const group = await call('POST', '/api/player-groups', {
-      name: 'Kodi',
-      type: 'kodi',
-      libraryIds: [lib.json.id],
-    });
-    await call('POST', '/api/players', {
-      groupId: group.json.id,
-      name: 'box',
-      type: 'kodi',
-      host: '127.0.0.1',
-      port: kodi.port,
-    });
+    await seedKodiLibrary(call, { path: urgent, kodiPort: kodi.port });
     const fixture = JSON.parse(
       await fs.readFile(path.join(ROOT, 'test', 'fixtures', 'webhooks', 'radarr-download.json'), 'utf8'),
     );

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { startFakeKodi } from '@metarr/testkit';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
-import { benchPostgres, ROOT, startMetarr } from './support.ts';
+import { benchPostgres, ROOT, seedKodiLibrary, startMetarr } from './support.ts';
 
 const N = Number(process.env.BENCH_N ?? 300);
 
@@ -70,20 +70,7 @@ async function main() {
       const metarr = await startMetarr(url, { workers, env: { METARR_DB_POOL_MAX: '8' } });
       const call = metarr.call;
       const kodi = await startFakeKodi({});
-      const lib = await call('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: movies });
-      await call('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: movies });
-      const group = await call('POST', '/api/player-groups', {
-        name: 'Kodi',
-        type: 'kodi',
-        libraryIds: [lib.json.id],
-      });
-      await call('POST', '/api/players', {
-        groupId: group.json.id,
-        name: 'box',
-        type: 'kodi',
-        host: '127.0.0.1',
-        port: kodi.port,
-      });
+      await seedKodiLibrary(call, { path: movies, kodiPort: kodi.port });
       const s0 = Date.now();
       await Promise.all(
         Array.from({ length: 20 }, async (_, k) => {

@@ -124,3 +124,32 @@ export async function startMetarr(
     },
   };
 }
+
+/**
+ * The setup every webhook benchmark shares, through the API: a movie library at `path`, Radarr's
+ * `/movies` mapped onto it, and one Kodi player group with one player on 127.0.0.1:`kodiPort`.
+ */
+export async function seedKodiLibrary(
+  call: MetarrProcesses['call'],
+  opts: { path: string; kodiPort: number; name?: string },
+): Promise<{ libraryId: number }> {
+  const lib = await call('POST', '/api/libraries', {
+    name: opts.name ?? 'Movies',
+    type: 'movie',
+    path: opts.path,
+  });
+  await call('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: opts.path });
+  const group = await call('POST', '/api/player-groups', {
+    name: 'Kodi',
+    type: 'kodi',
+    libraryIds: [lib.json.id],
+  });
+  await call('POST', '/api/players', {
+    groupId: group.json.id,
+    name: 'box',
+    type: 'kodi',
+    host: '127.0.0.1',
+    port: opts.kodiPort,
+  });
+  return { libraryId: lib.json.id };
+}
