@@ -97,7 +97,20 @@ async function setup(t: TestT) {
     });
     return publishMovie({ db, log: silentLogger, download, ...(publishFs && { fs: publishFs }) }, movieId);
   };
-  return { db, tmdb, root, movie, candidates, pipeline, img };
+  /** Changes the stored metadata, so the next publish has a new NFO to write. */
+  const setTagline = async (movieId: number, tagline: string) => {
+    const meta = await db
+      .selectFrom('movie_metadata')
+      .select('data')
+      .where('movie_id', '=', movieId)
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable('movie_metadata')
+      .set({ data: JSON.stringify({ ...(meta.data as object), tagline }) })
+      .where('movie_id', '=', movieId)
+      .execute();
+  };
+  return { db, tmdb, root, movie, candidates, pipeline, img, setTagline };
 }
 
 /** Every file under `dir` (symlinks as `-> target`), relative path → content hash. */
@@ -403,16 +416,7 @@ t.test(
     const before = await snapshot(m.folder);
     // New NFO text and a new poster, so the next publish has to write.
     await s.candidates(m.id, [['poster', s.img('603-poster-z-en-1000x1500.jpg'), 5000]]);
-    const meta = await s.db
-      .selectFrom('movie_metadata')
-      .select('data')
-      .where('movie_id', '=', m.id)
-      .executeTakeFirstOrThrow();
-    await s.db
-      .updateTable('movie_metadata')
-      .set({ data: JSON.stringify({ ...(meta.data as object), tagline: 'Changed' }) })
-      .where('movie_id', '=', m.id)
-      .execute();
+    await s.setTagline(m.id, 'Changed');
     for (const where of ['write', 'open', 'rename'] as const) {
       const full = failingFs('ENOSPC', where);
       const err = await s.pipeline(m.id, full).then(
@@ -442,16 +446,7 @@ t.test(
     const m = await s.movie();
     await s.pipeline(m.id);
     const before = await snapshot(m.folder);
-    const meta = await s.db
-      .selectFrom('movie_metadata')
-      .select('data')
-      .where('movie_id', '=', m.id)
-      .executeTakeFirstOrThrow();
-    await s.db
-      .updateTable('movie_metadata')
-      .set({ data: JSON.stringify({ ...(meta.data as object), tagline: 'Changed' }) })
-      .where('movie_id', '=', m.id)
-      .execute();
+    await s.setTagline(m.id, 'Changed');
     for (const code of ['EACCES', 'EPERM', 'EROFS']) {
       for (const where of ['open', 'rename'] as const) {
         const denied = failingFs(code, where);
