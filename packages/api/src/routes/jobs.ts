@@ -108,6 +108,11 @@ function checkType(type: string | undefined, allowed: readonly string[]) {
     throw httpError(400, `querystring/type must be one of ${allowed.join(', ')}`);
 }
 
+// The walk up compares uuids, so an index on id finds each parent (`j.id::text = parent` read the
+// whole table per level). Only text a uuid prints as can match, as before; anything else is no
+// parent rather than a cast error.
+const CANONICAL_UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
 /** A chain longer than this is a bug (a handler enqueuing itself), not a lineage to draw. */
 const MAX_TREE = 500;
 
@@ -240,7 +245,8 @@ export const jobRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       with recursive up(id, parent, depth) as (
         select id, data->>'parentId', 0 from pgboss.job where id = ${id} and name <> ${DEAD_LETTER_QUEUE}
         union all
-        select j.id, j.data->>'parentId', up.depth + 1 from pgboss.job j join up on j.id::text = up.parent
+        select j.id, j.data->>'parentId', up.depth + 1 from pgboss.job j
+          join up on j.id = case when up.parent ~ ${CANONICAL_UUID} then up.parent::uuid end
         where up.depth < 50 and j.name <> ${DEAD_LETTER_QUEUE}
       ) select id, depth from up order by depth desc limit 1`.execute(deps.db);
     const rootId = up[0]?.id;

@@ -294,4 +294,35 @@ export async function ensureQueues(
       await boss.createQueue(name, { ...options, deadLetter: DEAD_LETTER_QUEUE });
     }
   }
+  await ensureJobIndexes(boss);
+}
+
+/** Our index on pg-boss's job table: children by `data->>'parentId'` (job list, detail, tree). */
+export const JOB_PARENT_INDEX = 'metarr_job_parent_id';
+/**
+ * Our index on pg-boss's job table: a job by id alone (detail, retry, the tree's anchors and walk
+ * up). pg-boss's primary key is (name, id); only PostgreSQL 18's skip scan seeks it by id, so on 17
+ * (docker-compose) and older each lookup read the whole table (30 ms at 300,000 jobs on PG 15).
+ */
+export const JOB_ID_INDEX = 'metarr_job_id';
+// Any fixed key apart from the migrations' (7_979_001).
+const JOB_INDEX_LOCK_KEY = 7_979_002;
+
+/**
+ * Creates our indexes once pg-boss's schema exists. Built on the partitioned parent, so
+ * PostgreSQL adds them to every partition, including ones a later `createQueue` attaches. One DO
+ * block = one transaction: the advisory lock makes concurrent starts wait for the first build
+ * instead of racing on the catalog, and the catalog check first means a start that finds them
+ * takes no table lock (CREATE INDEX, even IF NOT EXISTS, would block job writes while it waits).
+ */
+async function ensureJobIndexes(boss: PgBoss): Promise<void> {
+  await boss.getDb().executeSql(`
+    do $$
+    begin
+      if to_regclass('pgboss.${JOB_PARENT_INDEX}') is null or to_regclass('pgboss.${JOB_ID_INDEX}') is null then
+        perform pg_advisory_xact_lock(${JOB_INDEX_LOCK_KEY});
+        create index if not exists ${JOB_PARENT_INDEX} on pgboss.job ((data->>'parentId'));
+        create index if not exists ${JOB_ID_INDEX} on pgboss.job (id);
+      end if;
+    end $$`);
 }
