@@ -11,6 +11,12 @@ export class AppError extends Error {
    * not empty in seconds). The worker runtime schedules the retry no sooner than this.
    */
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * For a retryable error that waits on the user (a full disk): for this long after the job was
+   * created, an attempt failing with it does not use up one of the job's retries, so a disk that
+   * stays full overnight does not dead-letter the job after its usual few attempts.
+   */
+  readonly patienceSeconds: number | undefined;
 
   constructor(
     code: string,
@@ -20,6 +26,7 @@ export class AppError extends Error {
       cause?: unknown;
       details?: Record<string, unknown>;
       retryAfterSeconds?: number;
+      patienceSeconds?: number;
     },
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -28,6 +35,7 @@ export class AppError extends Error {
     this.retryable = opts.retryable;
     this.details = opts.details;
     this.retryAfterSeconds = opts.retryAfterSeconds;
+    this.patienceSeconds = opts.patienceSeconds;
   }
 }
 

@@ -20,7 +20,7 @@ import {
   publishJobEvent,
   toBossPriority,
 } from '@metarr/core';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { JobResult, JobWithMetadata, PgBoss } from 'pg-boss';
 import type {
   BatchHandlerMap,
@@ -266,18 +266,31 @@ async function attemptFailed(
 ): Promise<JobResult> {
   const { job } = a;
   const retryable = !(err instanceof AppError) || err.retryable;
-  const willRetry = retryable && job.retryCount < job.retryLimit;
+  // An error that waits on the user (a full disk) gets this attempt back while its patience lasts.
+  const patience = retryable && err instanceof AppError ? err.patienceSeconds : undefined;
+  const freeAttempt =
+    patience !== undefined && Date.now() - new Date(job.createdOn).getTime() < patience * 1000;
+  const retryLimit = job.retryLimit + (freeAttempt ? 1 : 0);
+  const willRetry = retryable && job.retryCount < retryLimit;
   const error = errorMessage(err);
   const code = errorCode(err);
   const retryAfterSeconds = willRetry && err instanceof AppError ? err.retryAfterSeconds : undefined;
-  const counts = { retryCount: job.retryCount, maxRetries: job.retryLimit, willRetry };
+  const counts = { retryCount: job.retryCount, maxRetries: retryLimit, willRetry };
   a.log.error(
-    { ...a.base, error, code, ...counts, ...(retryAfterSeconds && { retryAfterSeconds }) },
+    {
+      ...a.base,
+      error,
+      code,
+      ...counts,
+      ...(retryAfterSeconds && { retryAfterSeconds }),
+      ...(freeAttempt && { attemptNotCounted: true }),
+    },
     'Job failed',
   );
   await publish({ event: 'job:failed', data: { ...a.base, error, ...counts } });
   const output = { error, code, retryable };
-  if (retryAfterSeconds) await failWithDelay(opts, a.name, job, output, retryAfterSeconds, a.log);
+  if (retryAfterSeconds || freeAttempt)
+    await failAndReschedule(opts, a, output, { retryAfterSeconds, freeAttempt });
   return { id: job.id, status: retryable ? 'failed' : 'deadletter', output };
 }
 
@@ -321,27 +334,42 @@ async function runJob(
 }
 
 /**
- * A retryable AppError may name the least delay before its retry (`retryAfterSeconds`: a full disk
- * does not empty in seconds). The attempt is failed here, fenced on id + retryCount, and its retry's
- * `start_after` pushed out; pg-boss's own settlement then finds the attempt settled and does nothing.
- * If this fails, the catalog's backoff applies.
+ * Settles a failed attempt itself when the error asks for more than the catalog's retry policy:
+ * - `retryAfterSeconds`: the least delay before the retry (a full disk does not empty in seconds);
+ * - a free attempt (the error's patience still lasts): the job's retry limit is raised by one first,
+ *   so this attempt does not use up a retry.
+ * One transaction, so nobody sees the job waiting with the catalog's short delay, and everything is
+ * fenced on id + retryCount (this attempt); pg-boss's own settlement then finds the attempt settled
+ * and does nothing. If this fails, the catalog's policy applies.
  */
-async function failWithDelay(
+async function failAndReschedule(
   opts: WorkerRuntimeOptions,
-  name: JobName,
-  job: JobWithMetadata<JobEnvelope>,
+  a: Attempt,
   output: object,
-  seconds: number,
-  log: Logger,
+  how: { retryAfterSeconds: number | undefined; freeAttempt: boolean },
 ): Promise<void> {
+  const { name, job } = a;
   try {
-    await opts.boss.fail(name, { id: job.id, retryCount: job.retryCount }, output);
-    await sql`update pgboss.job set start_after = now() + make_interval(secs => ${seconds})
-      where name = ${name} and id = ${job.id} and state = 'retry'`.execute(opts.db);
+    await opts.db.transaction().execute(async (trx) => {
+      if (how.freeAttempt)
+        await sql`update pgboss.job set retry_limit = retry_limit + 1
+          where name = ${name} and id = ${job.id} and state = 'active' and retry_count = ${job.retryCount}`.execute(
+          trx,
+        );
+      // pg-boss's own fail statement, run on this transaction's connection.
+      const executor = {
+        executeSql: async (text: string, values?: unknown[]) =>
+          trx.executeQuery(CompiledQuery.raw(text, values ?? [])),
+      };
+      await opts.boss.fail(name, { id: job.id, retryCount: job.retryCount }, output, { db: executor });
+      if (how.retryAfterSeconds)
+        await sql`update pgboss.job set start_after = now() + make_interval(secs => ${how.retryAfterSeconds})
+          where name = ${name} and id = ${job.id} and state = 'retry'`.execute(trx);
+    });
   } catch (err) {
-    log.warn(
+    a.log.warn(
       { jobId: job.id, error: errorMessage(err) },
-      'Could not delay the retry; the default backoff applies',
+      'Could not reschedule the retry; the default retry policy applies',
     );
   }
 }

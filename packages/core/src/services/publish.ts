@@ -46,6 +46,8 @@ export const UNCONFIRMED_HASH = '';
 
 /** How long a publish that hit a full disk waits before its retry. */
 export const DISK_FULL_RETRY_SECONDS = 15 * 60;
+/** How long a full disk is waited out (retries not counted) before the job's own retry limit applies. */
+export const DISK_FULL_PATIENCE_SECONDS = 24 * 60 * 60;
 
 /**
  * A file-system failure while writing into `folder`, as an AppError saying what to do: a full disk
@@ -57,11 +59,12 @@ export function publishFsError(err: unknown, folder: string): unknown {
   if (code === 'ENOSPC' || code === 'EDQUOT')
     return new AppError(
       'DISK_FULL',
-      `No space left on the disk of ${folder} (${code}): free some space there; publishing is retried in ${DISK_FULL_RETRY_SECONDS / 60} minutes`,
+      `No space left on the disk of ${folder} (${code}): free some space there; publishing is retried every ${DISK_FULL_RETRY_SECONDS / 60} minutes for up to a day`,
       {
         retryable: true,
         cause: err,
         retryAfterSeconds: DISK_FULL_RETRY_SECONDS,
+        patienceSeconds: DISK_FULL_PATIENCE_SECONDS,
         details: { folder, errno: code },
       },
     );
