@@ -82,9 +82,8 @@ const failures = (id: string) => lines.filter((l) => l.jobId === id && l.msg ===
  */
 async function runAttempt(id: string): Promise<Row> {
   const want = failures(id) + 1;
-  await sql`update pgboss.job set start_after = now() where name = 'publish' and id = ${id}::uuid and state = 'retry'`.execute(
-    db,
-  );
+  // pg-boss's own edit, which also wakes the workers (a bare UPDATE waits for their next poll).
+  await rt.boss.update({ name: 'publish', options: { id, startAfter: new Date() } });
   return settled(id, want);
 }
 
