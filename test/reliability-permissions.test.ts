@@ -8,15 +8,15 @@
  * the worker's `ready` message uses (as spawnProcess does), and libuv drops root's supplementary groups
  * (setgroups) before switching. Not root: the worker runs as this user and chmod alone is enough.
  */
-import { fork, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isTempFileName } from '@metarr/core';
 import { startFakeFanart, startFakeTmdb } from '@metarr/testkit';
 import { sql } from 'kysely';
 import t from 'tap';
-import { ROOT, type Stack, startStack, waitFor } from './support/stack.ts';
+import { snapshotFiles } from './support/files.ts';
+import { ROOT, type Stack, spawnProcess, startStack, waitFor } from './support/stack.ts';
 
 type TestT = Pick<typeof t, 'teardown'>;
 interface Identity {
@@ -99,56 +99,25 @@ async function startWorker(
   home: string,
   as: Identity | null,
 ): Promise<{ logLines: () => Record<string, unknown>[] }> {
-  let out = '';
-  const child = fork(WORKER_MAIN, [], {
-    env: { ...processInfoEnv(home), LOG_LEVEL: 'info', HOME: home, TMPDIR: home, ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    ...as,
-  });
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
+  // See processInfoEnv: tap's hook in the child must write somewhere that user may.
+  const worker = await spawnProcess(
+    t,
+    'worker',
+    { _TAPJS_PROCESSINFO_CWD_: home, HOME: home, TMPDIR: home, ...env },
+    as ?? undefined,
   );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not become ready:\n${out}`)), 60_000);
-    child.on('message', (m: { type?: string }) => {
-      if (m?.type !== 'ready') return;
-      clearTimeout(timer);
-      resolve();
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}:\n${out}`));
-    });
-  });
   const logLines = () =>
-    out.split('\n').flatMap((l) => {
-      try {
-        return l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : [];
-      } catch {
-        return []; // the last line may still be on its way
-      }
-    });
+    worker
+      .output()
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : [];
+        } catch {
+          return []; // the last line may still be on its way
+        }
+      });
   return { logLines };
-}
-
-async function snapshot(dir: string) {
-  const out: Record<string, string> = {};
-  for (const e of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
-    const full = path.join(e.parentPath, e.name);
-    if (e.isFile())
-      out[path.relative(dir, full)] = createHash('sha256')
-        .update(await fs.readFile(full))
-        .digest('hex');
-  }
-  return out;
 }
 
 async function publishes(stack: Stack) {
@@ -214,7 +183,7 @@ t.test(
       async () => (await publishes(stack)).some((j) => j.state === 'completed'),
       30_000,
     );
-    const before = await snapshot(folder);
+    const before = await snapshotFiles(folder);
     t.ok(before['M.nfo'] && before['M-poster.jpg'], 'published once: NFO and poster');
     if (as)
       t.equal((await fs.stat(path.join(folder, 'M.nfo'))).uid, as.uid, 'written by the unprivileged worker');
@@ -275,7 +244,7 @@ t.test(
     );
     t.match(failedLine, { code: 'FOLDER_NOT_WRITABLE', willRetry: false }, 'the worker logs it as final');
 
-    t.same(await snapshot(folder), before, 'old NFO and artwork byte-identical');
+    t.same(await snapshotFiles(folder), before, 'old NFO and artwork byte-identical');
     t.same((await fs.readdir(folder)).filter(isTempFileName), [], 'no temp file left');
 
     // The user fixes the permission and retries the job from the jobs page.
@@ -288,7 +257,7 @@ t.test(
       30_000,
     );
     t.match(await fs.readFile(path.join(folder, 'M.nfo'), 'utf8'), `<tagline>${tagline}</tagline>`);
-    const after = await snapshot(folder);
+    const after = await snapshotFiles(folder);
     t.not(after['M.nfo'], before['M.nfo'], 'the NFO was rewritten');
     t.equal(after['M-poster.jpg'], before['M-poster.jpg'], 'the unchanged poster was left alone');
     t.same((await fs.readdir(folder)).filter(isTempFileName), [], 'no temp file left');

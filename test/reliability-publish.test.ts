@@ -4,7 +4,6 @@
  * the test mount one), and symlinks leading out of the library.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import {
 import { startFakeFanart, startFakeTmdb, theMatrix } from '@metarr/testkit';
 import { sql } from 'kysely';
 import t from 'tap';
+import { snapshotFiles } from './support/files.ts';
 import { ROOT, type Stack, startStack, waitFor } from './support/stack.ts';
 
 type TestT = Pick<typeof t, 'teardown'>;
@@ -174,21 +174,6 @@ async function pipelineStack(t: TestT, root: string) {
   return { stack, folder, scan, publishes, movieId, setTagline };
 }
 
-async function snapshot(dir: string, skip: (rel: string) => boolean = () => false) {
-  const out: Record<string, string> = {};
-  for (const e of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
-    const full = path.join(e.parentPath, e.name);
-    const rel = path.relative(dir, full);
-    if (skip(rel)) continue;
-    if (e.isSymbolicLink()) out[rel] = `-> ${await fs.readlink(full)}`;
-    else if (e.isFile())
-      out[rel] = createHash('sha256')
-        .update(await fs.readFile(full))
-        .digest('hex');
-  }
-  return out;
-}
-
 async function deadLetters(stack: Stack) {
   return (await sql<{ data: any }>`select data from pgboss.job where name = 'dead-letter'`.execute(stack.db))
     .rows;
@@ -204,7 +189,7 @@ t.test(
     }
     const s = await pipelineStack(t, mnt);
     await s.scan();
-    const before = await snapshot(s.folder);
+    const before = await snapshotFiles(s.folder);
     t.ok(before['M.nfo'] && before['M-poster.jpg'], 'published once');
 
     // Fill the disk, then ask for a publish that must rewrite the NFO.
@@ -223,7 +208,7 @@ t.test(
     t.match(failed.output.error, s.folder, 'the error names the folder');
     const delay = (new Date(failed.start_after).getTime() - Date.now()) / 1000;
     t.ok(delay > 600, `the retry waits ${Math.round(delay)} s (a long backoff, not the catalog's 5 s)`);
-    t.same(await snapshot(s.folder), before, 'old files intact, no temp file left');
+    t.same(await snapshotFiles(s.folder), before, 'old files intact, no temp file left');
     t.same(await deadLetters(s.stack), [], 'nothing dead-lettered');
 
     // Space again; let the retry run now instead of in 15 minutes.
@@ -256,7 +241,7 @@ t.test(
     }
     const s = await pipelineStack(t, mnt);
     await s.scan();
-    const before = await snapshot(s.folder);
+    const before = await snapshotFiles(s.folder);
     await s.setTagline('Changed on a read-only disk');
     t.equal(spawnSync('mount', ['-o', 'remount,ro', mnt]).status, 0, 'remounted read-only');
     t.teardown(() => {
@@ -274,7 +259,7 @@ t.test(
     t.match(failed.output.error, /read-only file system \(EROFS\); mount it read-write/);
     const dead = await waitFor('dead letter', async () => (await deadLetters(s.stack))[0], 10_000);
     t.ok(dead, 'in the dead-letter queue');
-    t.same(await snapshot(s.folder), before, 'old files intact');
+    t.same(await snapshotFiles(s.folder), before, 'old files intact');
   },
 );
 
@@ -290,9 +275,9 @@ t.test(
     const s = await pipelineStack(t, root);
     await fs.symlink(path.join(outside, 'poster.jpg'), path.join(s.folder, 'M-poster.jpg'));
     await fs.symlink(path.join(outside, 'dir'), path.join(s.folder, 'extrafanart'));
-    const outsideBefore = await snapshot(outside);
+    const outsideBefore = await snapshotFiles(outside);
     await s.scan();
-    t.same(await snapshot(outside), outsideBefore, 'nothing outside the library was written or removed');
+    t.same(await snapshotFiles(outside), outsideBefore, 'nothing outside the library was written or removed');
     t.ok(
       (await fs.lstat(path.join(s.folder, 'M-poster.jpg'))).isFile(),
       'the poster link itself was replaced',

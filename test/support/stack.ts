@@ -173,16 +173,21 @@ export async function waitFor<T>(
   }
 }
 
-/** A Metarr entrypoint as its own OS process; resolves once it reports ready over IPC. */
+/**
+ * A Metarr entrypoint as its own OS process (as another user with `as`, when this one is root);
+ * resolves once it reports ready over IPC.
+ */
 export async function spawnProcess(
   t: TestLike,
   entry: 'api' | 'worker',
   env: Record<string, string>,
+  as?: { uid: number; gid: number },
 ): Promise<{ child: ChildProcess; address?: string; output: () => string }> {
   let out = '';
   const child = fork(path.join(ROOT, 'packages', entry, 'src', 'main.ts'), [], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    ...as,
   });
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
