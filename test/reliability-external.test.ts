@@ -12,8 +12,8 @@
  *   test/metadata-pipeline.test.ts;
  * - Plex 401 and Jellyfin redirects (permanent, no retries), Jellyfin 500 / Plex reset retried alone:
  *   test/notify-delivery.test.ts; the transports' error mapping: packages/core/test/clients/*.test.ts.
- * The provider timeout (15 s, PROVIDER_TIMEOUT_MS) and the player timeout (10 s, MAX_TIMEOUT_MS) are
- * the real ones (neither is configurable): the two hang tests wait them out once each.
+ * The provider and player timeouts are set to 2 s here (METARR_PROVIDER_TIMEOUT_SECONDS,
+ * METARR_PLAYER_TIMEOUT_SECONDS; defaults 15 s and 10 s): the two hang tests check they are honoured.
  * The last test found a bug: a refused main fanart left `-fanart.jpg` empty while the next backdrops
  * were written as extrafanart (fixed in PublishService: the next selected backdrop stands in).
  */
@@ -44,6 +44,9 @@ import {
   settled,
 } from './support/notify.ts';
 import { type Stack, startStack, waitFor } from './support/stack.ts';
+
+/** Both timeouts, shortened from the defaults so the hang tests are quick. */
+const TIMEOUT_SECONDS = 2;
 
 type TestT = Parameters<typeof movieLibrary>[0] & Pick<typeof t, 'teardown' | 'equal'>;
 type Checks = Pick<typeof t, 'equal' | 'same' | 'ok' | 'match' | 'notMatch' | 'notOk'>;
@@ -90,6 +93,8 @@ async function pipeline(
       METARR_TMDB_BASE_URL: tmdb.apiUrl,
       METARR_TMDB_IMAGE_BASE_URL: tmdb.imageUrl,
       METARR_NOTIFY_RETRY_DELAY_SECONDS: '1',
+      METARR_PROVIDER_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
+      METARR_PLAYER_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
       ...(fanart && { FANART_API_KEY: 'fanart-test-key', METARR_FANART_BASE_URL: fanart.apiUrl }),
     },
   });
@@ -191,14 +196,14 @@ t.test('TMDB hanging (accepts, never answers) → the call times out, is retried
   await waitFor('the call after the timeout', async () => p.tmdb.calls.length >= 2, 25_000);
   const waited = Date.now() - hungAt;
   t.ok(
-    waited >= 14_000 && waited < 20_000,
-    `the hung call was given up after the 15 s timeout (${waited} ms)`,
+    waited >= TIMEOUT_SECONDS * 1000 - 500 && waited < TIMEOUT_SECONDS * 1000 + 5000,
+    `the hung call was given up after the ${TIMEOUT_SECONDS} s timeout (${waited} ms)`,
   );
   await chainCompletedOnce(t, p);
   t.equal(p.tmdb.calls.length, 2, 'one hung call and one answered call');
   const [fetch] = await jobsOf(p.stack, 'fetch-provider-assets');
   t.equal(fetch?.retry_count, 0, 'retried inside the attempt: no job retry spent, nothing left active');
-  t.ok(Date.now() - started < 40_000, 'the whole chain did not wait beyond the timeout');
+  t.ok(Date.now() - started < 30_000, 'the whole chain did not wait beyond the timeout');
 });
 
 t.test('TMDB resetting connections → retried in the job; the chain completes once', async (t) => {
@@ -239,7 +244,10 @@ t.test('Kodi hanging → the call times out, the notify job retries, Kodi is tol
   p.kodi.setMode('ok');
   const failed = await failedOnce(p.stack, 'notify-players', 20_000);
   const waited = Date.now() - hungAt;
-  t.ok(waited >= 9_000 && waited < 15_000, `given up after the 10 s player timeout (${waited} ms)`);
+  t.ok(
+    waited >= TIMEOUT_SECONDS * 1000 - 500 && waited < TIMEOUT_SECONDS * 1000 + 5000,
+    `given up after the ${TIMEOUT_SECONDS} s player timeout (${waited} ms)`,
+  );
   t.match(failed.output, { code: 'NOTIFY_GROUP_FAILED', retryable: true });
   t.match(failed.output.error, /PLAYER_TIMEOUT/);
   await chainCompletedOnce(t, p);

@@ -111,7 +111,8 @@ export async function startStack(
       deps: {
         db,
         log,
-        clientFor: (p) => createMediaServerClient(p),
+        // As the worker's composition root builds them.
+        clientFor: (p) => createMediaServerClient(p, { timeoutMs: workerConfig.playerTimeoutSeconds * 1000 }),
         clock: () => new Date(),
         config: workerConfig,
       },

@@ -40,6 +40,10 @@ export interface MetarrConfig {
   notifyRetryDelaySeconds: number;
   /** How long a Kodi scan waits while something is playing before it checks again. */
   notifyDeferSeconds: number;
+  /** How long one call to a media player may take before it fails as PLAYER_TIMEOUT (retried). */
+  playerTimeoutSeconds: number;
+  /** How long one call to TMDB or fanart.tv may take before it fails as PROVIDER_TIMEOUT (retried). */
+  providerTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +167,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     shutdownGraceSeconds: int('METARR_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
     notifyRetryDelaySeconds: int('METARR_NOTIFY_RETRY_DELAY_SECONDS', 10, 1, 3600),
     notifyDeferSeconds: int('METARR_NOTIFY_DEFER_SECONDS', 60, 1, 86_400),
+    playerTimeoutSeconds: int('METARR_PLAYER_TIMEOUT_SECONDS', 10, 1, 300),
+    providerTimeoutSeconds: int('METARR_PROVIDER_TIMEOUT_SECONDS', 15, 1, 300),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -36,7 +36,8 @@ async function main() {
     deps: {
       db,
       log,
-      clientFor: (player) => createMediaServerClient(player),
+      clientFor: (player) =>
+        createMediaServerClient(player, { timeoutMs: config.playerTimeoutSeconds * 1000 }),
       clock: () => new Date(),
       // The environment only: handlers read the provider keys in force per job (providerSettingsFor),
       // so keys set or removed through the API apply without a restart.

@@ -1,7 +1,8 @@
 /**
  * Shared transport for the media-server clients (Kodi, Jellyfin/Emby, Plex).
  *
- * - every call is bounded: at most MAX_TIMEOUT_MS, combined with the caller's `signal`;
+ * - every call is bounded: the endpoint's timeout (DEFAULT_TIMEOUT_MS; never above MAX_TIMEOUT_MS),
+ *   combined with the caller's `signal`;
  * - redirects are never followed: a 3xx is a failure (it nearly always means a wrong port or TLS setting,
  *   and following it could send credentials to another host);
  * - only http and https;
@@ -11,7 +12,9 @@
 import { type Dispatcher, request } from 'undici';
 import { AppError } from '../errors.ts';
 
-export const MAX_TIMEOUT_MS = 10_000;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** A per-player timeout is configurable (METARR_PLAYER_TIMEOUT_SECONDS) but never unbounded. */
+export const MAX_TIMEOUT_MS = 300_000;
 /** Responses larger than this are refused: no media-server answer we read comes close. */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
@@ -20,7 +23,7 @@ export interface HttpEndpoint {
   name: string;
   /** `http(s)://host:port` plus an optional base path (no trailing slash). */
   baseUrl: string;
-  /** Per-call timeout in ms; capped at MAX_TIMEOUT_MS. Tests use a few hundred ms. */
+  /** Per-call timeout in ms (DEFAULT_TIMEOUT_MS when absent); capped at MAX_TIMEOUT_MS. */
   timeoutMs?: number;
   /** undici dispatcher; the global one when absent. */
   dispatcher?: Dispatcher;
@@ -238,7 +241,7 @@ async function readCapped(endpoint: HttpEndpoint, body: Dispatcher.ResponseData[
  */
 export async function httpCall(endpoint: HttpEndpoint, call: HttpCall): Promise<HttpResult> {
   const url = buildUrl(endpoint, call.path, call.query);
-  const timeoutMs = Math.max(1, Math.min(endpoint.timeoutMs ?? MAX_TIMEOUT_MS, MAX_TIMEOUT_MS));
+  const timeoutMs = Math.max(1, Math.min(endpoint.timeoutMs ?? DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS));
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
   const headers: Record<string, string> = { 'user-agent': 'Metarr', ...call.headers };

@@ -73,14 +73,16 @@ export async function providersFor(deps: { db: Db; config: MetarrConfig }): Prom
   if (state.built?.settings === settings) return state.built.providers;
   const config = deps.config;
   const policy = { allowedHosts: imageHosts(config), ...DEFAULT_IMAGE_POLICY };
+  const timeoutMs = config.providerTimeoutSeconds * 1000;
   const providers: Providers = {
     tmdb: settings.tmdbApiKey
-      ? createTmdbClient({ baseUrl: config.tmdbBaseUrl, apiKey: settings.tmdbApiKey })
+      ? createTmdbClient({ baseUrl: config.tmdbBaseUrl, apiKey: settings.tmdbApiKey, timeoutMs })
       : null,
     fanart: settings.fanartApiKey
       ? createFanartClient({
           baseUrl: config.fanartBaseUrl,
           apiKey: settings.fanartApiKey,
+          timeoutMs,
           ...(settings.fanartClientKey && { clientKey: settings.fanartClientKey }),
         })
       : null,
