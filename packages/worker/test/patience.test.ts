@@ -1,17 +1,10 @@
-import {
-  createJobQueue,
-  createLogger,
-  createMediaServerClient,
-  loadConfig,
-  publishFsError,
-  retryable,
-  startRuntime,
-} from '@metarr/core';
+import { createJobQueue, publishFsError, retryable, startRuntime } from '@metarr/core';
 import { createTestDatabase } from '@metarr/testkit/db';
 import { sql } from 'kysely';
 import t from 'tap';
 import { handlers } from '../src/handlers/index.ts';
 import { startWorkerRuntime } from '../src/runtime.ts';
+import { captureLog, handlerDeps } from './support/runtime.ts';
 
 // A full disk waits on the user, not on luck: while its patience lasts (a day from the job's
 // creation) a DISK_FULL attempt does not use up one of the job's retries; after that the job's own
@@ -19,12 +12,7 @@ import { startWorkerRuntime } from '../src/runtime.ts';
 const database = await createTestDatabase();
 t.teardown(() => database.drop());
 
-const lines: Record<string, unknown>[] = [];
-const log = createLogger({
-  name: 'test',
-  level: 'info',
-  destination: { write: (s: string) => void lines.push(JSON.parse(s)) },
-});
+const { log, lines } = captureLog();
 
 const rt = await startRuntime({
   url: database.url,
@@ -52,13 +40,7 @@ await startWorkerRuntime({
   },
   concurrency: 2,
   queues: ['publish'],
-  deps: {
-    db,
-    log,
-    clientFor: (p) => createMediaServerClient(p),
-    clock: () => new Date(),
-    config: loadConfig({ METARR_DATA_DIR: '.tmp/unused' }),
-  },
+  deps: handlerDeps(db, log),
 });
 
 interface Row {

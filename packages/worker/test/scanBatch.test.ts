@@ -1,7 +1,6 @@
 import path from 'node:path';
 import {
   createJobQueue,
-  createLogger,
   createMediaServerClient,
   loadConfig,
   silentLogger,
@@ -15,6 +14,7 @@ import type { BatchJobHandler } from '../src/context.ts';
 import { handlers } from '../src/handlers/index.ts';
 import { handleScanMovieBatch } from '../src/handlers/scanMovie.ts';
 import { followUpId, startWorkerRuntime } from '../src/runtime.ts';
+import { captureLog, handlerDeps } from './support/runtime.ts';
 
 // The runtime's batch path for a library scan's bulk scan-movie jobs: one handler call for the
 // fetched batch, each job fenced on its own attempt inside the one write transaction, and each job
@@ -22,12 +22,7 @@ import { followUpId, startWorkerRuntime } from '../src/runtime.ts';
 const database = await createTestDatabase();
 t.teardown(() => database.drop());
 
-const lines: Record<string, unknown>[] = [];
-const log = createLogger({
-  name: 'test',
-  level: 'info',
-  destination: { write: (s: string) => void lines.push(JSON.parse(s)) },
-});
+const { log, lines } = captureLog();
 
 async function waitFor(what: string, fn: () => Promise<boolean>, ms = 15_000) {
   const end = Date.now() + ms;
@@ -96,13 +91,7 @@ t.test('a batch where one job lost its lease writes nothing for it and completes
     batchHandlers: { 'scan-movie': stealing },
     concurrency: 2,
     queues: ['scan-movie'],
-    deps: {
-      db,
-      log,
-      clientFor: (p) => createMediaServerClient(p),
-      clock: () => new Date(),
-      config: loadConfig({ METARR_DATA_DIR: '.tmp/unused' }),
-    },
+    deps: handlerDeps(db, log),
   });
 
   const state = async (id: string) =>
