@@ -12,10 +12,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isTempFileName } from '@metarr/core';
-import { startFakeFanart, startFakeTmdb } from '@metarr/testkit';
+import { snapshotFiles, startFakeFanart, startFakeTmdb } from '@metarr/testkit';
 import { sql } from 'kysely';
 import t from 'tap';
-import { snapshotFiles } from './support/files.ts';
 import { ROOT, type Stack, spawnProcess, startStack, waitFor } from './support/stack.ts';
 
 type TestT = Pick<typeof t, 'teardown'>;

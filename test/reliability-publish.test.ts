@@ -15,10 +15,9 @@ import {
   parseMovieNfo,
   removeStaleTempFiles,
 } from '@metarr/core';
-import { startFakeFanart, startFakeTmdb, theMatrix } from '@metarr/testkit';
+import { snapshotFiles, startFakeFanart, startFakeTmdb, theMatrix } from '@metarr/testkit';
 import { sql } from 'kysely';
 import t from 'tap';
-import { snapshotFiles } from './support/files.ts';
 import { ROOT, type Stack, startStack, waitFor } from './support/stack.ts';
 
 type TestT = Pick<typeof t, 'teardown'>;

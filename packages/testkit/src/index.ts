@@ -3,5 +3,6 @@ export * from './fake-jellyfin.ts';
 export * from './fake-kodi.ts';
 export * from './fake-plex.ts';
 export * from './fake-tmdb.ts';
+export * from './files.ts';
 export type { FakeMode, FakeServerBase } from './http-fake.ts';
 export * from './tcp-proxy.ts';

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startFakeTmdb, theMatrix } from '@metarr/testkit';
+import { snapshotFiles, startFakeTmdb, theMatrix } from '@metarr/testkit';
 import { createTestDatabase } from '@metarr/testkit/db';
 import t from 'tap';
 import { DEFAULT_IMAGE_POLICY, downloadImage } from '../../src/clients/images.ts';
@@ -111,21 +110,6 @@ async function setup(t: TestT) {
       .execute();
   };
   return { db, tmdb, root, movie, candidates, pipeline, img, setTagline };
-}
-
-/** Every file under `dir` (symlinks as `-> target`), relative path → content hash. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
-    const full = path.join(e.parentPath, e.name);
-    const rel = path.relative(dir, full);
-    if (e.isSymbolicLink()) out[rel] = `-> ${await fs.readlink(full)}`;
-    else if (e.isFile())
-      out[rel] = createHash('sha256')
-        .update(await fs.readFile(full))
-        .digest('hex');
-  }
-  return out;
 }
 
 const tempFiles = (snap: Record<string, string>) =>
@@ -276,7 +260,7 @@ t.test(
 
     const r = await s.pipeline(m.id);
     t.ok(r.written.includes('M.nfo'));
-    const after = await snapshot(m.folder);
+    const after = await snapshotFiles(m.folder);
     t.same(tempFiles(after), ['notes.metarr-tmp-keep.txt'], 'only the look-alike user file is left');
     t.ok(after['extrafanart/fanart1.jpg'], 'extrafanart written after its stale temp file was removed');
   },
@@ -288,7 +272,7 @@ t.test(
     const s = await setup(t);
     const ref = await s.movie();
     await s.pipeline(ref.id);
-    const clean = await snapshot(ref.folder);
+    const clean = await snapshotFiles(ref.folder);
     t.ok(clean['M.nfo'] && clean['M-poster.jpg'] && clean['extrafanart/fanart2.jpg'], 'reference published');
     const nfo = await fs.readFile(path.join(ref.folder, 'M.nfo'), 'utf8');
     t.match(nfo, /aspect="poster"/, 'the reference NFO names its poster');
@@ -305,7 +289,7 @@ t.test(
       await t.rejects(s.pipeline(m.id, fsx), killed, `crash before call ${at}`);
       // The retry runs the chain again from discover-assets, as a re-delivered webhook would.
       await s.pipeline(m.id);
-      t.same(await snapshot(m.folder), clean, `crash before call ${at}: rerun equals the clean publish`);
+      t.same(await snapshotFiles(m.folder), clean, `crash before call ${at}: rerun equals the clean publish`);
     }
 
     // The specific defect: killed after the images were renamed, before the NFO (and the record).
@@ -329,7 +313,7 @@ t.test(
     );
     const retry = await s.pipeline(m.id);
     t.same(retry.skipped, [], 'no download is mistaken for a duplicate of a user image');
-    t.same(await snapshot(m.folder), clean);
+    t.same(await snapshotFiles(m.folder), clean);
     const rows = await s.db
       .selectFrom('movie_published_files')
       .select(['file', 'pending_hash'])
@@ -350,7 +334,7 @@ t.test(
     const foreign = '<movie><title>Some Other Title</title><year>1999</year></movie>';
     const ref = await s.movie({ 'M.nfo': foreign });
     await s.pipeline(ref.id);
-    const clean = await snapshot(ref.folder);
+    const clean = await snapshotFiles(ref.folder);
 
     const m = await s.movie({ 'M.nfo': foreign });
     const dies = diesAtFirstTempFile();
@@ -365,7 +349,7 @@ t.test(
       .execute();
     t.same(locks, [], 'no field locked');
     await s.pipeline(m.id);
-    t.same(await snapshot(m.folder), clean, 'the retry ends where an uninterrupted publish does');
+    t.same(await snapshotFiles(m.folder), clean, 'the retry ends where an uninterrupted publish does');
   },
 );
 
@@ -373,7 +357,7 @@ t.test('a recorded write that never happened: unchanged and removal stay safe', 
   const s = await setup(t);
   const m = await s.movie();
   await s.pipeline(m.id);
-  const first = await snapshot(m.folder);
+  const first = await snapshotFiles(m.folder);
 
   // A much better poster appears; the publish that would write it dies before the poster's temp file.
   await s.candidates(m.id, [['poster', s.img('603-poster-z-en-1000x1500.jpg'), 5000]]);
@@ -386,7 +370,7 @@ t.test('a recorded write that never happened: unchanged and removal stay safe', 
     .where('file', '=', 'M-poster.jpg')
     .executeTakeFirstOrThrow();
   t.ok(row.pending_hash && row.pending_hash !== row.content_hash, 'planned, never written');
-  t.same(await snapshot(m.folder), first, 'nothing changed on disk');
+  t.same(await snapshotFiles(m.folder), first, 'nothing changed on disk');
 
   // The better poster is withdrawn again: the old poster is still ours and unchanged, not re-downloaded.
   await s.db.deleteFrom('movie_asset_candidates').where('url', 'like', '%poster-z%').execute();
@@ -395,7 +379,7 @@ t.test('a recorded write that never happened: unchanged and removal stay safe', 
   const r = await s.pipeline(m.id);
   t.ok(r.unchanged.includes('M-poster.jpg'), 'the old poster counts as unchanged');
   t.equal(posterCalls(), before, 'and is not downloaded again');
-  t.same(await snapshot(m.folder), first);
+  t.same(await snapshotFiles(m.folder), first);
 
   // Same interruption, then every poster candidate disappears: the old poster is ours and removed.
   await s.candidates(m.id, [['poster', s.img('603-poster-y-en-1000x1500.jpg'), 5000]]);
@@ -404,7 +388,7 @@ t.test('a recorded write that never happened: unchanged and removal stay safe', 
   await s.db.deleteFrom('movie_asset_candidates').where('type', '=', 'poster').execute();
   const gone = await s.pipeline(m.id);
   t.same(gone.removed, ['M-poster.jpg'], 'the poster Metarr wrote is removed, not left as the user’s');
-  t.notOk((await snapshot(m.folder))['M-poster.jpg']);
+  t.notOk((await snapshotFiles(m.folder))['M-poster.jpg']);
 });
 
 t.test(
@@ -413,7 +397,7 @@ t.test(
     const s = await setup(t);
     const m = await s.movie();
     await s.pipeline(m.id);
-    const before = await snapshot(m.folder);
+    const before = await snapshotFiles(m.folder);
     // New NFO text and a new poster, so the next publish has to write.
     await s.candidates(m.id, [['poster', s.img('603-poster-z-en-1000x1500.jpg'), 5000]]);
     await s.setTagline(m.id, 'Changed');
@@ -428,7 +412,7 @@ t.test(
       t.match(err, { code: 'DISK_FULL', retryable: true, retryAfterSeconds: DISK_FULL_RETRY_SECONDS });
       t.ok(DISK_FULL_RETRY_SECONDS >= 600, 'a long delay');
       t.match((err as Error).message, m.folder, 'the message names the folder');
-      t.same(await snapshot(m.folder), before, `${where}: old files intact, no temp file left`);
+      t.same(await snapshotFiles(m.folder), before, `${where}: old files intact, no temp file left`);
     }
     const ok = await s.pipeline(m.id);
     t.ok(
@@ -445,7 +429,7 @@ t.test(
     const s = await setup(t);
     const m = await s.movie();
     await s.pipeline(m.id);
-    const before = await snapshot(m.folder);
+    const before = await snapshotFiles(m.folder);
     await s.setTagline(m.id, 'Changed');
     for (const code of ['EACCES', 'EPERM', 'EROFS']) {
       for (const where of ['open', 'rename'] as const) {
@@ -464,7 +448,7 @@ t.test(
           code === 'EROFS' ? /mount it read-write/ : /owner and permissions \(PUID\/PGID\)/,
           'says what to do',
         );
-        t.same(await snapshot(m.folder), before, `${code} at ${where}: old files intact`);
+        t.same(await snapshotFiles(m.folder), before, `${code} at ${where}: old files intact`);
       }
     }
   },
@@ -487,10 +471,10 @@ t.test('symlink escape: nothing is written outside the library', async (t) => {
   await fs.symlink(path.join(outside, 'poster.jpg'), path.join(m.folder, 'M-poster.jpg'));
   await fs.symlink(path.join(outside, 'nfo.xml'), path.join(m.folder, 'M.nfo'));
   await fs.symlink(path.join(outside, 'dir'), path.join(m.folder, 'extrafanart'));
-  const outsideBefore = await snapshot(outside);
+  const outsideBefore = await snapshotFiles(outside);
 
   const r = await s.pipeline(m.id);
-  t.same(await snapshot(outside), outsideBefore, 'nothing outside the library changed');
+  t.same(await snapshotFiles(outside), outsideBefore, 'nothing outside the library changed');
   t.ok(
     (await fs.lstat(path.join(m.folder, 'M-poster.jpg'))).isFile(),
     'the poster link was replaced by a file',
