@@ -1,24 +1,12 @@
-import { discoverMovieAssets, silentLogger, startRuntime } from '@metarr/core';
-import { createTestDatabase } from '@metarr/testkit/db';
+import { discoverMovieAssets, silentLogger } from '@metarr/core';
 import { sql } from 'kysely';
 import t from 'tap';
 import { attemptLease } from '../src/runtime.ts';
+import { startTestRuntime } from './support/runtime.ts';
 
 // A stale attempt (its worker paused past the heartbeat while a newer attempt took the job) must not
 // write through a service: the fence runs inside the service's own write transaction.
-const database = await createTestDatabase();
-const rt = await startRuntime({
-  url: database.url,
-  log: silentLogger,
-  instanceName: 'test',
-  poolMax: 4,
-  supervise: false,
-});
-const db = rt.dbh.db;
-t.teardown(async () => {
-  await rt.close();
-  await database.drop();
-});
+const { rt, db } = await startTestRuntime(t);
 
 const QUEUE = 'discover-assets';
 

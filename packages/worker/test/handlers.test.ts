@@ -3,44 +3,24 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   createJobQueue,
-  createMediaServerClient,
   DEAD_LETTER_QUEUE,
   type JobName,
   type JobPayload,
-  loadConfig,
   silentLogger,
   startRuntime,
 } from '@metarr/core';
-import { createTestDatabase } from '@metarr/testkit/db';
 import { sql } from 'kysely';
 import t from 'tap';
 import type { HandlerDeps } from '../src/context.ts';
 import { handlers } from '../src/handlers/index.ts';
 import { createJobContext, startWorkerRuntime } from '../src/runtime.ts';
+import { handlerDeps, startTestRuntime } from './support/runtime.ts';
 
 // Level 4 of the seed's test strategy: each handler alone, against a real queue and database,
 // asserting which follow-up jobs it creates — without running those jobs.
-const database = await createTestDatabase();
-const rt = await startRuntime({
-  url: database.url,
-  log: silentLogger,
-  instanceName: 'test',
-  poolMax: 4,
-  supervise: false,
-});
-const db = rt.dbh.db;
+const { rt, db, url } = await startTestRuntime(t);
 const queue = createJobQueue({ boss: rt.boss, db, log: silentLogger });
-const deps: HandlerDeps = {
-  db,
-  log: silentLogger,
-  clientFor: (p) => createMediaServerClient(p),
-  clock: () => new Date(),
-  config: loadConfig({ METARR_DATA_DIR: '.tmp/unused' }),
-};
-t.teardown(async () => {
-  await rt.close();
-  await database.drop();
-});
+const deps: HandlerDeps = handlerDeps(db, silentLogger);
 
 const fixtureDir = path.resolve(import.meta.dirname, '..', '..', 'core', 'test', 'fixtures', 'webhooks');
 const fixture = async (name: string) => JSON.parse(await fs.readFile(path.join(fixtureDir, name), 'utf8'));
@@ -164,7 +144,7 @@ t.test(
 
 t.test('an invalid payload fails permanently: dead-lettered without spending retries', async (t) => {
   const worker = await startRuntime({
-    url: database.url,
+    url,
     log: silentLogger,
     instanceName: 'w',
     poolMax: 4,

@@ -1,28 +1,17 @@
-import { createJobQueue, publishFsError, retryable, startRuntime } from '@metarr/core';
-import { createTestDatabase } from '@metarr/testkit/db';
+import { createJobQueue, publishFsError, retryable } from '@metarr/core';
 import { sql } from 'kysely';
 import t from 'tap';
 import { handlers } from '../src/handlers/index.ts';
 import { startWorkerRuntime } from '../src/runtime.ts';
-import { captureLog, handlerDeps } from './support/runtime.ts';
+import { captureLog, handlerDeps, startTestRuntime } from './support/runtime.ts';
 
 // A full disk waits on the user, not on luck: while its patience lasts (a day from the job's
 // creation) a DISK_FULL attempt does not use up one of the job's retries; after that the job's own
 // retry limit applies again. Any other retryable error counts every attempt as before.
-const database = await createTestDatabase();
-t.teardown(() => database.drop());
 
 const { log, lines } = captureLog();
 
-const rt = await startRuntime({
-  url: database.url,
-  log,
-  instanceName: 'worker',
-  poolMax: 4,
-  supervise: false,
-});
-t.teardown(() => rt.close());
-const db = rt.dbh.db;
+const { rt, db } = await startTestRuntime(t, log);
 const queue = createJobQueue({ boss: rt.boss, db, log });
 
 // movieId 1 fails like a full disk; movieId 2 with a plain retryable error.

@@ -1,27 +1,9 @@
-import {
-  createProviderSettingsReader,
-  loadConfig,
-  PROVIDER_SETTINGS_TTL_MS,
-  silentLogger,
-  startRuntime,
-} from '@metarr/core';
-import { createTestDatabase } from '@metarr/testkit/db';
+import { createProviderSettingsReader, loadConfig, PROVIDER_SETTINGS_TTL_MS } from '@metarr/core';
 import t from 'tap';
 import { providerSettingsFor, providersFor } from '../src/handlers/providers.ts';
+import { startTestRuntime } from './support/runtime.ts';
 
-const database = await createTestDatabase();
-const rt = await startRuntime({
-  url: database.url,
-  log: silentLogger,
-  instanceName: 'test',
-  poolMax: 4,
-  supervise: false,
-});
-const db = rt.dbh.db;
-t.teardown(async () => {
-  await rt.close();
-  await database.drop();
-});
+const { db } = await startTestRuntime(t);
 
 async function store(key: string, value: string | null) {
   if (value === null) await db.deleteFrom('settings').where('key', '=', key).execute();

@@ -1,4 +1,14 @@
-import { createLogger, createMediaServerClient, type Db, type Logger, loadConfig } from '@metarr/core';
+import {
+  createLogger,
+  createMediaServerClient,
+  type Db,
+  type Logger,
+  loadConfig,
+  type Runtime,
+  silentLogger,
+  startRuntime,
+} from '@metarr/core';
+import { createTestDatabase } from '@metarr/testkit/db';
 import type { HandlerDeps } from '../../src/context.ts';
 
 /** A logger whose lines the test reads back, parsed. */
@@ -21,4 +31,27 @@ export function handlerDeps(db: Db, log: Logger): HandlerDeps {
     clock: () => new Date(),
     config: loadConfig({ METARR_DATA_DIR: '.tmp/unused' }),
   };
+}
+
+/**
+ * A throwaway database (migrated, pg-boss installed, queues created) and its runtime for one test
+ * file, both removed when the file's tests end. No supervisor: a test drives expiry itself.
+ */
+export async function startTestRuntime(
+  t: { teardown(fn: () => unknown): void },
+  log: Logger = silentLogger,
+): Promise<{ rt: Runtime; db: Db; url: string }> {
+  const database = await createTestDatabase();
+  const rt = await startRuntime({
+    url: database.url,
+    log,
+    instanceName: 'test',
+    poolMax: 4,
+    supervise: false,
+  });
+  t.teardown(async () => {
+    await rt.close();
+    await database.drop();
+  });
+  return { rt, db: rt.dbh.db, url: database.url };
 }
