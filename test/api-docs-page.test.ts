@@ -1,19 +1,6 @@
-import fs from 'node:fs/promises';
-import { chromium } from 'playwright-core';
 import t from 'tap';
+import { launchChromium } from './support/browser.ts';
 import { API_KEY, request, startStack } from './support/stack.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 t.test('the browsable API docs page under METARR_BASE_PATH', async (t) => {
   const stack = await startStack(t, { worker: false, basePath: '/metarr' });
@@ -75,11 +62,7 @@ t.test('the browsable API docs page under METARR_BASE_PATH', async (t) => {
   });
 
   await t.test('in a real browser: the operations render with the key, none without', async (t) => {
-    await fs.access(CHROMIUM).catch(() => {
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`);
-    });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    t.teardown(() => browser.close());
+    const browser = await launchChromium(t);
 
     const watch = (page: import('playwright-core').Page) => {
       const seen = { hosts: new Set<string>(), errors: [] as string[], dialogs: [] as string[] };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { checkWellFormed } from '@metarr/core';
 import { startFakeFanart, startFakeKodi, startFakeTmdb } from '@metarr/testkit';
 import t from 'tap';
-import { ROOT, startStack, waitFor } from './support/stack.ts';
+import { METADATA_CHAIN, ROOT, startStack, waitFor } from './support/stack.ts';
 
 const fixture = async (name: string) =>
   JSON.parse(await fs.readFile(path.join(ROOT, 'test', 'fixtures', 'webhooks', name), 'utf8'));
@@ -76,16 +76,7 @@ t.test(
     t.same(scan.params, { directory: 'smb://nas/movies/The Matrix (1999)/', showdialogs: false });
 
     // The lineage: every job of the chain records its parent.
-    const chain = [
-      'webhook',
-      'scan-movie',
-      'discover-assets',
-      'fetch-provider-assets',
-      'enrich-metadata',
-      'select-assets',
-      'publish',
-      'notify-players',
-    ];
+    const chain = METADATA_CHAIN;
     let job = await waitFor('webhook job', async () => {
       const r = await stack.api('GET', `/api/jobs/${ack.json.jobId}`);
       return r.json?.state === 'completed' ? r.json : null;

@@ -43,7 +43,7 @@ import {
   radarrFixture,
   settled,
 } from './support/notify.ts';
-import { type Stack, startStack, waitFor } from './support/stack.ts';
+import { METADATA_CHAIN, type Stack, startStack, waitFor } from './support/stack.ts';
 
 /** Both timeouts, shortened from the defaults so the hang tests are quick. */
 const TIMEOUT_SECONDS = 2;
@@ -51,16 +51,6 @@ const TIMEOUT_SECONDS = 2;
 type TestT = Parameters<typeof movieLibrary>[0] & Pick<typeof t, 'teardown' | 'equal'>;
 type Checks = Pick<typeof t, 'equal' | 'same' | 'ok' | 'match' | 'notMatch' | 'notOk'>;
 
-const CHAIN = [
-  'webhook',
-  'scan-movie',
-  'discover-assets',
-  'fetch-provider-assets',
-  'enrich-metadata',
-  'select-assets',
-  'publish',
-  'notify-players',
-];
 /** Radarr's file name in the fixture: the NFO and artwork take its stem. */
 const STEM = `${MOVIE} [Bluray-1080p]`;
 const NFO = `${STEM}.nfo`;
@@ -148,8 +138,8 @@ async function failedOnce(stack: Stack, name: string, timeoutMs = 30_000): Promi
  */
 async function chainCompletedOnce(t: Checks, p: Pipeline) {
   await waitFor('the Kodi scan', async () => scans(p.kodi).length >= 1, 45_000);
-  await settled(p.stack, CHAIN, 45_000);
-  for (const name of CHAIN) {
+  await settled(p.stack, METADATA_CHAIN, 45_000);
+  for (const name of METADATA_CHAIN) {
     const jobs = await jobsOf(p.stack, name);
     const n = name === 'notify-players' ? 2 : 1;
     t.equal(jobs.length, n, `${n} ${name} job(s)`);
@@ -275,7 +265,7 @@ t.test('Kodi refusing the credentials (401) → dead letter at once, no retry, a
     player: { username: 'kodi', password: 'wrong-password' },
   });
   await p.download();
-  await settled(p.stack, CHAIN, 45_000);
+  await settled(p.stack, METADATA_CHAIN, 45_000);
   const [group] = await groupJobs(p.stack);
   t.equal(group?.state, 'failed');
   t.equal(group?.retry_count, 0, 'no retry for bad credentials');

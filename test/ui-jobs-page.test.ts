@@ -1,27 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { chromium } from 'playwright-core';
 import t from 'tap';
+import { launchChromium } from './support/browser.ts';
 import { API_KEY, ROOT, request, startStack } from './support/stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const XSS = '<img src=x onerror=alert(1)>';
 
 t.test('the jobs page in a real headless browser, under METARR_BASE_PATH', async (t) => {
-  await fs.access(CHROMIUM).catch(() => {
-    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`);
-  });
+  // First, so a missing browser fails before anything starts.
+  const browser = await launchChromium(t);
   const stack = await startStack(t, { basePath: '/metarr' });
   const media = t.testdir({
     'The Matrix (1999)': { 'The Matrix (1999).mkv': 'v' },
@@ -32,8 +20,6 @@ t.test('the jobs page in a real headless browser, under METARR_BASE_PATH', async
   t.equal(lib.status, 201, lib.text);
   await stack.api('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: media });
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.teardown(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const dialogs: string[] = [];
   page.on('dialog', (d) => {

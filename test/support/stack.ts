@@ -216,3 +216,15 @@ export async function spawnProcess(
   });
   return { child, ...(address !== undefined && { address }), output: () => out };
 }
+
+/** A Radarr Download's whole job chain with provider keys set, in order (each job the parent of the next). */
+export const METADATA_CHAIN = [
+  'webhook',
+  'scan-movie',
+  'discover-assets',
+  'fetch-provider-assets',
+  'enrich-metadata',
+  'select-assets',
+  'publish',
+  'notify-players',
+];
