@@ -3,6 +3,7 @@ import path from 'node:path';
 import { startFakeKodi } from '@metarr/testkit';
 import { createTestDatabase } from '@metarr/testkit/db';
 import t from 'tap';
+import { seedKodiLibrary } from '../bench/support.ts';
 import { API_KEY, ROOT, request, spawnProcess, waitFor } from './support/stack.ts';
 
 // The production topology as plain processes: 1 API + 3 workers on one Postgres.
@@ -32,20 +33,7 @@ t.test('1 API + 3 workers: a stream of webhooks all completes, spread over every
   );
   const kodi = await startFakeKodi({});
   t.teardown(() => kodi.close());
-  const lib = await call('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: media });
-  await call('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: media });
-  const group = await call('POST', '/api/player-groups', {
-    name: 'Kodi',
-    type: 'kodi',
-    libraryIds: [lib.json.id],
-  });
-  await call('POST', '/api/players', {
-    groupId: group.json.id,
-    name: 'box',
-    type: 'kodi',
-    host: '127.0.0.1',
-    port: kodi.port,
-  });
+  await seedKodiLibrary(call, { path: media, kodiPort: kodi.port });
 
   const ready = await waitFor('readiness', async () => {
     const r = await request(base, 'GET', '/api/health/ready');
