@@ -1,11 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createTestDatabase } from '@metarr/testkit/db';
 import t from 'tap';
-import { createDb } from '../../src/db/connect.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
 import { classifyMovieFolder, discoverMovieAssets } from '../../src/services/discover.ts';
+import { migratedTestDb } from '../support/db.ts';
 
 t.test(
   'classifies a Kodi movie folder: video, NFO, artwork, trailers, subtitles, extras, junk',
@@ -100,13 +98,7 @@ t.test('a malformed NFO is reported, never fatal', async (t) => {
 });
 
 t.test('discovery is stored per movie and fills ids the NFO knows', async (t) => {
-  const database = await createTestDatabase();
-  const { db, close } = createDb(database.url);
-  t.teardown(async () => {
-    await close();
-    await database.drop();
-  });
-  await migrateToLatest(db, silentLogger);
+  const db = await migratedTestDb(t);
   const root = t.testdir({
     Heat: {
       'Heat.mkv': 'v',

@@ -1,9 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createTestDatabase } from '@metarr/testkit/db';
 import t from 'tap';
-import { createDb } from '../../src/db/connect.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
 import {
   idsFromFolderName,
@@ -13,14 +10,9 @@ import {
   recordFolderFingerprints,
   titleYearFromFolderName,
 } from '../../src/services/libraryScan.ts';
+import { migratedTestDb } from '../support/db.ts';
 
-const database = await createTestDatabase();
-const { db, close } = createDb(database.url);
-await migrateToLatest(db, silentLogger);
-t.teardown(async () => {
-  await close();
-  await database.drop();
-});
+const db = await migratedTestDb(t);
 
 t.test('reads TMDB and IMDb ids from *arr folder-name tokens', async (t) => {
   t.same(idsFromFolderName('The Matrix (1999) {tmdb-603}'), { tmdbId: 603 });

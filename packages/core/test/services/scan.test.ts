@@ -1,19 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createTestDatabase } from '@metarr/testkit/db';
 import t from 'tap';
-import { createDb } from '../../src/db/connect.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
 import { findMainVideo, scanMovieDirectory } from '../../src/services/scan.ts';
+import { migratedTestDb } from '../support/db.ts';
 
-const database = await createTestDatabase();
-const { db, close } = createDb(database.url);
-await migrateToLatest(db, silentLogger);
-t.teardown(async () => {
-  await close();
-  await database.drop();
-});
+const db = await migratedTestDb(t);
 
 async function library(root: string) {
   return db

@@ -1,9 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createTestDatabase } from '@metarr/testkit/db';
 import t from 'tap';
-import { createDb } from '../../src/db/connect.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
 import {
   type ScanBatchOutcome,
@@ -12,16 +9,11 @@ import {
   scanMovieDirectories,
   scanMovieDirectory,
 } from '../../src/services/scan.ts';
+import { migratedTestDb } from '../support/db.ts';
 
 // scanMovieDirectories (a bulk batch of a library scan's scan-movie jobs in one transaction) must
 // leave exactly the rows that scanMovieDirectory leaves when each folder is scanned alone, in order.
-const database = await createTestDatabase();
-const { db, close } = createDb(database.url);
-await migrateToLatest(db, silentLogger);
-t.teardown(async () => {
-  await close();
-  await database.drop();
-});
+const db = await migratedTestDb(t);
 
 type TestT = Pick<typeof t, 'testdir' | 'equal' | 'same'>;
 type Dir = NonNullable<Parameters<typeof t.testdir>[0]>;
