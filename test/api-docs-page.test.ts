@@ -93,7 +93,8 @@ t.test('the browsable API docs page under METARR_BASE_PATH', async (t) => {
 
     // "Try it out" goes through the same interceptor: the key is sent, so the API answers 200.
     await page.locator('.opblock-summary-path[data-path="/metarr/api/settings/providers"]').first().click();
-    const get = page.locator('#operations-default-get_metarr_api_settings_providers');
+    // Operations are grouped by tag: Swagger UI's id is `operations-<tag>-<operationId>`.
+    const get = page.locator('#operations-Settings-get_metarr_api_settings_providers');
     await get.locator('button.try-out__btn').click();
     const [tried] = await Promise.all([
       page.waitForResponse((r) => r.url().endsWith('/metarr/api/settings/providers'), { timeout: 10_000 }),
