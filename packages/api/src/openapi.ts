@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import type { RouteAuth } from './deps.ts';
 import { JobNode } from './routes/jobSchemas.ts';
-import { ErrorBody, failure } from './schemas.ts';
+import { ErrorBody, failure, RETRY_AFTER } from './schemas.ts';
 
 export interface RegisteredRoute {
   method: string;
@@ -82,7 +82,7 @@ function commonResponses(r: RouteOptions, auth: RouteAuth): Record<number, unkno
       ...failure(
         'The database is unreachable (or the server is stopping); retry after `Retry-After` seconds',
       ),
-      headers: { 'retry-after': { type: 'integer', description: 'Seconds to wait' } },
+      headers: RETRY_AFTER,
     },
   };
 }
@@ -158,7 +158,13 @@ export async function registerOpenApi(app: FastifyInstance, basePath = ''): Prom
         tags: ['Docs'] satisfies Tag[],
         summary: `This OpenAPI document (${format})`,
         description: `Generated from the routes' own schemas. The browsable page is \`${docs}\`.`,
-        response: { 200: { description: `The OpenAPI 3.0 document as ${format}`, type: 'object' } },
+        ...(format === 'YAML' && { produces: ['application/x-yaml'] }),
+        response: {
+          200: {
+            description: `The OpenAPI 3.0 document as ${format}`,
+            type: format === 'YAML' ? 'string' : 'object',
+          },
+        },
       };
     }
     // @fastify/websocket hides its routes; the feed is part of the API, so it is listed as the GET

@@ -20,6 +20,11 @@ export const ErrorBody = Type.Object(
 );
 export type ErrorShape = Static<typeof ErrorBody>;
 
+/** The header a 503 carries: retry after this many seconds. */
+export const RETRY_AFTER = {
+  'retry-after': { type: 'integer', description: 'Seconds to wait before retrying' },
+};
+
 /** A response that is the shared `Error`, with what this status means on this route. */
 export const failure = (description: string) => Type.Unsafe<ErrorShape>({ $ref: 'Error#', description });
 

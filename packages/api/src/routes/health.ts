@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import Type, { type Static } from 'typebox';
 import type { AppDeps, RoutePlugin } from '../deps.ts';
 import type { Tag } from '../openapi.ts';
-import { StringEnum } from '../schemas.ts';
+import { RETRY_AFTER, StringEnum } from '../schemas.ts';
 
 const tags: Tag[] = ['Health'];
 
@@ -55,7 +55,7 @@ export const healthRoutes: RoutePlugin = async (app, deps) => {
         description: 'The database, the queue and this replica’s job-feed connection.',
         response: {
           200: Ready,
-          503: Type.Object(Ready.properties, { description: DOWN }),
+          503: Type.Object(Ready.properties, { description: DOWN, headers: RETRY_AFTER }),
         },
       },
     },
@@ -83,7 +83,7 @@ export const healthRoutes: RoutePlugin = async (app, deps) => {
         description: 'Whether the database and the job queue answer.',
         response: {
           200: Health,
-          503: Type.Object(Health.properties, { description: DOWN }),
+          503: Type.Object(Health.properties, { description: DOWN, headers: RETRY_AFTER }),
         },
       },
     },

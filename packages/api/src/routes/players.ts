@@ -1,10 +1,12 @@
 import {
   createPlayer,
+  type Db,
   deletePlayer,
   getPlayer,
   listPlayers,
   PLAYER_DEFAULTS,
   type PlayerRecord,
+  type PlayerType as PlayerTypeName,
   playerGroupType,
   testPlayer,
   updatePlayer,
@@ -85,7 +87,7 @@ const TestResult = Type.Object({
 const notFound = { 404: failure('No player with this id') };
 
 /** A player's group must exist and be of the player's type. */
-async function checkGroup(db: Parameters<typeof playerGroupType>[0], groupId: number, type: string) {
+async function checkGroup(db: Db, groupId: number, type: PlayerTypeName) {
   const groupType = await playerGroupType(db, groupId);
   if (!groupType) throw httpError(400, `body/groupId refers to unknown player group ${groupId}`);
   if (groupType !== type) throw httpError(400, `body/type must match the group's type (${groupType})`);
