@@ -37,7 +37,19 @@ async function check(deps: AppDeps) {
   return result;
 }
 
-const DOWN = 'A part is down; retry after `Retry-After` seconds';
+/** A check's schema: its body both when every part is up (200) and when one is down (503). */
+const probe = <T extends Type.TObject>(body: T, summary: string, description: string) => ({
+  tags,
+  summary,
+  description,
+  response: {
+    200: body,
+    503: Type.Object(body.properties, {
+      description: 'A part is down; retry after `Retry-After` seconds',
+      headers: RETRY_AFTER,
+    }),
+  },
+});
 const unavailable = (reply: FastifyReply) => reply.code(503).header('retry-after', '5');
 
 export const healthRoutes: RoutePlugin = async (app, deps) => {
@@ -49,15 +61,11 @@ export const healthRoutes: RoutePlugin = async (app, deps) => {
     '/api/health/ready',
     {
       config: { auth: 'none' },
-      schema: {
-        tags,
-        summary: 'Readiness of this replica',
-        description: 'The database, the queue and this replica’s job-feed connection.',
-        response: {
-          200: Ready,
-          503: Type.Object(Ready.properties, { description: DOWN, headers: RETRY_AFTER }),
-        },
-      },
+      schema: probe(
+        Ready,
+        'Readiness of this replica',
+        'The database, the queue and this replica’s job-feed connection.',
+      ),
     },
     async (_req, reply) => {
       const base = await check(deps);
@@ -77,15 +85,7 @@ export const healthRoutes: RoutePlugin = async (app, deps) => {
     '/api/health',
     {
       config: { auth: 'none' },
-      schema: {
-        tags,
-        summary: 'Health',
-        description: 'Whether the database and the job queue answer.',
-        response: {
-          200: Health,
-          503: Type.Object(Health.properties, { description: DOWN, headers: RETRY_AFTER }),
-        },
-      },
+      schema: probe(Health, 'Health', 'Whether the database and the job queue answer.'),
     },
     async (_req, reply) => {
       const result = await check(deps);

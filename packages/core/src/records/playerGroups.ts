@@ -70,12 +70,7 @@ export async function loadPlayerGroups(db: Db, ids?: readonly number[]): Promise
   const gids = groups.map((g) => g.id);
   const [libs, maps] = await Promise.all([
     db.selectFrom('player_group_libraries').selectAll().where('group_id', 'in', gids).execute(),
-    db
-      .selectFrom('player_group_path_mappings')
-      .selectAll()
-      .where('group_id', 'in', gids)
-      .orderBy('id')
-      .execute(),
+    groupPathMappings(db, gids),
   ]);
   return groups.map((g) => ({
     id: g.id,
@@ -83,8 +78,23 @@ export async function loadPlayerGroups(db: Db, ids?: readonly number[]): Promise
     type: g.type,
     ...groupSettings(g),
     libraryIds: libs.filter((l) => l.group_id === g.id).map((l) => l.library_id),
-    pathMappings: maps.filter((m) => m.group_id === g.id).map((m) => ({ from: m.from_path, to: m.to_path })),
+    pathMappings: maps.filter((m) => m.groupId === g.id).map(({ from, to }) => ({ from, to })),
   }));
+}
+
+/** The path mappings of these groups, each group's in the order they were written. */
+export async function groupPathMappings(
+  db: Db,
+  groupIds: readonly number[],
+): Promise<(GroupMapping & { id: number; groupId: number })[]> {
+  if (!groupIds.length) return [];
+  const rows = await db
+    .selectFrom('player_group_path_mappings')
+    .selectAll()
+    .where('group_id', 'in', groupIds)
+    .orderBy('id')
+    .execute();
+  return rows.map((m) => ({ id: m.id, groupId: m.group_id, from: m.from_path, to: m.to_path }));
 }
 
 export async function getPlayerGroup(db: Db, id: number): Promise<PlayerGroupRecord | undefined> {

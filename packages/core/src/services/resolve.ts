@@ -1,6 +1,6 @@
 import type { Db } from '../db/connect.ts';
 import type { Library, Manager, PlayerType } from '../db/schema.ts';
-import { groupSettings, type PlayerGroupSettings } from '../records/playerGroups.ts';
+import { groupPathMappings, groupSettings, type PlayerGroupSettings } from '../records/playerGroups.ts';
 import { type PlayerRecord, playerRecord } from '../records/players.ts';
 import { applyPathMapping, findLibraryForPath, type PathRule } from './pathMapping.ts';
 
@@ -82,12 +82,7 @@ export async function loadGroupsForLibrary(
   if (!groups.length) return [];
   const ids = groups.map((g) => g.id);
   const [mappings, players] = await Promise.all([
-    db
-      .selectFrom('player_group_path_mappings')
-      .selectAll()
-      .where('group_id', 'in', ids)
-      .orderBy('id')
-      .execute(),
+    groupPathMappings(db, ids),
     db
       .selectFrom('players')
       .selectAll()
@@ -101,9 +96,7 @@ export async function loadGroupsForLibrary(
     groupName: g.name,
     type: g.type,
     ...groupSettings(g),
-    mappings: mappings
-      .filter((m) => m.group_id === g.id)
-      .map((m) => ({ id: m.id, from: m.from_path, to: m.to_path })),
+    mappings: mappings.filter((m) => m.groupId === g.id).map(({ id, from, to }) => ({ id, from, to })),
     players: players.filter((p) => p.group_id === g.id).map(playerRecord),
   }));
 }
