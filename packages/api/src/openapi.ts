@@ -158,11 +158,14 @@ export async function registerOpenApi(app: FastifyInstance, basePath = ''): Prom
         tags: ['Docs'] satisfies Tag[],
         summary: `This OpenAPI document (${format})`,
         description: `Generated from the routes' own schemas. The browsable page is \`${docs}\`.`,
-        ...(format === 'YAML' && { produces: ['application/x-yaml'] }),
         response: {
           200: {
             description: `The OpenAPI 3.0 document as ${format}`,
-            type: format === 'YAML' ? 'string' : 'object',
+            content: {
+              [format === 'YAML' ? 'application/x-yaml' : 'application/json']: {
+                schema: { type: format === 'YAML' ? 'string' : 'object' },
+              },
+            },
           },
         },
       };
