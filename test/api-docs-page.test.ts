@@ -106,6 +106,18 @@ t.test('the browsable API docs page under METARR_BASE_PATH', async (t) => {
     await shown.waitFor({ timeout: 10_000 });
     t.equal((await shown.textContent())?.trim(), '200', 'the page shows the answer');
 
+    // The example body Swagger UI builds from the schema carries the real defaults.
+    const createGroup = page.locator('#operations-Player_groups-post_metarr_api_player_groups');
+    await createGroup.locator('.opblock-summary').click();
+    const example = createGroup.locator('.body-param__example, .model-example .microlight').first();
+    await example.waitFor({ timeout: 10_000 });
+    const sample = JSON.parse((await example.textContent()) ?? '{}');
+    t.match(
+      sample,
+      { debounceSeconds: 10, cleanAfterDelete: false, scanWhilePlaying: 'defer', sharedLibrary: false },
+      'the generated example shows the defaults',
+    );
+
     // A fresh tab without a key: the page asks; a refused key asks again; the right one shows the API.
     const ctx = await browser.newContext();
     const fresh = await ctx.newPage();
