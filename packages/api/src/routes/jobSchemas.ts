@@ -11,13 +11,7 @@ const JobState = StringEnum(JOB_STATES);
 export const JobIdParams = Type.Object({ id: Uuid({ description: 'The job id' }) });
 
 const TypeFilter = (allowed: readonly string[]) =>
-  Type.Optional(
-    Type.String({
-      maxLength: 100,
-      description: `Only jobs of this type: ${allowed.join(', ')}`,
-      examples: ['webhook'],
-    }),
-  );
+  Type.Optional(StringEnum(allowed, { description: 'Only jobs of this type', examples: ['webhook'] }));
 const Paging = paging({ limit: 50, maxLimit: 500, maxOffset: 1_000_000 });
 
 export const ListQuery = Type.Object(

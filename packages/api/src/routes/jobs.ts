@@ -182,9 +182,7 @@ export const jobRoutes: RoutePlugin = async (app, deps) => {
       },
     },
     async (req) => {
-      const q = req.query;
-      checkType(q.type, jobNames);
-      return deadLetters(q);
+      return deadLetters(req.query);
     },
   );
 
