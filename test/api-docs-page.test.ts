@@ -93,7 +93,8 @@ t.test('the browsable API docs page under METARR_BASE_PATH', async (t) => {
 
     // "Try it out" goes through the same interceptor: the key is sent, so the API answers 200.
     await page.locator('.opblock-summary-path[data-path="/metarr/api/settings/providers"]').first().click();
-    const get = page.locator('#operations-default-get_metarr_api_settings_providers');
+    // Operations are grouped by tag: Swagger UI's id is `operations-<tag>-<operationId>`.
+    const get = page.locator('#operations-Settings-get_metarr_api_settings_providers');
     await get.locator('button.try-out__btn').click();
     const [tried] = await Promise.all([
       page.waitForResponse((r) => r.url().endsWith('/metarr/api/settings/providers'), { timeout: 10_000 }),
@@ -104,6 +105,18 @@ t.test('the browsable API docs page under METARR_BASE_PATH', async (t) => {
     const shown = get.locator('.live-responses-table tbody .response-col_status').first();
     await shown.waitFor({ timeout: 10_000 });
     t.equal((await shown.textContent())?.trim(), '200', 'the page shows the answer');
+
+    // The example body Swagger UI builds from the schema carries the real defaults.
+    const createGroup = page.locator('#operations-Player_groups-post_metarr_api_player_groups');
+    await createGroup.locator('.opblock-summary').click();
+    const example = createGroup.locator('.body-param__example, .model-example .microlight').first();
+    await example.waitFor({ timeout: 10_000 });
+    const sample = JSON.parse((await example.textContent()) ?? '{}');
+    t.match(
+      sample,
+      { debounceSeconds: 10, cleanAfterDelete: false, scanWhilePlaying: 'defer', sharedLibrary: false },
+      'the generated example shows the defaults',
+    );
 
     // A fresh tab without a key: the page asks; a refused key asks again; the right one shows the API.
     const ctx = await browser.newContext();

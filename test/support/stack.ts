@@ -16,6 +16,7 @@ import {
 } from '@metarr/core';
 import { createTestDatabase, type TestDatabase } from '@metarr/testkit/db';
 import { batchHandlers, handlers, startWorkerRuntime } from '@metarr/worker';
+import type { FastifyInstance } from 'fastify';
 import type { PgBoss } from 'pg-boss';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -59,6 +60,8 @@ export async function startStack(
     trustProxy?: string[];
     /** HTTP timeout overrides for the API (see HTTP_TIMEOUTS). */
     timeouts?: Parameters<typeof buildApp>[0]['timeouts'];
+    /** Called with the built app before it listens: a test may add hooks (they see every route). */
+    instrument?: (app: FastifyInstance) => void;
   } = {},
 ): Promise<Stack> {
   const log = opts.log ?? silentLogger;
@@ -87,6 +90,7 @@ export async function startStack(
     feed: { databaseUrl: database.url, ...opts.feed },
     ...(opts.timeouts && { timeouts: opts.timeouts }),
   });
+  opts.instrument?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${addr.port}${opts.basePath ?? ''}`;

@@ -1,3 +1,3 @@
-export type { AppDeps } from './app.ts';
-export { buildApp, HTTP_TIMEOUTS, WEBHOOK_BODY_LIMIT } from './app.ts';
-export { type RegisteredRoute, registeredRoutes } from './routes/openapi.ts';
+export { buildApp } from './app.ts';
+export { type AppDeps, HTTP_TIMEOUTS, WEBHOOK_BODY_LIMIT } from './deps.ts';
+export { type RegisteredRoute, registeredRoutes } from './openapi.ts';

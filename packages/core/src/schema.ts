@@ -36,10 +36,13 @@ export function compileSchema<T extends TSchema>(schema: T) {
           }
           continue;
         }
-        if (e.keyword === 'anyOf') {
-          const allowed = collectConsts(e.schemaPath, schema);
-          if (allowed.length) message = `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
-        }
+        const allowed =
+          e.keyword === 'anyOf'
+            ? collectConsts(e.schemaPath, schema)
+            : e.keyword === 'enum'
+              ? ((e.params as { allowedValues?: unknown[] }).allowedValues ?? [])
+              : [];
+        if (allowed.length) message = `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
         const key = `${path}|${message}`;
         if (seen.has(key)) continue;
         seen.add(key);

@@ -1,8 +1,10 @@
 import { isJobName } from '@metarr/core';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import type { AppDeps } from '../app.ts';
+import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
+import type { Tag } from '../openapi.ts';
+import { failure } from '../schemas.ts';
 import { createFeedHub, type FeedFilter, RESYNC_EVENT } from './hub.ts';
 import { startJobEventListener } from './listener.ts';
 
@@ -21,11 +23,19 @@ const MAX_FILTER_ITEMS = 100;
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 const WsQuery = Type.Object({
-  apikey: Type.Optional(Type.String()),
-  /** Comma-separated job types. */
-  type: Type.Optional(Type.String({ maxLength: 2000 })),
-  /** Comma-separated job ids; their descendants are followed too. */
-  jobId: Type.Optional(Type.String({ maxLength: 4000 })),
+  type: Type.Optional(
+    Type.String({
+      maxLength: 2000,
+      description: 'Only these job types (comma-separated)',
+      examples: ['webhook,publish'],
+    }),
+  ),
+  jobId: Type.Optional(
+    Type.String({
+      maxLength: 4000,
+      description: 'Only these jobs and their descendants (comma-separated job ids)',
+    }),
+  ),
 });
 
 function parseList(raw: unknown, field: string, check: (s: string) => boolean, what: string): string[] {
@@ -69,7 +79,7 @@ function originAllowed(req: FastifyRequest): boolean {
  * `{event, data}` JSON, plus `feed:ready` on connect, `feed:down` when the LISTEN connection drops
  * and `feed:resync` once it is back (refetch: events in the gap were missed).
  */
-export const feedRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
+export const feedRoutes: RoutePlugin = async (app, deps) => {
   const feed = deps.feed;
   const hub = createFeedHub({
     log: deps.log,
@@ -96,17 +106,31 @@ export const feedRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     '/api/ws',
     {
       websocket: true,
-      schema: { querystring: WsQuery },
+      schema: {
+        tags: ['Feed'] satisfies Tag[],
+        summary: 'Job progress feed (WebSocket)',
+        description:
+          'Upgrade to a WebSocket (browsers pass the key as `?apikey=`). The server sends `{event, data}` JSON ' +
+          'messages: `job:created|started|progress|completed|failed`, and `feed:ready` on connect, `feed:down` and ' +
+          '`feed:resync {gapMs}` around a lost database connection (refetch after a resync). Send ' +
+          '`{"action":"subscribe","types":[…],"jobIds":[…]}` to change the filter; answers are `feed:subscribed` or ' +
+          '`feed:error`.',
+        querystring: WsQuery,
+        response: {
+          101: { description: 'Switching Protocols: the feed is open' },
+          403: failure('The `Origin` header names another site'),
+          404: failure('Not a WebSocket upgrade request'),
+          503: failure('The feed is not configured on this server, or the database is unreachable'),
+        },
+      },
       preHandler: async (req) => {
         if (!originAllowed(req)) throw httpError(403, 'headers/origin must be this server');
         if (!listener) throw httpError(503, 'the job feed is not configured');
-        const q = req.query as Type.Static<typeof WsQuery>;
-        makeFilter(q.type, q.jobId, QUERY_FIELDS);
+        makeFilter(req.query.type, req.query.jobId, QUERY_FIELDS);
       },
     },
     (socket, req) => {
-      const q = req.query as Type.Static<typeof WsQuery>;
-      hub.add(socket, makeFilter(q.type, q.jobId, QUERY_FIELDS));
+      hub.add(socket, makeFilter(req.query.type, req.query.jobId, QUERY_FIELDS));
       socket.on('message', (raw, isBinary) => {
         let msg: { action?: unknown; types?: unknown; jobIds?: unknown };
         try {

@@ -1,115 +1,143 @@
-import { ARTWORK_TYPES, METADATA_FIELDS, type Movie } from '@metarr/core';
-import type { FastifyPluginAsync } from 'fastify';
+import {
+  ARTWORK_TYPES,
+  getMovie,
+  getMovieMetadata,
+  listMovieLocks,
+  listMovies,
+  METADATA_FIELDS,
+  setMovieLock,
+} from '@metarr/core';
 import Type from 'typebox';
-import type { AppDeps } from '../app.ts';
+import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
+import type { Tag } from '../openapi.ts';
+import { failure, IdParams, Nullable, paging, StringEnum, Timestamp } from '../schemas.ts';
 
-const movieOut = (m: Movie) => ({
-  id: m.id,
-  libraryId: m.library_id,
-  path: m.path,
-  title: m.title,
-  year: m.year,
-  tmdbId: m.tmdb_id,
-  imdbId: m.imdb_id,
-  radarrId: m.radarr_id,
-  videoFile: m.video_file,
-  status: m.status,
-  createdAt: m.created_at,
-  updatedAt: m.updated_at,
-  lastScannedAt: m.last_scanned_at,
-});
+const tags: Tag[] = ['Movies'];
+
+/** A locked metadata field or artwork type is never overwritten by the pipeline. */
+const LOCKABLE = [...METADATA_FIELDS, ...ARTWORK_TYPES, 'extrafanart'] as const;
+
+/** Read back from the database as text: one of LOCKABLE, since only `POST …/locks` writes them. */
+const Lockable = Type.Unsafe<string>(StringEnum(LOCKABLE));
+
+const MOVIE_STATUSES = ['present', 'missing', 'removed', 'no_files'] as const;
 
 const ListQuery = Type.Object({
-  libraryId: Type.Optional(Type.Integer({ minimum: 1 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-  apikey: Type.Optional(Type.String()),
+  libraryId: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the movies of this library' })),
+  ...paging({ limit: 100, maxLimit: 1000 }),
 });
 
-export const movieRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
-  app.get('/api/movies', { schema: { querystring: ListQuery } }, async (req) => {
-    const q = req.query as { libraryId?: number; limit?: number; offset?: number };
-    let query = deps.db
-      .selectFrom('movies')
-      .selectAll()
-      .orderBy('id')
-      .limit(q.limit ?? 100)
-      .offset(q.offset ?? 0);
-    if (q.libraryId) query = query.where('library_id', '=', q.libraryId);
-    return (await query.execute()).map(movieOut);
-  });
+const Movie = Type.Object({
+  id: Type.Integer({ examples: [1] }),
+  libraryId: Type.Integer({ examples: [1] }),
+  path: Type.String({ examples: ['/media/movies/Heat (1995)'] }),
+  title: Nullable(Type.String({ examples: ['Heat'] })),
+  year: Nullable(Type.Integer({ examples: [1995] })),
+  tmdbId: Nullable(Type.Integer({ examples: [949] })),
+  imdbId: Nullable(Type.String({ examples: ['tt0113277'] })),
+  radarrId: Nullable(Type.Integer()),
+  videoFile: Nullable(Type.String({ description: 'The main video file, relative to the folder' })),
+  status: StringEnum(MOVIE_STATUSES, {
+    description:
+      '`missing`: the folder vanished; `removed`: deleted in Radarr; `no_files`: added, nothing yet',
+  }),
+  createdAt: Timestamp(),
+  updatedAt: Timestamp(),
+  lastScannedAt: Nullable(Timestamp()),
+});
+
+const MovieDetail = Type.Object({
+  ...Movie.properties,
+  metadata: Nullable(
+    Type.Object(
+      { updatedAt: Timestamp() },
+      {
+        additionalProperties: true,
+        description: 'What enrichment stored (title, plot, cast, ratings, ids, …); `null` before it ran',
+      },
+    ),
+  ),
+  locks: Type.Array(Lockable, { description: 'Locked fields and artwork types' }),
+});
+
+const LockBody = Type.Object(
+  {
+    field: StringEnum(LOCKABLE, { description: 'A metadata field or an artwork type' }),
+    locked: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+const LockResult = Type.Object({
+  movieId: Type.Integer(),
+  field: StringEnum(LOCKABLE),
+  locked: Type.Boolean(),
+  locks: Type.Array(Lockable, { description: 'All locks of the movie now' }),
+});
+
+const notFound = { 404: failure('No movie with this id') };
+
+export const movieRoutes: RoutePlugin = async (app, deps) => {
+  const db = deps.db;
+
+  app.get(
+    '/api/movies',
+    {
+      schema: {
+        tags,
+        summary: 'List movies',
+        description: 'Ordered by id.',
+        querystring: ListQuery,
+        response: { 200: Type.Array(Movie) },
+      },
+    },
+    async (req) =>
+      listMovies(db, {
+        libraryId: req.query.libraryId,
+        limit: req.query.limit ?? 100,
+        offset: req.query.offset ?? 0,
+      }),
+  );
+
   app.get(
     '/api/movies/:id',
-    { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Get a movie',
+        description: 'With what enrichment stored and which fields the user locked.',
+        params: IdParams,
+        response: { 200: MovieDetail, ...notFound },
+      },
+    },
     async (req) => {
-      const { id } = req.params as { id: number };
-      const m = await deps.db.selectFrom('movies').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!m) throw httpError(404, `movie ${id} not found`);
-      // One movie also shows what enrichment stored and which fields the user locked.
-      const [meta, locks] = await Promise.all([
-        deps.db
-          .selectFrom('movie_metadata')
-          .select(['data', 'updated_at'])
-          .where('movie_id', '=', id)
-          .executeTakeFirst(),
-        deps.db
-          .selectFrom('movie_field_locks')
-          .select('field')
-          .where('movie_id', '=', id)
-          .orderBy('field')
-          .execute(),
-      ]);
-      return {
-        ...movieOut(m),
-        metadata: meta ? { ...(meta.data as Record<string, unknown>), updatedAt: meta.updated_at } : null,
-        locks: locks.map((l) => l.field),
-      };
+      const { id } = req.params;
+      const movie = await getMovie(db, id);
+      if (!movie) throw httpError(404, `movie ${id} not found`);
+      const [metadata, locks] = await Promise.all([getMovieMetadata(db, id), listMovieLocks(db, id)]);
+      return { ...movie, metadata, locks };
     },
   );
 
-  // Per-field locks: a locked metadata field or artwork type is never overwritten by the pipeline.
   app.post(
     '/api/movies/:id/locks',
     {
       schema: {
-        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
-        body: Type.Object(
-          { field: Type.String({ minLength: 1, maxLength: 100 }), locked: Type.Boolean() },
-          { additionalProperties: false },
-        ),
+        tags,
+        summary: 'Lock or unlock a field',
+        description: 'A locked metadata field or artwork type is never overwritten by the pipeline.',
+        params: IdParams,
+        body: LockBody,
+        response: { 200: LockResult, ...notFound },
       },
     },
     async (req) => {
-      const { id } = req.params as { id: number };
-      const { field, locked } = req.body as { field: string; locked: boolean };
-      if (!LOCKABLE.has(field)) {
-        throw httpError(400, `body/field must be one of ${[...LOCKABLE].join(', ')}`);
-      }
-      const m = await deps.db.selectFrom('movies').select('id').where('id', '=', id).executeTakeFirst();
-      if (!m) throw httpError(404, `movie ${id} not found`);
-      if (locked) {
-        await deps.db
-          .insertInto('movie_field_locks')
-          .values({ movie_id: id, field })
-          .onConflict((oc) => oc.columns(['movie_id', 'field']).doNothing())
-          .execute();
-      } else {
-        await deps.db
-          .deleteFrom('movie_field_locks')
-          .where('movie_id', '=', id)
-          .where('field', '=', field)
-          .execute();
-      }
-      const rows = await deps.db
-        .selectFrom('movie_field_locks')
-        .select('field')
-        .where('movie_id', '=', id)
-        .orderBy('field')
-        .execute();
-      return { movieId: id, field, locked, locks: rows.map((r) => r.field) };
+      const { id } = req.params;
+      const { field, locked } = req.body;
+      if (!(await getMovie(db, id))) throw httpError(404, `movie ${id} not found`);
+      await setMovieLock(db, id, field, locked);
+      return { movieId: id, field, locked, locks: await listMovieLocks(db, id) };
     },
   );
 };
-
-const LOCKABLE = new Set<string>([...METADATA_FIELDS, ...ARTWORK_TYPES, 'extrafanart']);

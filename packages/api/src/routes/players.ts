@@ -1,37 +1,195 @@
-import { testPlayer } from '@metarr/core';
-import type { FastifyPluginAsync } from 'fastify';
+import {
+  createPlayer,
+  type Db,
+  deletePlayer,
+  getPlayer,
+  listPlayers,
+  PLAYER_DEFAULTS,
+  type PlayerRecord,
+  type PlayerType as PlayerTypeName,
+  playerGroupType,
+  testPlayer,
+  updatePlayer,
+} from '@metarr/core';
 import Type from 'typebox';
-import type { AppDeps } from '../app.ts';
+import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
+import { translateDbError } from '../input.ts';
+import type { Tag } from '../openapi.ts';
+import { failure, IdParams, NoContent, Nullable, Patch } from '../schemas.ts';
+import { PlayerType } from './playerGroups.ts';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const tags: Tag[] = ['Players'];
 
-/** `POST /api/players/:id/test`: reachable, version and credentials, with a sentence for a failure. */
-export const playerRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
-  app.post('/api/players/:id/test', { schema: { params: IdParams } }, async (req) => {
-    const { id } = req.params as { id: number };
-    const p = await deps.db.selectFrom('players').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!p) throw httpError(404, `player ${id} not found`);
-    const result = await testPlayer({
-      id: p.id,
-      name: p.name,
-      type: p.type,
-      host: p.host,
-      port: p.port,
-      useTls: p.use_tls,
-      username: p.username,
-      password: p.password,
-      apiKey: p.api_key,
-    });
-    deps.log.info(
-      {
-        service: 'MediaPlayerNotificationService',
-        playerId: p.id,
-        reachable: result.reachable,
-        authOk: result.authOk,
+const Secret = (maxLength: number, description: string) =>
+  Nullable(Type.String({ maxLength, description: `${description}; write-only, \`null\` removes it` }));
+
+const PlayerBody = Type.Object({
+  groupId: Type.Integer({ minimum: 1, description: 'The group; its type must be the player type' }),
+  name: Type.String({ minLength: 1, maxLength: 200, examples: ['Living room Kodi'] }),
+  type: PlayerType,
+  host: Type.String({
+    minLength: 1,
+    maxLength: 255,
+    pattern: '^[A-Za-z0-9.:\\-\\[\\]_]+$',
+    description: 'Host name or IP address (IPv6 in brackets)',
+    examples: ['192.168.1.20'],
+  }),
+  port: Type.Integer({ minimum: 1, maximum: 65535, examples: [8080] }),
+  useTls: Type.Optional(Type.Boolean({ default: PLAYER_DEFAULTS.useTls, description: 'Talk HTTPS' })),
+  username: Type.Optional(Nullable(Type.String({ maxLength: 255, description: 'Kodi web server user' }))),
+  password: Type.Optional(Secret(1024, 'Kodi web server password')),
+  apiKey: Type.Optional(Secret(1024, 'Jellyfin/Emby API key or Plex token')),
+  enabled: Type.Optional(
+    Type.Boolean({ default: PLAYER_DEFAULTS.enabled, description: 'Disabled players are never told' }),
+  ),
+});
+
+/** Secrets are write-only: the API says whether one is set, never what it is. */
+const Player = Type.Object({
+  id: Type.Integer({ examples: [1] }),
+  groupId: Type.Integer({ examples: [1] }),
+  name: Type.String({ examples: ['Living room Kodi'] }),
+  type: PlayerType,
+  host: Type.String({ examples: ['192.168.1.20'] }),
+  port: Type.Integer({ examples: [8080] }),
+  useTls: Type.Boolean(),
+  username: Nullable(Type.String()),
+  hasPassword: Type.Boolean(),
+  hasApiKey: Type.Boolean(),
+  enabled: Type.Boolean(),
+});
+
+const playerOut = (p: PlayerRecord) => ({
+  id: p.id,
+  groupId: p.groupId,
+  name: p.name,
+  type: p.type,
+  host: p.host,
+  port: p.port,
+  useTls: p.useTls,
+  username: p.username,
+  hasPassword: Boolean(p.password),
+  hasApiKey: Boolean(p.apiKey),
+  enabled: p.enabled,
+});
+
+const TestResult = Type.Object({
+  reachable: Type.Boolean({ description: 'The server answered' }),
+  version: Nullable(Type.String({ examples: ['21.1.0'] })),
+  authOk: Type.Boolean({ description: 'The credentials were accepted' }),
+  message: Type.String({
+    description: 'A sentence: what worked, or what failed and what to check',
+    examples: ['Connected to Kodi (JSON-RPC 13.5.0).'],
+  }),
+});
+
+const notFound = { 404: failure('No player with this id') };
+
+/** A player's group must exist and be of the player's type. */
+async function checkGroup(db: Db, groupId: number, type: PlayerTypeName) {
+  const groupType = await playerGroupType(db, groupId);
+  if (!groupType) throw httpError(400, `body/groupId refers to unknown player group ${groupId}`);
+  if (groupType !== type) throw httpError(400, `body/type must match the group's type (${groupType})`);
+}
+
+export const playerRoutes: RoutePlugin = async (app, deps) => {
+  const db = deps.db;
+
+  app.get(
+    '/api/players',
+    { schema: { tags, summary: 'List players', response: { 200: Type.Array(Player) } } },
+    async () => (await listPlayers(db)).map(playerOut),
+  );
+
+  app.get(
+    '/api/players/:id',
+    { schema: { tags, summary: 'Get a player', params: IdParams, response: { 200: Player, ...notFound } } },
+    async (req) => {
+      const p = await getPlayer(db, req.params.id);
+      if (!p) throw httpError(404, `player ${req.params.id} not found`);
+      return playerOut(p);
+    },
+  );
+
+  app.post(
+    '/api/players',
+    {
+      schema: { tags, summary: 'Add a player', body: PlayerBody, response: { 201: Player } },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      await checkGroup(db, b.groupId, b.type);
+      return reply.code(201).send(playerOut(await createPlayer(db, b)));
+    },
+  );
+
+  app.patch(
+    '/api/players/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change a player',
+        params: IdParams,
+        body: Patch(PlayerBody),
+        response: { 200: Player, ...notFound },
       },
-      'Player connection tested',
-    );
-    return result;
-  });
+    },
+    async (req) => {
+      const { id } = req.params;
+      const b = req.body;
+      const current = await getPlayer(db, id);
+      if (!current) throw httpError(404, `player ${id} not found`);
+      if (b.groupId !== undefined || b.type !== undefined)
+        await checkGroup(db, b.groupId ?? current.groupId, b.type ?? current.type);
+      const p = await updatePlayer(db, id, b).catch((e) => translateDbError(e, 'that player'));
+      if (!p) throw httpError(404, `player ${id} not found`);
+      return playerOut(p);
+    },
+  );
+
+  app.delete(
+    '/api/players/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Remove a player',
+        params: IdParams,
+        response: { 204: NoContent, ...notFound },
+      },
+    },
+    async (req, reply) => {
+      if (!(await deletePlayer(db, req.params.id))) throw httpError(404, `player ${req.params.id} not found`);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/api/players/:id/test',
+    {
+      schema: {
+        tags,
+        summary: 'Test a player connection',
+        description:
+          'Reachability, version and credentials, with a sentence for a failure. A failed test is still a 200: the result says what failed.',
+        params: IdParams,
+        response: { 200: TestResult, ...notFound },
+      },
+    },
+    async (req) => {
+      const p = await getPlayer(db, req.params.id);
+      if (!p) throw httpError(404, `player ${req.params.id} not found`);
+      const result = await testPlayer(p);
+      deps.log.info(
+        {
+          service: 'MediaPlayerNotificationService',
+          playerId: p.id,
+          reachable: result.reachable,
+          authOk: result.authOk,
+        },
+        'Player connection tested',
+      );
+      return result;
+    },
+  );
 };

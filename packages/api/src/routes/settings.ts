@@ -1,23 +1,38 @@
-import { readProviderSettings } from '@metarr/core';
-import type { FastifyPluginAsync } from 'fastify';
+import { readProviderSettings, writeProviderKeys } from '@metarr/core';
 import Type from 'typebox';
-import type { AppDeps } from '../app.ts';
+import type { RoutePlugin } from '../deps.ts';
+import type { Tag } from '../openapi.ts';
+import { Nullable, StringEnum } from '../schemas.ts';
 
-const Key = Type.Union([
-  Type.String({ minLength: 8, maxLength: 512, pattern: '^[A-Za-z0-9._-]+$' }),
-  Type.Null(),
-]);
+const tags: Tag[] = ['Settings'];
+
+const Key = (description: string) =>
+  Nullable(Type.String({ minLength: 8, maxLength: 512, pattern: '^[A-Za-z0-9._-]+$' }), {
+    description: `${description}; \`null\` removes the stored key`,
+  });
 const ProvidersBody = Type.Object(
-  { tmdbApiKey: Type.Optional(Key), fanartApiKey: Type.Optional(Key) },
+  {
+    tmdbApiKey: Type.Optional(Key('TMDB API key (v3)')),
+    fanartApiKey: Type.Optional(Key('fanart.tv project API key')),
+  },
   { minProperties: 1, additionalProperties: false },
 );
+
+const KeyState = Type.Object({
+  configured: Type.Boolean(),
+  source: Nullable(StringEnum(['environment', 'database']), {
+    description: 'Where the key in use comes from; the environment wins',
+  }),
+  masked: Nullable(Type.String({ description: 'The last 4 characters', examples: ['••••abcd'] })),
+});
+const Providers = Type.Object({ tmdb: KeyState, fanart: KeyState });
 
 /** Keys are write-only: a read shows whether one is set, where from, and its last 4 characters. */
 function mask(value: string | undefined): string | null {
   return value ? `••••${value.slice(-4)}` : null;
 }
 
-export const settingsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
+export const settingsRoutes: RoutePlugin = async (app, deps) => {
   const db = deps.db;
   const env = { tmdbApiKey: deps.config.tmdbApiKey, fanartApiKey: deps.config.fanartApiKey };
 
@@ -25,31 +40,34 @@ export const settingsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     const eff = await readProviderSettings(db, env);
     const one = (envValue: string | undefined, value: string | undefined) => ({
       configured: Boolean(value),
-      source: envValue ? 'environment' : value ? 'database' : null,
+      source: envValue ? ('environment' as const) : value ? ('database' as const) : null,
       masked: mask(value),
     });
     return { tmdb: one(env.tmdbApiKey, eff.tmdbApiKey), fanart: one(env.fanartApiKey, eff.fanartApiKey) };
   }
 
-  app.get('/api/settings/providers', async () => view());
+  app.get(
+    '/api/settings/providers',
+    { schema: { tags, summary: 'Get the provider keys (masked)', response: { 200: Providers } } },
+    async () => view(),
+  );
 
-  app.put('/api/settings/providers', { schema: { body: ProvidersBody } }, async (req) => {
-    const b = req.body as Type.Static<typeof ProvidersBody>;
-    for (const [field, key] of [
-      ['tmdbApiKey', 'tmdb_api_key'],
-      ['fanartApiKey', 'fanart_api_key'],
-    ] as const) {
-      const value = b[field];
-      if (value === undefined) continue;
-      if (value === null) await db.deleteFrom('settings').where('key', '=', key).execute();
-      else
-        await db
-          .insertInto('settings')
-          .values({ key, value })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: new Date() }))
-          .execute();
-    }
-    deps.log.info({ service: 'SettingsService', changed: Object.keys(b) }, 'Provider keys updated');
-    return view();
-  });
+  app.put(
+    '/api/settings/providers',
+    {
+      schema: {
+        tags,
+        summary: 'Set or remove provider keys',
+        description:
+          'Stored keys reach every worker within 2 s, without a restart. A key set in the environment wins over a stored one.',
+        body: ProvidersBody,
+        response: { 200: Providers },
+      },
+    },
+    async (req) => {
+      await writeProviderKeys(db, req.body);
+      deps.log.info({ service: 'SettingsService', changed: Object.keys(req.body) }, 'Provider keys updated');
+      return view();
+    },
+  );
 };

@@ -6,18 +6,38 @@ import {
   type JobPayload,
   jobCatalog,
   parseWebhook,
+  recordUnqueuedDelivery,
   toBossPriority,
+  WEBHOOK_SOURCES,
   type WebhookSource,
+  webhookBodySchema,
 } from '@metarr/core';
-import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
 import { fromKysely } from 'pg-boss';
 import Type from 'typebox';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps, RoutePlugin } from '../deps.ts';
 import { httpError, isDatabaseUnavailable } from '../errors.ts';
+import type { Tag } from '../openapi.ts';
+import { StringEnum, Uuid } from '../schemas.ts';
 
-const SOURCES: WebhookSource[] = ['radarr', 'sonarr', 'lidarr'];
 const MAX_DEPTH = 64;
+
+const APP_NAMES: Record<WebhookSource, string> = { radarr: 'Radarr', sonarr: 'Sonarr', lidarr: 'Lidarr' };
+
+/** Every answer to a delivery the body was understood for (a Test and an unknown event included). */
+const WebhookAnswer = Type.Object({
+  status: StringEnum(['success', 'ignored', 'duplicate'], {
+    description:
+      '`success`: stored and queued (or a Test); `ignored`: stored, nothing to do; `duplicate`: already accepted',
+  }),
+  message: Type.String({ examples: ['Webhook queued for processing'] }),
+  jobId: Type.Optional(
+    Type.Union([Uuid(), Type.Null()], {
+      description: "The `webhook` job (for a duplicate: the first delivery's job)",
+    }),
+  ),
+  eventType: Type.Optional(Type.String({ description: 'The ignored event type' })),
+});
 
 /**
  * What no schema catches: real *arr payloads nest a few levels (thousands is an attack on every later
@@ -43,25 +63,28 @@ function bodyProblem(value: unknown, at = 'body', depth = 0, nul = true): string
   return null;
 }
 
-const DeliveryQuery = Type.Object({
-  source: Type.Optional(Type.Union(SOURCES.map((s) => Type.Literal(s)))),
-  eventType: Type.Optional(Type.String({ maxLength: 100 })),
-  status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('ignored'), Type.Literal('test')])),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-  apikey: Type.Optional(Type.String()),
-});
-
-export const webhookRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
+export const webhookRoutes: RoutePlugin = async (app, deps) => {
   const log = deps.log.child({ service: 'WebhookController' });
   const jobLog = deps.log.child({ service: 'JobQueue' });
   const ack = createAckBatcher(deps);
 
-  for (const source of SOURCES) {
+  for (const source of WEBHOOK_SOURCES) {
+    const name = APP_NAMES[source];
     app.route({
       method: ['POST', 'PUT'],
       url: `/api/webhooks/${source}`,
       config: { auth: 'webhook' },
+      schema: {
+        tags: ['Webhooks'] satisfies Tag[],
+        summary: `Receive a ${name} webhook`,
+        description:
+          `Point ${name}'s Webhook connection here (POST or PUT). The delivery is stored and its \`webhook\` job ` +
+          'committed before the 200. A Test or an event type Metarr does not act on is answered 200 too; a ' +
+          'repeat of an accepted delivery is a `duplicate`. A 400 names the field (a path that is not absolute, ' +
+          'say); a path that matches no library is accepted and its job says why it was skipped.',
+        documentedBody: webhookBodySchema(source),
+        response: { 200: WebhookAnswer },
+      },
       handler: async (req, reply) => {
         const body = req.body;
         if (body === undefined || body === null) throw httpError(400, 'body must be a JSON object');
@@ -85,24 +108,20 @@ export const webhookRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
         const json = JSON.stringify(body);
 
         if (parsed.kind === 'test' || parsed.kind === 'ignored') {
-          await deps.db
-            .insertInto('webhook_deliveries')
-            .values({
-              source,
-              event_type: parsed.eventType,
-              instance_name: instanceName,
-              idempotency_key: '',
-              body: json,
-              status: parsed.kind === 'test' ? 'test' : 'ignored',
-              outcome: parsed.kind === 'test' ? 'test received' : parsed.reason,
-            })
-            .execute();
+          await recordUnqueuedDelivery(deps.db, {
+            source,
+            eventType: parsed.eventType,
+            instanceName,
+            body: json,
+            status: parsed.kind === 'test' ? 'test' : 'ignored',
+            outcome: parsed.kind === 'test' ? 'test received' : parsed.reason,
+          });
           log.info(
             { source, ip: req.ip, eventType: parsed.eventType },
             parsed.kind === 'test' ? 'Webhook test received' : 'Webhook ignored',
           );
-          if (parsed.kind === 'test') return { status: 'success', message: 'Test received' };
-          return { status: 'ignored', message: parsed.reason, eventType: parsed.eventType };
+          if (parsed.kind === 'test') return { status: 'success' as const, message: 'Test received' };
+          return { status: 'ignored' as const, message: parsed.reason, eventType: parsed.eventType };
         }
 
         // Durable ack: the delivery row and its `webhook` job commit together, before the 200.
@@ -128,7 +147,7 @@ export const webhookRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
             { source, ip: req.ip, eventType: parsed.eventType, jobId: outcome.jobId },
             'Duplicate webhook delivery',
           );
-          return { status: 'duplicate', message: 'Delivery already accepted', jobId: outcome.jobId };
+          return { status: 'duplicate' as const, message: 'Delivery already accepted', jobId: outcome.jobId };
         }
         const { jobId, deliveryId } = outcome;
         jobLog.info(
@@ -136,62 +155,10 @@ export const webhookRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
           'Job created',
         );
         log.info({ source, ip: req.ip, eventType: parsed.eventType, jobId, deliveryId }, 'Webhook queued');
-        return reply.send({ status: 'success', message: 'Webhook queued for processing', jobId });
+        return reply.send({ status: 'success' as const, message: 'Webhook queued for processing', jobId });
       },
     });
   }
-
-  app.get('/api/webhooks/deliveries', { schema: { querystring: DeliveryQuery } }, async (req) => {
-    const q = req.query as {
-      source?: string;
-      eventType?: string;
-      status?: string;
-      limit?: number;
-      offset?: number;
-    };
-    let query = deps.db
-      .selectFrom('webhook_deliveries')
-      .select(['id', 'source', 'event_type', 'instance_name', 'status', 'job_id', 'outcome', 'received_at'])
-      .orderBy('id', 'desc')
-      .limit(q.limit ?? 50)
-      .offset(q.offset ?? 0);
-    if (q.source) query = query.where('source', '=', q.source as WebhookSource);
-    if (q.eventType) query = query.where('event_type', '=', q.eventType);
-    if (q.status) query = query.where('status', '=', q.status as 'queued');
-    const rows = await query.execute();
-    return rows.map((r) => ({
-      id: Number(r.id),
-      source: r.source,
-      eventType: r.event_type,
-      instanceName: r.instance_name,
-      status: r.status,
-      jobId: r.job_id,
-      outcome: r.outcome,
-      receivedAt: r.received_at,
-    }));
-  });
-
-  app.post(
-    '/api/webhooks/deliveries/:id/replay',
-    { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) } },
-    async (req, reply) => {
-      const { id } = req.params as { id: number };
-      const row = await deps.db
-        .selectFrom('webhook_deliveries')
-        .selectAll()
-        .where('id', '=', String(id))
-        .executeTakeFirst();
-      if (!row) throw httpError(404, `delivery ${id} not found`);
-      if (row.status !== 'queued')
-        throw httpError(409, `delivery ${id} was ${row.status}; only actionable deliveries can be replayed`);
-      const job = await deps.queue.enqueue(
-        'webhook',
-        { deliveryId: String(row.id), source: row.source, eventType: row.event_type },
-        { source: 'WebhookReplay' },
-      );
-      return reply.code(202).send({ jobId: job?.id ?? null });
-    },
-  );
 };
 
 const WEBHOOK_PRIORITY = jobCatalog.webhook.policy.priority;

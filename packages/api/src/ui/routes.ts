@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import type { FastifyReply } from 'fastify';
+import type { RoutePlugin } from '../deps.ts';
 
 const DIR = import.meta.dirname;
 const read = (name: string) => readFileSync(path.join(DIR, name), 'utf8');
@@ -33,20 +33,18 @@ function secure(reply: FastifyReply, type: string) {
  * The jobs page at `{BASE}/`: plain HTML, CSS and JS read once at start, no build step. The page
  * holds no data; it asks for the API key and reads everything through the REST API and `/api/ws`.
  */
-export const uiRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
+export const uiRoutes: RoutePlugin = async (app, deps) => {
+  // A page, not an API operation: hidden from the document, and it needs no key (it holds no data).
+  const page = { config: { auth: 'none' as const }, schema: { hide: true } };
   // The base path is validated by config to `/segment` characters, so it is safe in an attribute.
   const base = deps.config.basePath || '';
   const html = read('index.html').replaceAll('{{BASE}}', base);
   const js = read('app.js');
   const css = read('style.css');
 
-  app.get('/', { config: { auth: 'none' } }, async (_req, reply) =>
-    secure(reply, 'text/html; charset=utf-8').send(html),
-  );
-  app.get('/ui/app.js', { config: { auth: 'none' } }, async (_req, reply) =>
+  app.get('/', page, async (_req, reply) => secure(reply, 'text/html; charset=utf-8').send(html));
+  app.get('/ui/app.js', page, async (_req, reply) =>
     secure(reply, 'text/javascript; charset=utf-8').send(js),
   );
-  app.get('/ui/style.css', { config: { auth: 'none' } }, async (_req, reply) =>
-    secure(reply, 'text/css; charset=utf-8').send(css),
-  );
+  app.get('/ui/style.css', page, async (_req, reply) => secure(reply, 'text/css; charset=utf-8').send(css));
 };

@@ -1,5 +1,7 @@
 import type { Db } from '../db/connect.ts';
-import type { Library, Manager, PlayerType, ScanWhilePlaying } from '../db/schema.ts';
+import type { Library, Manager, PlayerType } from '../db/schema.ts';
+import { groupPathMappings, groupSettings, type PlayerGroupSettings } from '../records/playerGroups.ts';
+import { type PlayerRecord, playerRecord } from '../records/players.ts';
 import { applyPathMapping, findLibraryForPath, type PathRule } from './pathMapping.ts';
 
 /** PathResolutionService — from an *arr path to a Metarr folder and its library, or why not. */
@@ -44,29 +46,13 @@ export async function resolveArrPath(db: Db, manager: Manager, input: string): P
   return { ok: true, input, path: mapped.path, rule: mapped.rule, library };
 }
 
-export interface PlayerRow {
-  id: number;
-  name: string;
-  type: PlayerType;
-  host: string;
-  port: number;
-  useTls: boolean;
-  username: string | null;
-  password: string | null;
-  apiKey: string | null;
-}
-
-export interface GroupConfig {
+export interface GroupConfig extends PlayerGroupSettings {
   groupId: number;
   groupName: string;
   type: PlayerType;
-  sharedLibrary: boolean;
-  /** Coalescing window for one folder's notifications (0 = off). */
-  debounceSeconds: number;
-  cleanAfterDelete: boolean;
-  scanWhilePlaying: ScanWhilePlaying;
   mappings: PathRule[];
-  players: PlayerRow[];
+  /** Enabled players, in the order they are tried. */
+  players: PlayerRecord[];
 }
 
 /**
@@ -96,12 +82,7 @@ export async function loadGroupsForLibrary(
   if (!groups.length) return [];
   const ids = groups.map((g) => g.id);
   const [mappings, players] = await Promise.all([
-    db
-      .selectFrom('player_group_path_mappings')
-      .selectAll()
-      .where('group_id', 'in', ids)
-      .orderBy('id')
-      .execute(),
+    groupPathMappings(db, ids),
     db
       .selectFrom('players')
       .selectAll()
@@ -114,25 +95,8 @@ export async function loadGroupsForLibrary(
     groupId: g.id,
     groupName: g.name,
     type: g.type,
-    sharedLibrary: g.shared_library,
-    debounceSeconds: g.debounce_seconds,
-    cleanAfterDelete: g.clean_after_delete,
-    scanWhilePlaying: g.scan_while_playing,
-    mappings: mappings
-      .filter((m) => m.group_id === g.id)
-      .map((m) => ({ id: m.id, from: m.from_path, to: m.to_path })),
-    players: players
-      .filter((p) => p.group_id === g.id)
-      .map((p) => ({
-        id: p.id,
-        name: p.name,
-        type: p.type,
-        host: p.host,
-        port: p.port,
-        useTls: p.use_tls,
-        username: p.username,
-        password: p.password,
-        apiKey: p.api_key,
-      })),
+    ...groupSettings(g),
+    mappings: mappings.filter((m) => m.groupId === g.id).map(({ id, from, to }) => ({ id, from, to })),
+    players: players.filter((p) => p.group_id === g.id).map(playerRecord),
   }));
 }

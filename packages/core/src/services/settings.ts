@@ -58,6 +58,25 @@ export async function readProviderSettings(db: Db, env: ProviderEnv): Promise<Pr
   };
 }
 
+/** Stores (a string) or removes (`null`) each provider key given; the ones left out stay as they are. */
+export async function writeProviderKeys(
+  db: Db,
+  keys: { tmdbApiKey?: string | null | undefined; fanartApiKey?: string | null | undefined },
+): Promise<void> {
+  for (const field of ['tmdbApiKey', 'fanartApiKey'] as const) {
+    const value = keys[field];
+    if (value === undefined) continue;
+    const key = STORED_PROVIDER_KEYS[field];
+    if (value === null) await db.deleteFrom('settings').where('key', '=', key).execute();
+    else
+      await db
+        .insertInto('settings')
+        .values({ key, value })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: new Date() }))
+        .execute();
+  }
+}
+
 /** How long a process may act on provider settings it read before it reads them again. */
 export const PROVIDER_SETTINGS_TTL_MS = 2_000;
 

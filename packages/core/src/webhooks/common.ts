@@ -30,6 +30,7 @@ export function defineEvent<S extends TSchema>(
   const validator = compileSchema(schema);
   const typed = (body: unknown) => body as Static<S>;
   return {
+    schema,
     check: (body) => validator.check(body),
     errors: (body) => validator.errors(body),
     paths: (body) => handlers.paths(typed(body)),

@@ -7,6 +7,7 @@
  * else, including fields newer versions add, is accepted untouched.
  */
 import { createHash } from 'node:crypto';
+import Type, { type TSchema } from 'typebox';
 import { permanent } from '../errors.ts';
 import { Envelope } from './common.ts';
 import { lidarrEvents } from './lidarr.ts';
@@ -33,6 +34,39 @@ const APPS: Readonly<Record<WebhookSource, AppEvents>> = {
 };
 
 export const WEBHOOK_SOURCES: readonly WebhookSource[] = ['radarr', 'sonarr', 'lidarr'];
+
+/**
+ * What a source sends, for the API document: per event type Metarr acts on, the fields it reads
+ * (real deliveries carry many more; they are accepted untouched), then every other event, which is
+ * answered 200 without a job.
+ */
+export function webhookBodySchema(source: WebhookSource): TSchema {
+  const app = appFor(source);
+  const actionable = [...app.actionable].map(([eventType, spec]) => ({
+    ...spec.schema,
+    title: eventType,
+    properties: {
+      ...(spec.schema as { properties?: Record<string, TSchema> }).properties,
+      eventType: Type.String({ enum: [eventType] }),
+    },
+  }));
+  const other = Type.Object(
+    {
+      eventType: Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: `\`Test\`, ${[...app.ignored.keys()].map((e) => `\`${e}\``).join(', ')} or any other event type`,
+        examples: ['Test'],
+      }),
+      instanceName: Type.Optional(Type.String()),
+    },
+    {
+      title: 'Any other event',
+      description: 'Stored and answered 200 (`success` for a Test, else `ignored`)',
+    },
+  );
+  return Type.Unsafe({ anyOf: [...actionable, other] });
+}
 
 function appFor(source: WebhookSource): AppEvents {
   if (!Object.hasOwn(APPS, source)) throw new TypeError(`unknown webhook source: ${String(source)}`);

@@ -1,3 +1,5 @@
+import type { TSchema } from 'typebox';
+
 export type WebhookSource = 'radarr' | 'sonarr' | 'lidarr';
 
 /** `path` is a JSON pointer into the body (`/movie/folderPath`, `''` for the body itself). */
@@ -71,6 +73,8 @@ export interface AppEvents {
 }
 
 export interface ActionableEvent extends EventHandlers<unknown> {
+  /** The fields of the body this event's handlers read (the body may carry more). */
+  schema: TSchema;
   check(body: unknown): boolean;
   errors(body: unknown): WebhookIssue[];
 }

@@ -1,75 +1,6 @@
-import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../app.ts';
-
-export interface RegisteredRoute {
-  method: string;
-  url: string;
-}
-
-/** Every route the app registered, as an `onRoute` hook saw it (what the OpenAPI test checks against). */
-export const registeredRoutes = new WeakMap<FastifyInstance, RegisteredRoute[]>();
-
-/**
- * The OpenAPI document is generated from the routes' own TypeBox schemas, so it cannot drift from
- * what the validators enforce. Must run before any route is registered.
- */
-export async function registerOpenApi(app: FastifyInstance, basePath = ''): Promise<void> {
-  const routes: RegisteredRoute[] = [];
-  registeredRoutes.set(app, routes);
-  const docs = `${basePath}${DOCS_PATH}`;
-  app.addHook('onRoute', (r) => {
-    // The browsable page's routes (@fastify/swagger-ui: the HTML shell, its initializer and script,
-    // the bundled Swagger UI assets) are hidden from the document and need no key: like the jobs page
-    // at `{BASE}/` they hold no data. The document itself (`/json`, `/yaml`) keeps the API key.
-    if (r.url === docs || r.url.startsWith(`${docs}/`)) {
-      const rest = r.url.slice(docs.length);
-      if (rest === '/json' || rest === '/yaml') {
-        r.schema = {
-          ...r.schema,
-          hide: false,
-          summary: `This OpenAPI document (${rest.slice(1).toUpperCase()}); the browsable page is ${docs}`,
-        } as typeof r.schema;
-      } else {
-        r.config = { ...r.config, auth: 'none' };
-        return;
-      }
-    }
-    // @fastify/websocket hides its routes; the feed is part of the API, so it is listed as the GET
-    // that upgrades (OpenAPI 3.0 has no way to describe the messages themselves).
-    if (r.websocket) {
-      r.schema = {
-        ...r.schema,
-        hide: false,
-        summary:
-          'WebSocket job progress feed: upgrade with ?apikey=; server sends {event, data} JSON messages',
-      } as typeof r.schema;
-    }
-    for (const method of Array.isArray(r.method) ? r.method : [r.method]) routes.push({ method, url: r.url });
-  });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Metarr',
-        version: '0.1.0',
-        description:
-          'Webhook-driven metadata, artwork and media-server notifications for Radarr, Sonarr and Lidarr',
-      },
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
-          apiKeyQuery: { type: 'apiKey', in: 'query', name: 'apikey' },
-        },
-      },
-      security: [{ apiKey: [] }, { apiKeyQuery: [] }],
-    },
-  });
-}
-
-/** The browsable page; the document is `${DOCS_PATH}/json` (and `/yaml`), served by the same plugin. */
-export const DOCS_PATH = '/api/docs';
+import type { RoutePlugin } from '../deps.ts';
+import { DOCS_PATH } from '../openapi.ts';
 
 // Everything from this server (Swagger UI's bundle ships inside @fastify/swagger-ui: no CDN), no inline
 // script, no framing; `validatorUrl: null` keeps the page from calling validator.swagger.io.
@@ -138,7 +69,8 @@ interface DocsWindow {
   metarrDocs: { request(req: unknown): unknown; response(res: unknown): unknown };
 }
 
-export const openApiRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
+/** `{BASE}/api/docs`: Swagger UI over the generated document, with every asset served from here. */
+export const docsRoutes: RoutePlugin = async (app, deps) => {
   await app.register(async (scope) => {
     // Every response of the page and its assets (the bundled static files included) gets these.
     scope.addHook('onSend', async (_req, reply) => {

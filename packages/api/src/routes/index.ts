@@ -1,0 +1,37 @@
+import type { RoutePlugin } from '../deps.ts';
+import { feedRoutes } from '../feed/routes.ts';
+import { uiRoutes } from '../ui/routes.ts';
+import { deliveryRoutes } from './deliveries.ts';
+import { docsRoutes } from './docs.ts';
+import { healthRoutes } from './health.ts';
+import { jobRoutes } from './jobs.ts';
+import { libraryRoutes } from './libraries.ts';
+import { movieRoutes } from './movies.ts';
+import { pathMappingRoutes } from './pathMappings.ts';
+import { pathRoutes } from './paths.ts';
+import { playerGroupRoutes } from './playerGroups.ts';
+import { playerRoutes } from './players.ts';
+import { scheduleRoutes } from './schedules.ts';
+import { settingsRoutes } from './settings.ts';
+import { webhookRoutes } from './webhooks.ts';
+import { workerRoutes } from './workers.ts';
+
+/** Every route file, one per resource, in the order the document lists their paths. */
+export const routePlugins: RoutePlugin[] = [
+  healthRoutes,
+  webhookRoutes,
+  deliveryRoutes,
+  libraryRoutes,
+  pathMappingRoutes,
+  playerGroupRoutes,
+  playerRoutes,
+  pathRoutes,
+  movieRoutes,
+  jobRoutes,
+  workerRoutes,
+  scheduleRoutes,
+  settingsRoutes,
+  feedRoutes,
+  docsRoutes,
+  uiRoutes,
+];

@@ -1,0 +1,91 @@
+import type { Db } from '../db/connect.ts';
+import type { Movie, MovieStatus } from '../db/schema.ts';
+
+/** Movies as scanned, their stored metadata and per-field locks (read side; services write the rows). */
+
+export interface MovieRecord {
+  id: number;
+  libraryId: number;
+  path: string;
+  title: string | null;
+  year: number | null;
+  tmdbId: number | null;
+  imdbId: string | null;
+  radarrId: number | null;
+  videoFile: string | null;
+  status: MovieStatus;
+  createdAt: Date;
+  updatedAt: Date;
+  lastScannedAt: Date | null;
+}
+
+export const movieRecord = (m: Movie): MovieRecord => ({
+  id: m.id,
+  libraryId: m.library_id,
+  path: m.path,
+  title: m.title,
+  year: m.year,
+  tmdbId: m.tmdb_id,
+  imdbId: m.imdb_id,
+  radarrId: m.radarr_id,
+  videoFile: m.video_file,
+  status: m.status,
+  createdAt: m.created_at,
+  updatedAt: m.updated_at,
+  lastScannedAt: m.last_scanned_at,
+});
+
+export async function listMovies(
+  db: Db,
+  q: { libraryId?: number | undefined; limit: number; offset: number },
+): Promise<MovieRecord[]> {
+  let query = db.selectFrom('movies').selectAll().orderBy('id').limit(q.limit).offset(q.offset);
+  if (q.libraryId) query = query.where('library_id', '=', q.libraryId);
+  return (await query.execute()).map(movieRecord);
+}
+
+export async function getMovie(db: Db, id: number): Promise<MovieRecord | undefined> {
+  const m = await db.selectFrom('movies').selectAll().where('id', '=', id).executeTakeFirst();
+  return m && movieRecord(m);
+}
+
+/** What enrichment stored for the movie (the document plus when), or null before the first run. */
+export async function getMovieMetadata(
+  db: Db,
+  movieId: number,
+): Promise<(Record<string, unknown> & { updatedAt: Date }) | null> {
+  const meta = await db
+    .selectFrom('movie_metadata')
+    .select(['data', 'updated_at'])
+    .where('movie_id', '=', movieId)
+    .executeTakeFirst();
+  return meta ? { ...(meta.data as Record<string, unknown>), updatedAt: meta.updated_at } : null;
+}
+
+/** The locked fields and artwork types of a movie, sorted. */
+export async function listMovieLocks(db: Db, movieId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('movie_field_locks')
+    .select('field')
+    .where('movie_id', '=', movieId)
+    .orderBy('field')
+    .execute();
+  return rows.map((r) => r.field);
+}
+
+/** Locks or unlocks one field; doing what is already so changes nothing. */
+export async function setMovieLock(db: Db, movieId: number, field: string, locked: boolean): Promise<void> {
+  if (locked) {
+    await db
+      .insertInto('movie_field_locks')
+      .values({ movie_id: movieId, field })
+      .onConflict((oc) => oc.columns(['movie_id', 'field']).doNothing())
+      .execute();
+  } else {
+    await db
+      .deleteFrom('movie_field_locks')
+      .where('movie_id', '=', movieId)
+      .where('field', '=', field)
+      .execute();
+  }
+}
