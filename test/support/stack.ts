@@ -58,6 +58,8 @@ export async function startStack(
     /** Job feed tuning (ping interval, slow-client limit). */
     feed?: Partial<NonNullable<Parameters<typeof buildApp>[0]['feed']>>;
     trustProxy?: string[];
+    /** `METARR_MEDIA_ROOTS`: libraries must be inside these. */
+    mediaRoots?: string[];
     /** HTTP timeout overrides for the API (see HTTP_TIMEOUTS). */
     timeouts?: Parameters<typeof buildApp>[0]['timeouts'];
     /** Called with the built app before it listens: a test may add hooks (they see every route). */
@@ -86,7 +88,7 @@ export async function startStack(
       webhookUsername: opts.webhookAuth?.username,
       webhookPassword: opts.webhookAuth?.password,
     },
-    config: { basePath: opts.basePath ?? '', trustProxy: opts.trustProxy },
+    config: { basePath: opts.basePath ?? '', trustProxy: opts.trustProxy, mediaRoots: opts.mediaRoots },
     feed: { databaseUrl: database.url, ...opts.feed },
     ...(opts.timeouts && { timeouts: opts.timeouts }),
   });

@@ -14,7 +14,7 @@ export interface AppDeps {
   log: Logger;
   auth: AuthConfig;
   config: Pick<MetarrConfig, 'basePath' | 'trustProxy'> &
-    Partial<Pick<MetarrConfig, 'tmdbApiKey' | 'fanartApiKey'>>;
+    Partial<Pick<MetarrConfig, 'tmdbApiKey' | 'fanartApiKey' | 'mediaRoots' | 'dataDir'>>;
   /** The job progress feed's dedicated LISTEN connection; without it `/api/ws` answers 503. */
   feed?: FeedOptions;
   /** Set by the feed plugin: whether its LISTEN connection is up (for `/api/health/ready`). */

@@ -9,6 +9,8 @@ export interface MetarrConfig {
   port: number;
   basePath: string;
   trustProxy: string[] | undefined;
+  /** Absolute directories libraries must be inside (`METARR_MEDIA_ROOTS`); unset → anywhere but system directories. */
+  mediaRoots: string[] | undefined;
   apiKey: string | undefined;
   webhookUsername: string | undefined;
   webhookPassword: string | undefined;
@@ -115,6 +117,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     }
   }
 
+  const mediaRoots = str('METARR_MEDIA_ROOTS')
+    ?.split(/[:,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of mediaRoots ?? []) {
+    if (!entry.startsWith('/') || entry.split('/').includes('..'))
+      problems.push(`METARR_MEDIA_ROOTS entries must be absolute paths (got "${entry}")`);
+  }
+
   const apiKey = str('METARR_API_KEY');
   if (apiKey !== undefined && apiKey.length < 16)
     problems.push('METARR_API_KEY must be at least 16 characters');
@@ -136,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     port: int('METARR_PORT', 7979, 0, 65535),
     basePath,
     trustProxy,
+    mediaRoots: mediaRoots?.length ? mediaRoots : undefined,
     apiKey,
     webhookUsername,
     webhookPassword,
