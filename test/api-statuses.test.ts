@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { WEBHOOK_BODY_LIMIT } from '@metarr/api';
+import { storeApiKey } from '@metarr/core';
 import t from 'tap';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -199,6 +200,13 @@ t.test('every route answers only the statuses it declares, with the bodies it de
   await api('GET', '/api/settings/providers');
   await api('PUT', '/api/settings/providers', { tmdbApiKey: 'tmdb-key-0123' });
   await api('PUT', '/api/settings/providers', { tmdbApiKey: 'short' });
+  await api('POST', '/api/settings/api-key/rotate'); // the key is fixed: 409
+  // The same app with a stored key: rotation answers the new key, then the fixed key comes back.
+  await storeApiKey(stack.db, API_KEY);
+  stack.auth.apiKey = undefined;
+  const rotated = await api('POST', '/api/settings/api-key/rotate');
+  t.equal(rotated.status, 200, 'a stored key rotates');
+  stack.auth.apiKey = API_KEY;
 
   await api('GET', '/api/ws'); // not an upgrade
   await api('GET', '/api/ws?type=nope');

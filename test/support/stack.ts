@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
-import { buildApp } from '@metarr/api';
+import { type AuthConfig, buildApp } from '@metarr/api';
 import {
   createJobQueue,
   createMediaServerClient,
@@ -20,7 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PgBoss } from 'pg-boss';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const API_KEY = 'test-api-key-0123456789abcdef';
+export const API_KEY = 'test-api-key-0123456789abcdef0123456789';
 
 interface TestLike {
   teardown(fn: () => unknown): void;
@@ -33,6 +33,8 @@ export interface Stack {
   boss: PgBoss;
   queue: JobQueue;
   database: TestDatabase;
+  /** What the app checks keys against; a test may swap the fixed key for the stored one (`apiKey: undefined`). */
+  auth: AuthConfig;
   /** POST/PUT/GET against the API with the key. */
   api(
     method: string,
@@ -78,16 +80,17 @@ export async function startStack(
   });
   let workerRt: Runtime | null = null;
   const queue = createJobQueue({ boss: apiRt.boss, db: apiRt.dbh.db, log });
+  const auth: AuthConfig = {
+    apiKey: API_KEY,
+    webhookUsername: opts.webhookAuth?.username,
+    webhookPassword: opts.webhookAuth?.password,
+  };
   const app = await buildApp({
     db: apiRt.dbh.db,
     boss: apiRt.boss,
     queue,
     log,
-    auth: {
-      apiKey: API_KEY,
-      webhookUsername: opts.webhookAuth?.username,
-      webhookPassword: opts.webhookAuth?.password,
-    },
+    auth,
     config: { basePath: opts.basePath ?? '', trustProxy: opts.trustProxy, mediaRoots: opts.mediaRoots },
     feed: { databaseUrl: database.url, ...opts.feed },
     ...(opts.timeouts && { timeouts: opts.timeouts }),
@@ -136,6 +139,7 @@ export async function startStack(
   return {
     url,
     apiKey: API_KEY,
+    auth,
     db: apiRt.dbh.db,
     boss: apiRt.boss,
     queue,

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { hasApiKey, hasWebhookCredentials } from './auth.ts';
+import { createKeyCheck } from './auth.ts';
 import { type AppDeps, HTTP_TIMEOUTS, WEBHOOK_BODY_LIMIT } from './deps.ts';
 import { makeErrorHandler, routeOf } from './errors.ts';
 import { FEED_MAX_MESSAGE_BYTES } from './feed/routes.ts';
@@ -37,10 +37,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Before the auth hook: its onRequest marks upgrade requests, so a refused upgrade's socket is closed.
   await app.register(websocket, { options: { maxPayload: FEED_MAX_MESSAGE_BYTES } });
+  const keyCheck = createKeyCheck(deps.db, deps.auth);
   app.addHook('onRequest', async (req, reply) => {
     const auth = req.routeOptions.config?.auth ?? 'api';
     if (auth === 'none') return;
-    const ok = auth === 'webhook' ? hasWebhookCredentials(req, deps.auth) : hasApiKey(req, deps.auth);
+    const ok = auth === 'webhook' ? await keyCheck.webhookOk(req) : await keyCheck.apiKeyOk(req);
     if (!ok) {
       // Who knocked, never with what: the presented key or password stays out of the log.
       deps.log.warn(
