@@ -60,6 +60,8 @@ export async function startStack(
     /** Job feed tuning (ping interval, slow-client limit). */
     feed?: Partial<NonNullable<Parameters<typeof buildApp>[0]['feed']>>;
     trustProxy?: string[];
+    /** Failed authentications per address before 429 (default: the production limit). */
+    authLimit?: Parameters<typeof buildApp>[0]['authLimit'];
     /** `METARR_MEDIA_ROOTS`: libraries must be inside these. */
     mediaRoots?: string[];
     /** HTTP timeout overrides for the API (see HTTP_TIMEOUTS). */
@@ -94,6 +96,7 @@ export async function startStack(
     config: { basePath: opts.basePath ?? '', trustProxy: opts.trustProxy, mediaRoots: opts.mediaRoots },
     feed: { databaseUrl: database.url, ...opts.feed },
     ...(opts.timeouts && { timeouts: opts.timeouts }),
+    ...(opts.authLimit && { authLimit: opts.authLimit }),
   });
   opts.instrument?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
