@@ -62,6 +62,8 @@ export async function startStack(
     trustProxy?: string[];
     /** Failed authentications per address before 429 (default: the production limit). */
     authLimit?: Parameters<typeof buildApp>[0]['authLimit'];
+    /** `METARR_PUBLIC_URL`: the address browsers use. */
+    publicUrl?: string;
     /** `METARR_MEDIA_ROOTS`: libraries must be inside these. */
     mediaRoots?: string[];
     /** HTTP timeout overrides for the API (see HTTP_TIMEOUTS). */
@@ -93,7 +95,12 @@ export async function startStack(
     queue,
     log,
     auth,
-    config: { basePath: opts.basePath ?? '', trustProxy: opts.trustProxy, mediaRoots: opts.mediaRoots },
+    config: {
+      basePath: opts.basePath ?? '',
+      trustProxy: opts.trustProxy,
+      mediaRoots: opts.mediaRoots,
+      publicUrl: opts.publicUrl,
+    },
     feed: { databaseUrl: database.url, ...opts.feed },
     ...(opts.timeouts && { timeouts: opts.timeouts }),
     ...(opts.authLimit && { authLimit: opts.authLimit }),

@@ -15,7 +15,7 @@ export interface AppDeps {
   log: Logger;
   auth: AuthConfig;
   config: Pick<MetarrConfig, 'basePath' | 'trustProxy'> &
-    Partial<Pick<MetarrConfig, 'tmdbApiKey' | 'fanartApiKey' | 'mediaRoots' | 'dataDir'>>;
+    Partial<Pick<MetarrConfig, 'tmdbApiKey' | 'fanartApiKey' | 'mediaRoots' | 'dataDir' | 'publicUrl'>>;
   /** The job progress feed's dedicated LISTEN connection; without it `/api/ws` answers 503. */
   feed?: FeedOptions;
   /** Set by the feed plugin: whether its LISTEN connection is up (for `/api/health/ready`). */

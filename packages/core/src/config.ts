@@ -9,6 +9,8 @@ export interface MetarrConfig {
   port: number;
   basePath: string;
   trustProxy: string[] | undefined;
+  /** The address browsers use to reach Metarr (`METARR_PUBLIC_URL`), for checking WebSocket Origin behind a proxy. */
+  publicUrl: string | undefined;
   /** Absolute directories libraries must be inside (`METARR_MEDIA_ROOTS`); unset → anywhere but system directories. */
   mediaRoots: string[] | undefined;
   apiKey: string | undefined;
@@ -134,6 +136,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     }
   }
 
+  const publicRaw = str('METARR_PUBLIC_URL');
+  const publicUrl =
+    publicRaw === undefined ? undefined : url('METARR_PUBLIC_URL', publicRaw, ['http:', 'https:']);
+
   const mediaRoots = str('METARR_MEDIA_ROOTS')
     ?.split(/[:,]/)
     .map((s) => s.trim())
@@ -166,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     port: int('METARR_PORT', 7979, 0, 65535),
     basePath,
     trustProxy,
+    publicUrl,
     mediaRoots: mediaRoots?.length ? mediaRoots : undefined,
     apiKey,
     webhookUsername,
