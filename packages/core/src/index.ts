@@ -1,4 +1,5 @@
 export * from './bootstrap.ts';
+export * from './clients/address.ts';
 export * from './clients/fanart.ts';
 export * from './clients/images.ts';
 export { createJellyfinClient } from './clients/jellyfin.ts';
@@ -31,6 +32,7 @@ export * from './services/movies.ts';
 export * from './services/nfo.ts';
 export * from './services/notification.ts';
 export * from './services/pathMapping.ts';
+export * from './services/playerTest.ts';
 export * from './services/providerCache.ts';
 export * from './services/publish.ts';
 export * from './services/resolve.ts';
