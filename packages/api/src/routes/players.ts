@@ -17,7 +17,7 @@ import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
 import { translateDbError } from '../input.ts';
 import type { Tag } from '../openapi.ts';
-import { failure, IdParams, NoContent, Nullable, Patch, StringEnum } from '../schemas.ts';
+import { DbId, failure, IdParams, NoContent, Nullable, Patch, StringEnum } from '../schemas.ts';
 import { PlayerType } from './playerGroups.ts';
 
 const tags: Tag[] = ['Players'];
@@ -26,7 +26,7 @@ const Secret = (maxLength: number, description: string) =>
   Nullable(Type.String({ maxLength, description: `${description}; write-only, \`null\` removes it` }));
 
 const PlayerBody = Type.Object({
-  groupId: Type.Integer({ minimum: 1, description: 'The group; its type must be the player type' }),
+  groupId: DbId({ description: 'The group; its type must be the player type' }),
   name: Type.String({ minLength: 1, maxLength: 200, examples: ['Living room Kodi'] }),
   type: PlayerType,
   host: Type.String({
