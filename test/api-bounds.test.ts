@@ -89,7 +89,7 @@ t.test('ids and offsets beyond PostgreSQL integer answer 400 or 404 on every rou
   for (const [method, route, body] of [
     ['POST', '/api/players', { groupId: 2147483648, name: 'x', type: 'kodi', host: '127.0.0.1', port: 1 }],
     ['POST', '/api/player-groups', { name: 'y', type: 'kodi', libraryIds: [2147483648] }],
-    ['PATCH', `/api/player-groups/${group.json.id}`, { libraryIds: [9007199254740993] }],
+    ['PATCH', `/api/player-groups/${group.json.id}`, '{"libraryIds":[9007199254740993]}'],
     ['PUT', '/api/schedules', { libraries: [{ libraryId: 2147483648, enabled: false }] }],
   ] as const) {
     const r = await stack.api(method, route, body);
