@@ -21,7 +21,7 @@ import { benchPostgres, pct, ROOT } from './support.ts';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const BLAST = Number(process.env.BENCH_BLAST ?? 20_000);
-const API_KEY = 'bench-api-key-0123456789';
+const API_KEY = 'bench-api-key-0123456789abcdef0123456789';
 
 const fmt = (n: number) => `${n.toFixed(2)} ms`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -25,7 +25,7 @@ import { benchPostgres } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const API_KEY = 'bench-api-key-0123456789';
+const API_KEY = 'bench-api-key-0123456789abcdef0123456789';
 const POOL_MAX = 10;
 
 interface Ports {

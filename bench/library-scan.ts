@@ -19,7 +19,7 @@ import pg from 'pg';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const N = Number(process.env.BENCH_N ?? 10_000);
-const API_KEY = 'bench-api-key-0123456789';
+const API_KEY = 'bench-api-key-0123456789abcdef0123456789';
 const DEADLINE_MS = 90_000;
 
 async function walk(dir: string): Promise<number> {

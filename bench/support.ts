@@ -9,7 +9,7 @@ import { startEmbeddedPostgres } from '@metarr/core';
 import pg from 'pg';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
-export const BENCH_API_KEY = 'bench-api-key-0123456789';
+export const BENCH_API_KEY = 'bench-api-key-0123456789abcdef0123456789';
 
 export function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -17,7 +17,7 @@ import { createTestDatabase } from '@metarr/testkit/db';
 import { type CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import t from 'tap';
 
-const API_KEY = 'test-api-key-0123456789abcdef';
+const API_KEY = 'test-api-key-0123456789abcdef0123456789';
 // Webhook chains of 5 jobs each (webhook → scan-movie → … → enrich-metadata): 40,000 rows.
 const CHAINS = 8_000;
 const CHAIN = ['webhook', 'scan-movie', 'discover-assets', 'fetch-provider-assets', 'enrich-metadata'];

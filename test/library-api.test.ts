@@ -29,13 +29,13 @@ t.test('management API validation matrix', async (t) => {
       'path does not exist',
       { name: 'X', type: 'movie', path: root('nope') },
       400,
-      /body\/path does not exist/,
+      /body\/path is not an allowed media directory/,
     ],
     [
       'path is a file',
       { name: 'X', type: 'movie', path: root('a-file.txt') },
       400,
-      /body\/path is not a directory/,
+      /body\/path is not an allowed media directory/,
     ],
     [
       'path inside another library',

@@ -79,6 +79,7 @@ t.test('POST /api/players/:id/test reports reachable, version and auth for each 
   const kOk = await test(k.playerIds[0]);
   t.equal(kOk.status, 200, kOk.text);
   t.same(kOk.json, {
+    status: 'ok',
     reachable: true,
     version: '13.5.0',
     authOk: true,
@@ -98,6 +99,7 @@ t.test('POST /api/players/:id/test reports reachable, version and auth for each 
 
   const jOk = await test(j.playerIds[0]);
   t.same(jOk.json, {
+    status: 'ok',
     reachable: true,
     version: '10.10.3',
     authOk: true,
@@ -114,6 +116,7 @@ t.test('POST /api/players/:id/test reports reachable, version and auth for each 
 
   const eOk = await test(e.playerIds[0]);
   t.same(eOk.json, {
+    status: 'ok',
     reachable: true,
     version: '4.8.10.0',
     authOk: true,
@@ -126,6 +129,7 @@ t.test('POST /api/players/:id/test reports reachable, version and auth for each 
 
   const pOk = await test(p.playerIds[0]);
   t.same(pOk.json, {
+    status: 'ok',
     reachable: true,
     version: '1.41.3.9314-a0bfb8370',
     authOk: true,

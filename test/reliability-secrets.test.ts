@@ -14,7 +14,7 @@ import { request, waitFor } from './support/stack.ts';
 import { Supervisor } from './support/supervisor.ts';
 
 const SECRETS = {
-  apiKey: 'canary-apikey-5b0e7d21c4aa',
+  apiKey: 'canary-apikey-5b0e7d21c4aa0f93e1b7',
   webhookPassword: 'canary-hookpw-3f9a61',
   kodiPassword: 'canary-kodipw-8c4117',
   wrongKodiPassword: 'canary-wrongpw-71aa02',

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
-import { buildApp } from '@metarr/api';
+import { type AuthConfig, buildApp } from '@metarr/api';
 import {
   createJobQueue,
   createMediaServerClient,
@@ -20,7 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PgBoss } from 'pg-boss';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const API_KEY = 'test-api-key-0123456789abcdef';
+export const API_KEY = 'test-api-key-0123456789abcdef0123456789';
 
 interface TestLike {
   teardown(fn: () => unknown): void;
@@ -33,6 +33,8 @@ export interface Stack {
   boss: PgBoss;
   queue: JobQueue;
   database: TestDatabase;
+  /** What the app checks keys against; a test may swap the fixed key for the stored one (`apiKey: undefined`). */
+  auth: AuthConfig;
   /** POST/PUT/GET against the API with the key. */
   api(
     method: string,
@@ -58,6 +60,12 @@ export async function startStack(
     /** Job feed tuning (ping interval, slow-client limit). */
     feed?: Partial<NonNullable<Parameters<typeof buildApp>[0]['feed']>>;
     trustProxy?: string[];
+    /** Failed authentications per address before 429 (default: the production limit). */
+    authLimit?: Parameters<typeof buildApp>[0]['authLimit'];
+    /** `METARR_PUBLIC_URL`: the address browsers use. */
+    publicUrl?: string;
+    /** `METARR_MEDIA_ROOTS`: libraries must be inside these. */
+    mediaRoots?: string[];
     /** HTTP timeout overrides for the API (see HTTP_TIMEOUTS). */
     timeouts?: Parameters<typeof buildApp>[0]['timeouts'];
     /** Called with the built app before it listens: a test may add hooks (they see every route). */
@@ -76,19 +84,26 @@ export async function startStack(
   });
   let workerRt: Runtime | null = null;
   const queue = createJobQueue({ boss: apiRt.boss, db: apiRt.dbh.db, log });
+  const auth: AuthConfig = {
+    apiKey: API_KEY,
+    webhookUsername: opts.webhookAuth?.username,
+    webhookPassword: opts.webhookAuth?.password,
+  };
   const app = await buildApp({
     db: apiRt.dbh.db,
     boss: apiRt.boss,
     queue,
     log,
-    auth: {
-      apiKey: API_KEY,
-      webhookUsername: opts.webhookAuth?.username,
-      webhookPassword: opts.webhookAuth?.password,
+    auth,
+    config: {
+      basePath: opts.basePath ?? '',
+      trustProxy: opts.trustProxy,
+      mediaRoots: opts.mediaRoots,
+      publicUrl: opts.publicUrl,
     },
-    config: { basePath: opts.basePath ?? '', trustProxy: opts.trustProxy },
     feed: { databaseUrl: database.url, ...opts.feed },
     ...(opts.timeouts && { timeouts: opts.timeouts }),
+    ...(opts.authLimit && { authLimit: opts.authLimit }),
   });
   opts.instrument?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -134,6 +149,7 @@ export async function startStack(
   return {
     url,
     apiKey: API_KEY,
+    auth,
     db: apiRt.dbh.db,
     boss: apiRt.boss,
     queue,

@@ -1,7 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { hasApiKey, hasWebhookCredentials } from './auth.ts';
+import { createKeyCheck } from './auth.ts';
+import { AUTH_LIMIT, createAuthLimiter } from './authLimit.ts';
 import { type AppDeps, HTTP_TIMEOUTS, WEBHOOK_BODY_LIMIT } from './deps.ts';
 import { makeErrorHandler, routeOf } from './errors.ts';
 import { FEED_MAX_MESSAGE_BYTES } from './feed/routes.ts';
@@ -37,16 +38,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Before the auth hook: its onRequest marks upgrade requests, so a refused upgrade's socket is closed.
   await app.register(websocket, { options: { maxPayload: FEED_MAX_MESSAGE_BYTES } });
+  const keyCheck = createKeyCheck(deps.db, deps.auth);
+  const limiter = createAuthLimiter(deps.log, { ...AUTH_LIMIT, ...deps.authLimit });
+  app.addHook('onClose', async () => limiter.close());
   app.addHook('onRequest', async (req, reply) => {
     const auth = req.routeOptions.config?.auth ?? 'api';
     if (auth === 'none') return;
-    const ok = auth === 'webhook' ? hasWebhookCredentials(req, deps.auth) : hasApiKey(req, deps.auth);
+    const wait = limiter.blockedFor(req.ip);
+    if (wait > 0) {
+      return reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .send({
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: `Too many failed authentications from this address; retry after ${wait} s`,
+        });
+    }
+    const ok = auth === 'webhook' ? await keyCheck.webhookOk(req) : await keyCheck.apiKeyOk(req);
     if (!ok) {
       // Who knocked, never with what: the presented key or password stays out of the log.
-      deps.log.warn(
-        { service: 'Api', method: req.method, url: routeOf(req), ip: req.ip },
-        'Unauthorized request',
-      );
+      limiter.failed(req.ip, req.method, routeOf(req));
       if (auth === 'webhook' && deps.auth.webhookUsername)
         reply.header('www-authenticate', 'Basic realm="metarr"');
       return reply

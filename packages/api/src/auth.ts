@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { apiKeyMatchesHash, type Db, readApiKeyHash } from '@metarr/core';
 import type { FastifyRequest } from 'fastify';
 
 /** Constant-time comparison; hashing first makes the lengths equal so length leaks nothing. */
@@ -9,7 +10,8 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 export interface AuthConfig {
-  apiKey: string;
+  /** A key fixed by `METARR_API_KEY`. Unset: the key is the one whose hash the database stores. */
+  apiKey?: string | undefined;
   webhookUsername?: string | undefined;
   webhookPassword?: string | undefined;
 }
@@ -21,14 +23,55 @@ function presentedApiKey(req: FastifyRequest): string | undefined {
   return typeof q === 'string' && q ? q : undefined;
 }
 
-export function hasApiKey(req: FastifyRequest, auth: AuthConfig): boolean {
-  const key = presentedApiKey(req);
-  return key !== undefined && safeEqual(key, auth.apiKey);
+/** How long a request waits for the stored hash before the last one read is used instead. */
+const HASH_READ_WAIT_MS = 1500;
+
+/**
+ * Checks presented keys. A stored key is read from the database for every check (concurrent checks
+ * share one read), so a rotation on any replica takes effect on all of them at once and no process
+ * holds state another needs. When the database does not answer, the last hash read is used: a
+ * rotation cannot have committed without the database either.
+ */
+export function createKeyCheck(db: Db, auth: AuthConfig) {
+  let lastHash: string | null = null;
+  let inflight: Promise<string | null> | null = null;
+
+  const readHash = (): Promise<string | null> => {
+    inflight ??= readApiKeyHash(db)
+      .then((h) => {
+        lastHash = h;
+        return h;
+      })
+      .finally(() => {
+        inflight = null;
+      });
+    const read = inflight;
+    if (lastHash === null) return read;
+    let timer: NodeJS.Timeout | undefined;
+    const fallback = new Promise<string | null>((resolve) => {
+      timer = setTimeout(() => resolve(lastHash), HASH_READ_WAIT_MS);
+    });
+    return Promise.race([read.catch(() => lastHash), fallback]).finally(() => clearTimeout(timer));
+  };
+
+  const apiKeyOk = async (req: FastifyRequest): Promise<boolean> => {
+    const key = presentedApiKey(req);
+    if (key === undefined) return false;
+    if (auth.apiKey) return safeEqual(key, auth.apiKey);
+    const hash = await readHash();
+    return hash !== null && apiKeyMatchesHash(key, hash);
+  };
+
+  /** Webhook routes also take HTTP Basic with the webhook credentials, as the *arr apps can send. */
+  const webhookOk = async (req: FastifyRequest): Promise<boolean> => {
+    if (basicOk(req, auth)) return true;
+    return apiKeyOk(req);
+  };
+
+  return { apiKeyOk, webhookOk };
 }
 
-/** Webhook routes also take HTTP Basic with the webhook credentials, as the *arr apps can send. */
-export function hasWebhookCredentials(req: FastifyRequest, auth: AuthConfig): boolean {
-  if (hasApiKey(req, auth)) return true;
+function basicOk(req: FastifyRequest, auth: AuthConfig): boolean {
   if (!auth.webhookUsername || !auth.webhookPassword) return false;
   const h = req.headers.authorization;
   if (!h?.startsWith('Basic ')) return false;

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync, RawServerDefault } from 'fastify';
 import type { PgBoss } from 'pg-boss';
 import type { TSchema } from 'typebox';
 import type { AuthConfig } from './auth.ts';
+import type { AuthLimit } from './authLimit.ts';
 import type { FeedOptions } from './feed/routes.ts';
 
 /** What the API process hands every route plugin (built in main.ts, or by a test). */
@@ -14,11 +15,13 @@ export interface AppDeps {
   log: Logger;
   auth: AuthConfig;
   config: Pick<MetarrConfig, 'basePath' | 'trustProxy'> &
-    Partial<Pick<MetarrConfig, 'tmdbApiKey' | 'fanartApiKey'>>;
+    Partial<Pick<MetarrConfig, 'tmdbApiKey' | 'fanartApiKey' | 'mediaRoots' | 'dataDir' | 'publicUrl'>>;
   /** The job progress feed's dedicated LISTEN connection; without it `/api/ws` answers 503. */
   feed?: FeedOptions;
   /** Set by the feed plugin: whether its LISTEN connection is up (for `/api/health/ready`). */
   feedListening?: () => boolean;
+  /** Overrides of AUTH_LIMIT (failed authentications per address before 429). */
+  authLimit?: Partial<AuthLimit>;
   /** Overrides of HTTP_TIMEOUTS (tests shorten them to prove a slow client is cut). */
   timeouts?: Partial<HttpTimeouts>;
 }

@@ -1,3 +1,4 @@
 export { buildApp } from './app.ts';
+export type { AuthConfig } from './auth.ts';
 export { type AppDeps, HTTP_TIMEOUTS, WEBHOOK_BODY_LIMIT } from './deps.ts';
 export { type RegisteredRoute, registeredRoutes } from './openapi.ts';

@@ -30,7 +30,7 @@ async function main() {
   if (generated) {
     // Printed once, to the terminal only — never into the structured log.
     process.stderr.write(
-      `\n  Metarr generated an API key (stored in the database):\n\n    ${apiKey}\n\n  Read it again any time with: pnpm metarr api-key\n\n`,
+      `\n  Metarr generated an API key (only its hash is stored, so it is shown this once):\n\n    ${apiKey}\n\n  Issue a new one any time with: pnpm metarr api-key --rotate\n\n`,
     );
   }
   const queue = createJobQueue({ boss: runtime.boss, db: runtime.dbh.db, log });
@@ -39,7 +39,11 @@ async function main() {
     boss: runtime.boss,
     queue,
     log,
-    auth: { apiKey, webhookUsername: config.webhookUsername, webhookPassword: config.webhookPassword },
+    auth: {
+      apiKey: config.apiKey,
+      webhookUsername: config.webhookUsername,
+      webhookPassword: config.webhookPassword,
+    },
     config,
     feed: { databaseUrl: database.url },
   });

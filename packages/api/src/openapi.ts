@@ -73,6 +73,12 @@ function commonResponses(r: RouteOptions, auth: RouteAuth): Record<number, unkno
           ? 'Missing or invalid API key or webhook credentials'
           : 'Missing or invalid API key',
       ),
+      429: {
+        ...failure(
+          'Too many failed authentications from this address within a minute; retry after `Retry-After` seconds',
+        ),
+        headers: RETRY_AFTER,
+      },
     }),
     ...(body && {
       413: failure('Body over the 1 MiB limit'),
@@ -202,7 +208,8 @@ export async function registerOpenApi(app: FastifyInstance, basePath = ''): Prom
             type: 'apiKey',
             in: 'header',
             name: 'X-Api-Key',
-            description: 'The API key (printed at first start; `pnpm metarr api-key` shows it again)',
+            description:
+              'The API key (printed once at first start; `pnpm metarr api-key --rotate` issues a new one)',
           },
           apiKeyQuery: {
             type: 'apiKey',

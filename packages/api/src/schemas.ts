@@ -40,8 +40,18 @@ export const Nullable = <T extends TSchema>(schema: T, options: TSchemaOptions =
 export const Timestamp = (options: TSchemaOptions = {}) =>
   Type.Unsafe<Date | string>({ type: 'string', format: 'date-time', ...options });
 
+/**
+ * Largest value of a PostgreSQL `integer` (ids are `serial`). A larger number in a query fails in
+ * the database (22003) instead of finding nothing, so every id and offset is bounded here.
+ */
+export const PG_INT_MAX = 2_147_483_647;
+
+/** A record id as a request carries it: 1 … PG_INT_MAX. */
+export const DbId = (options: TSchemaOptions = {}) =>
+  Type.Integer({ minimum: 1, maximum: PG_INT_MAX, ...options });
+
 export const IdParams = Type.Object({
-  id: Type.Integer({ minimum: 1, description: 'The record id', examples: [1] }),
+  id: DbId({ description: 'The record id', examples: [1] }),
 });
 
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -55,7 +65,7 @@ export const paging = (opts: { limit: number; maxLimit: number; maxOffset?: numb
   offset: Type.Optional(
     Type.Integer({
       minimum: 0,
-      ...(opts.maxOffset !== undefined && { maximum: opts.maxOffset }),
+      maximum: opts.maxOffset ?? PG_INT_MAX,
       default: 0,
       description: 'Rows to skip',
     }),

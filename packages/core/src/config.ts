@@ -9,6 +9,10 @@ export interface MetarrConfig {
   port: number;
   basePath: string;
   trustProxy: string[] | undefined;
+  /** The address browsers use to reach Metarr (`METARR_PUBLIC_URL`), for checking WebSocket Origin behind a proxy. */
+  publicUrl: string | undefined;
+  /** Absolute directories libraries must be inside (`METARR_MEDIA_ROOTS`); unset → anywhere but system directories. */
+  mediaRoots: string[] | undefined;
   apiKey: string | undefined;
   webhookUsername: string | undefined;
   webhookPassword: string | undefined;
@@ -53,6 +57,23 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
     this.problems = problems;
   }
+}
+
+export const MIN_API_KEY_LENGTH = 32;
+export const MIN_WEBHOOK_PASSWORD_LENGTH = 12;
+
+/** Values copied from examples and docs: anyone who read the same page knows them. */
+const PLACEHOLDER_KEY =
+  /^(change[-_ ]?me.*|changeit|replace[-_ ]?me.*|your[-_ ]?api[-_ ]?key.*|api[-_ ]?key|secret|password|metarr|x+|test|example.*)$/i;
+
+/** Why a configured API key is unusable, or null. The key guards every admin route, so a guessable one is refused. */
+export function weakApiKey(key: string): string | null {
+  if (PLACEHOLDER_KEY.test(key.trim()))
+    return 'is a placeholder from an example: set a random key (e.g. `openssl rand -hex 32`)';
+  if (key.length < MIN_API_KEY_LENGTH)
+    return `must be at least ${MIN_API_KEY_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`;
+  if (new Set(key).size < 8) return 'has too few distinct characters to be random';
+  return null;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -115,15 +136,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     }
   }
 
+  const publicRaw = str('METARR_PUBLIC_URL');
+  const publicUrl =
+    publicRaw === undefined ? undefined : url('METARR_PUBLIC_URL', publicRaw, ['http:', 'https:']);
+
+  const mediaRoots = str('METARR_MEDIA_ROOTS')
+    ?.split(/[:,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of mediaRoots ?? []) {
+    if (!entry.startsWith('/') || entry.split('/').includes('..'))
+      problems.push(`METARR_MEDIA_ROOTS entries must be absolute paths (got "${entry}")`);
+  }
+
   const apiKey = str('METARR_API_KEY');
-  if (apiKey !== undefined && apiKey.length < 16)
-    problems.push('METARR_API_KEY must be at least 16 characters');
+  const keyProblem = apiKey === undefined ? null : weakApiKey(apiKey);
+  if (keyProblem) problems.push(`METARR_API_KEY ${keyProblem}`);
 
   const webhookUsername = str('METARR_WEBHOOK_USERNAME');
   const webhookPassword = str('METARR_WEBHOOK_PASSWORD');
   if ((webhookUsername === undefined) !== (webhookPassword === undefined)) {
     problems.push('METARR_WEBHOOK_USERNAME and METARR_WEBHOOK_PASSWORD must be set together');
   }
+  if (webhookPassword !== undefined && webhookPassword.length < MIN_WEBHOOK_PASSWORD_LENGTH)
+    problems.push(`METARR_WEBHOOK_PASSWORD must be at least ${MIN_WEBHOOK_PASSWORD_LENGTH} characters`);
 
   const logLevel = str('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -136,6 +172,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     port: int('METARR_PORT', 7979, 0, 65535),
     basePath,
     trustProxy,
+    publicUrl,
+    mediaRoots: mediaRoots?.length ? mediaRoots : undefined,
     apiKey,
     webhookUsername,
     webhookPassword,

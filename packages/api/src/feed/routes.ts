@@ -63,15 +63,43 @@ function makeFilter(types: unknown, jobIds: unknown, fields: [string, string]): 
 }
 const QUERY_FIELDS: [string, string] = ['querystring/type', 'querystring/jobId'];
 
-/** Browsers always send Origin on a WebSocket upgrade: it must be this host. Other clients send none. */
-function originAllowed(req: FastifyRequest): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
+const defaultPort = (protocol: string) => (protocol === 'https:' || protocol === 'wss:' ? '443' : '80');
+
+/** Whether `origin` (a parsed Origin header) names the host `host:port` as a browser would reach it. */
+function sameHost(origin: URL, hostHeader: string): boolean {
+  let h: URL;
   try {
-    return new URL(origin).host.toLowerCase() === String(req.host).toLowerCase();
+    h = new URL(`${origin.protocol}//${hostHeader}`);
   } catch {
     return false;
   }
+  return (
+    origin.hostname.toLowerCase() === h.hostname.toLowerCase() &&
+    (origin.port || defaultPort(origin.protocol)) === (h.port || defaultPort(origin.protocol))
+  );
+}
+
+/**
+ * Browsers always send Origin on a WebSocket upgrade: it must be this server, as configured
+ * (`METARR_PUBLIC_URL`) or as the browser addressed it (the Host header this hop received). Never
+ * a forwarded host: `X-Forwarded-Host` is whatever the client or an untrusted hop put there.
+ * Other clients send no Origin.
+ */
+function originAllowed(req: FastifyRequest, publicUrl: string | undefined): boolean {
+  const raw = req.headers.origin;
+  if (raw === undefined) return true;
+  let origin: URL;
+  try {
+    origin = new URL(raw);
+  } catch {
+    return false;
+  }
+  if (publicUrl) {
+    const pub = new URL(publicUrl);
+    if (origin.protocol === pub.protocol && sameHost(origin, pub.host)) return true;
+  }
+  const host = req.headers.host;
+  return typeof host === 'string' && sameHost(origin, host);
 }
 
 /**
@@ -124,7 +152,8 @@ export const feedRoutes: RoutePlugin = async (app, deps) => {
         },
       },
       preHandler: async (req) => {
-        if (!originAllowed(req)) throw httpError(403, 'headers/origin must be this server');
+        if (!originAllowed(req, deps.config.publicUrl))
+          throw httpError(403, 'headers/origin must be this server');
         if (!listener) throw httpError(503, 'the job feed is not configured');
         makeFilter(req.query.type, req.query.jobId, QUERY_FIELDS);
       },

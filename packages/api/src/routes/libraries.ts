@@ -1,9 +1,8 @@
-import fs from 'node:fs/promises';
 import {
   createLibrary,
-  type Db,
   deleteLibrary,
   getLibrary,
+  isAllowedMediaRoot,
   isWithin,
   listLibraries,
   normalizePath,
@@ -27,7 +26,8 @@ const LibraryBody = Type.Object({
   path: Type.String({
     minLength: 1,
     maxLength: 4096,
-    description: 'An existing directory on this host, inside no other library and around none',
+    description:
+      'An existing directory on this host, inside no other library and around none; never a system directory, and inside `METARR_MEDIA_ROOTS` when that is set',
     examples: ['/media/movies'],
   }),
 });
@@ -42,21 +42,18 @@ const Library = Type.Object({
 
 const notFound = { 404: failure('No library with this id') };
 
-/** A library root must be a directory this host can read, and not inside (or around) another library. */
-async function checkLibraryRoot(db: Db, path: string, selfId?: number): Promise<string> {
+/**
+ * A library root must be a readable directory outside system directories (real path, symlinks
+ * resolved), inside `METARR_MEDIA_ROOTS` when set, and not inside (or around) another library.
+ * Every refusal reads the same, so the answer never reveals whether an arbitrary path exists.
+ */
+async function checkLibraryRoot(deps: AppDeps, path: string, selfId?: number): Promise<string> {
+  const db = deps.db;
   checkPath('path', path, { posixOnly: true });
   const root = normalizePath(path).path;
-  let st: Awaited<ReturnType<typeof fs.stat>>;
-  try {
-    st = await fs.stat(root);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw httpError(
-      400,
-      `body/path ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}: ${root}`,
-    );
-  }
-  if (!st.isDirectory()) throw httpError(400, `body/path is not a directory: ${root}`);
+  const policy = { allow: deps.config.mediaRoots, dataDir: deps.config.dataDir };
+  if (!(await isAllowedMediaRoot(root, policy)))
+    throw httpError(400, 'body/path is not an allowed media directory');
   for (const o of await listLibraries(db)) {
     if (o.id === selfId) continue;
     if (isWithin(root, o.path) || isWithin(o.path, root)) {
@@ -116,7 +113,7 @@ export const libraryRoutes: RoutePlugin = async (app, deps) => {
     },
     async (req, reply) => {
       const b = req.body;
-      const path = await checkLibraryRoot(db, b.path);
+      const path = await checkLibraryRoot(deps, b.path);
       const library = await createLibrary(db, { name: b.name, type: b.type, path }).catch((e) =>
         translateDbError(e, `a library at ${b.path}`),
       );
@@ -144,7 +141,7 @@ export const libraryRoutes: RoutePlugin = async (app, deps) => {
       const { id } = req.params;
       const b = req.body;
       if (!(await getLibrary(db, id))) throw httpError(404, `library ${id} not found`);
-      const path = b.path !== undefined ? await checkLibraryRoot(db, b.path, id) : undefined;
+      const path = b.path !== undefined ? await checkLibraryRoot(deps, b.path, id) : undefined;
       const library = await updateLibrary(db, id, { ...b, ...(path !== undefined && { path }) }).catch((e) =>
         translateDbError(e, `a library at ${b.path}`),
       );

@@ -11,7 +11,7 @@ import Type from 'typebox';
 import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
 import type { Tag } from '../openapi.ts';
-import { failure, IdParams, Nullable, paging, StringEnum, Timestamp } from '../schemas.ts';
+import { DbId, failure, IdParams, Nullable, paging, StringEnum, Timestamp } from '../schemas.ts';
 
 const tags: Tag[] = ['Movies'];
 
@@ -24,7 +24,7 @@ const Lockable = Type.Unsafe<string>(StringEnum(LOCKABLE));
 const MOVIE_STATUSES = ['present', 'missing', 'removed', 'no_files'] as const;
 
 const ListQuery = Type.Object({
-  libraryId: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the movies of this library' })),
+  libraryId: Type.Optional(DbId({ description: 'Only the movies of this library' })),
   ...paging({ limit: 100, maxLimit: 1000 }),
 });
 

@@ -16,7 +16,7 @@ import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
 import { checkPath, translateDbError } from '../input.ts';
 import type { Tag } from '../openapi.ts';
-import { failure, IdParams, NoContent, Patch, StringEnum } from '../schemas.ts';
+import { DbId, failure, IdParams, NoContent, Patch, StringEnum } from '../schemas.ts';
 
 const tags: Tag[] = ['Player groups'];
 
@@ -65,7 +65,7 @@ const GroupBody = Type.Object({
   type: PlayerType,
   sharedLibrary: Type.Optional(settings.sharedLibrary),
   libraryIds: Type.Optional(
-    Type.Array(Type.Integer({ minimum: 1 }), {
+    Type.Array(DbId(), {
       maxItems: 1000,
       default: [],
       description: "Libraries whose changes this group's players are told about",

@@ -8,6 +8,7 @@ import {
   type PlayerRecord,
   type PlayerType as PlayerTypeName,
   playerGroupType,
+  playerHostAllowed,
   testPlayer,
   updatePlayer,
 } from '@metarr/core';
@@ -16,7 +17,7 @@ import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
 import { translateDbError } from '../input.ts';
 import type { Tag } from '../openapi.ts';
-import { failure, IdParams, NoContent, Nullable, Patch } from '../schemas.ts';
+import { DbId, failure, IdParams, NoContent, Nullable, Patch, StringEnum } from '../schemas.ts';
 import { PlayerType } from './playerGroups.ts';
 
 const tags: Tag[] = ['Players'];
@@ -25,7 +26,7 @@ const Secret = (maxLength: number, description: string) =>
   Nullable(Type.String({ maxLength, description: `${description}; write-only, \`null\` removes it` }));
 
 const PlayerBody = Type.Object({
-  groupId: Type.Integer({ minimum: 1, description: 'The group; its type must be the player type' }),
+  groupId: DbId({ description: 'The group; its type must be the player type' }),
   name: Type.String({ minLength: 1, maxLength: 200, examples: ['Living room Kodi'] }),
   type: PlayerType,
   host: Type.String({
@@ -75,6 +76,10 @@ const playerOut = (p: PlayerRecord) => ({
 });
 
 const TestResult = Type.Object({
+  status: StringEnum(['ok', 'auth_failed', 'unreachable', 'refused', 'error'], {
+    description:
+      '`ok`: reachable, credentials accepted; `auth_failed`: credentials missing or refused; `unreachable`: no answer; `refused`: an address no player may have (link-local, metadata, unspecified); `error`: it answered, but not as a media server does',
+  }),
   reachable: Type.Boolean({ description: 'The server answered' }),
   version: Nullable(Type.String({ examples: ['21.1.0'] })),
   authOk: Type.Boolean({ description: 'The credentials were accepted' }),
@@ -85,6 +90,15 @@ const TestResult = Type.Object({
 });
 
 const notFound = { 404: failure('No player with this id') };
+
+/** Link-local (cloud metadata), `0.0.0.0/8` and `::` in any spelling, or a name resolving there. */
+async function checkHost(host: string) {
+  if (!(await playerHostAllowed(host)))
+    throw httpError(
+      400,
+      'body/host must not be a link-local, metadata or unspecified address (169.254.0.0/16, fe80::/10, 0.0.0.0/8, ::)',
+    );
+}
 
 /** A player's group must exist and be of the player's type. */
 async function checkGroup(db: Db, groupId: number, type: PlayerTypeName) {
@@ -119,6 +133,7 @@ export const playerRoutes: RoutePlugin = async (app, deps) => {
     },
     async (req, reply) => {
       const b = req.body;
+      await checkHost(b.host);
       await checkGroup(db, b.groupId, b.type);
       return reply.code(201).send(playerOut(await createPlayer(db, b)));
     },
@@ -140,6 +155,7 @@ export const playerRoutes: RoutePlugin = async (app, deps) => {
       const b = req.body;
       const current = await getPlayer(db, id);
       if (!current) throw httpError(404, `player ${id} not found`);
+      if (b.host !== undefined) await checkHost(b.host);
       if (b.groupId !== undefined || b.type !== undefined)
         await checkGroup(db, b.groupId ?? current.groupId, b.type ?? current.type);
       const p = await updatePlayer(db, id, b).catch((e) => translateDbError(e, 'that player'));
@@ -171,7 +187,7 @@ export const playerRoutes: RoutePlugin = async (app, deps) => {
         tags,
         summary: 'Test a player connection',
         description:
-          'Reachability, version and credentials, with a sentence for a failure. A failed test is still a 200: the result says what failed.',
+          "Reachability, version and credentials as a `status`, with a sentence for a failure (never the remote's own error text). A failed test is still a 200: the result says what failed.",
         params: IdParams,
         response: { 200: TestResult, ...notFound },
       },
@@ -184,6 +200,7 @@ export const playerRoutes: RoutePlugin = async (app, deps) => {
         {
           service: 'MediaPlayerNotificationService',
           playerId: p.id,
+          status: result.status,
           reachable: result.reachable,
           authOk: result.authOk,
         },

@@ -12,7 +12,7 @@ import Type from 'typebox';
 import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
 import type { Tag } from '../openapi.ts';
-import { Nullable, Timestamp } from '../schemas.ts';
+import { DbId, Nullable, Timestamp } from '../schemas.ts';
 
 const tags: Tag[] = ['Schedules'];
 
@@ -84,7 +84,7 @@ const SchedulesBody = Type.Object(
     libraries: Type.Optional(
       Type.Array(
         Type.Object({
-          libraryId: Type.Integer({ minimum: 1 }),
+          libraryId: DbId(),
           cron: Type.Optional(
             Nullable(Cron, { description: '`null` returns the library to the default cron' }),
           ),

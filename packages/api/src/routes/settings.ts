@@ -1,8 +1,9 @@
-import { readProviderSettings, writeProviderKeys } from '@metarr/core';
+import { readProviderSettings, rotateApiKey, writeProviderKeys } from '@metarr/core';
 import Type from 'typebox';
 import type { RoutePlugin } from '../deps.ts';
+import { httpError } from '../errors.ts';
 import type { Tag } from '../openapi.ts';
-import { Nullable, StringEnum } from '../schemas.ts';
+import { failure, Nullable, StringEnum } from '../schemas.ts';
 
 const tags: Tag[] = ['Settings'];
 
@@ -68,6 +69,29 @@ export const settingsRoutes: RoutePlugin = async (app, deps) => {
       await writeProviderKeys(db, req.body);
       deps.log.info({ service: 'SettingsService', changed: Object.keys(req.body) }, 'Provider keys updated');
       return view();
+    },
+  );
+
+  app.post(
+    '/api/settings/api-key/rotate',
+    {
+      schema: {
+        tags,
+        summary: 'Issue a new API key',
+        description:
+          'The new key is returned once (only its hash is stored); the old key stops working at once on every API replica.',
+        response: {
+          200: Type.Object({ apiKey: Type.String({ description: 'The new key; shown only here' }) }),
+          409: failure('The key is fixed by METARR_API_KEY: change it there'),
+        },
+      },
+    },
+    async () => {
+      if (deps.auth.apiKey)
+        throw httpError(409, 'the API key is fixed by METARR_API_KEY: change it there and restart');
+      const apiKey = await rotateApiKey(db);
+      deps.log.info({ service: 'SettingsService' }, 'API key rotated');
+      return { apiKey };
     },
   );
 };

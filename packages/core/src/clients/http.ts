@@ -11,6 +11,7 @@
  */
 import { type Dispatcher, request } from 'undici';
 import { AppError } from '../errors.ts';
+import { assertPlayerHostAllowed } from './address.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** A per-player timeout is configurable (METARR_PLAYER_TIMEOUT_SECONDS) but never unbounded. */
@@ -252,6 +253,7 @@ export async function httpCall(endpoint: HttpEndpoint, call: HttpCall): Promise<
   }
 
   if (call.signal?.aborted) throw aborted(endpoint, call.signal.reason);
+  await assertPlayerHostAllowed(endpoint.name, endpoint.baseUrl);
   try {
     const res = await request(url, {
       method: call.method,

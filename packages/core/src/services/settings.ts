@@ -1,31 +1,83 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/connect.ts';
 
-/** SettingsService — the generated API key lives in the database so every API replica shares it. */
+/**
+ * SettingsService — the generated API key lives in the database so every API replica shares it.
+ * Only its hash is stored (`sha256:<hex>`): the key is only ever compared, so a database dump
+ * reveals nothing usable. A random 192-bit key needs no slow hash.
+ */
+
+const HASH_PREFIX = 'sha256:';
+
+export function hashApiKey(key: string): string {
+  return `${HASH_PREFIX}${createHash('sha256').update(key).digest('hex')}`;
+}
+
+/** Constant-time check of a presented key against a stored hash. */
+export function apiKeyMatchesHash(presented: string, storedHash: string): boolean {
+  if (!storedHash.startsWith(HASH_PREFIX)) return false;
+  const want = Buffer.from(storedHash.slice(HASH_PREFIX.length), 'hex');
+  const got = createHash('sha256').update(presented).digest();
+  return want.length === got.length && timingSafeEqual(want, got);
+}
+
+const newApiKey = () => randomBytes(24).toString('hex');
+
+/**
+ * At API start: with a key fixed in the environment, nothing is stored. Otherwise a key is generated
+ * on first start (returned once, in plaintext, to be shown to the admin) and a plaintext key stored
+ * by an older version is replaced by its hash.
+ */
 export async function ensureApiKey(
   db: Db,
   configured: string | undefined,
-): Promise<{ apiKey: string; generated: boolean }> {
+): Promise<{ apiKey: string | null; generated: boolean }> {
   if (configured) return { apiKey: configured, generated: false };
-  const candidate = randomBytes(24).toString('hex');
+  const candidate = newApiKey();
   const inserted = await db
     .insertInto('settings')
-    .values({ key: 'api_key', value: candidate })
+    .values({ key: 'api_key', value: hashApiKey(candidate) })
     .onConflict((oc) => oc.column('key').doNothing())
     .returning('value')
     .executeTakeFirst();
-  if (inserted) return { apiKey: inserted.value, generated: true };
-  const row = await db
-    .selectFrom('settings')
-    .select('value')
-    .where('key', '=', 'api_key')
-    .executeTakeFirstOrThrow();
-  return { apiKey: row.value, generated: false };
+  if (inserted) return { apiKey: candidate, generated: true };
+  const stored = await readApiKeyHash(db);
+  if (stored === null) throw new Error('the stored API key vanished during start');
+  return { apiKey: null, generated: false };
 }
 
-export async function readStoredApiKey(db: Db): Promise<string | null> {
+/**
+ * The stored key's hash. A plaintext value (stored before keys were hashed) is hashed in place
+ * first; the update is conditional, so concurrent replicas converge on the same hash.
+ */
+export async function readApiKeyHash(db: Db): Promise<string | null> {
   const row = await db.selectFrom('settings').select('value').where('key', '=', 'api_key').executeTakeFirst();
-  return row?.value ?? null;
+  if (!row) return null;
+  if (row.value.startsWith(HASH_PREFIX)) return row.value;
+  const hashed = hashApiKey(row.value);
+  await db
+    .updateTable('settings')
+    .set({ value: hashed })
+    .where('key', '=', 'api_key')
+    .where('value', '=', row.value)
+    .execute();
+  return hashed;
+}
+
+/** Stores the hash of `key` as the API key (tests and migrations of a known key). */
+export async function storeApiKey(db: Db, key: string): Promise<void> {
+  await db
+    .insertInto('settings')
+    .values({ key: 'api_key', value: hashApiKey(key) })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: hashApiKey(key) }))
+    .execute();
+}
+
+/** A new key replaces the stored one; the old one stops matching as soon as this commits. */
+export async function rotateApiKey(db: Db): Promise<string> {
+  const key = newApiKey();
+  await storeApiKey(db, key);
+  return key;
 }
 
 /**
