@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { PgBoss } from 'pg-boss';
 import type { MetarrConfig } from './config.ts';
 import { createDb, type DbHandle } from './db/connect.ts';
-import { startEmbeddedPostgres } from './db/embedded.ts';
+import { PORT_FILE, runningInstallDatabase, startInstallDatabase } from './db/embeddedInstall.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createBoss, ensureQueues } from './jobs/queue.ts';
 import { type Logger, throttledErrorLog } from './log.ts';
@@ -21,8 +21,8 @@ export interface DatabaseTarget {
 export async function resolveDatabase(config: MetarrConfig, log: Logger): Promise<DatabaseTarget> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
   const dataDir = path.join(config.dataDir, 'postgres');
-  const portFile = path.join(config.dataDir, 'postgres.port');
-  const running = await runningEmbedded(dataDir, portFile);
+  const portFile = path.join(config.dataDir, PORT_FILE);
+  const running = await runningInstallDatabase(config.dataDir);
   if (running) {
     log.info(
       { service: 'DatabaseService', port: running.port },
@@ -31,8 +31,8 @@ export async function resolveDatabase(config: MetarrConfig, log: Logger): Promis
     return { url: running.url, embedded: true, stop: async () => {} };
   }
   log.info({ service: 'DatabaseService', dataDir }, 'Starting embedded PostgreSQL');
-  const pg = await startEmbeddedPostgres({ dataDir, persistent: true, tuning: 'durable' });
-  await fs.writeFile(portFile, `${pg.port}\n`);
+  const pg = await startInstallDatabase({ dataDir: config.dataDir, log });
+  await fs.writeFile(portFile, `${pg.port}\n`, { mode: 0o600 });
   log.info({ service: 'DatabaseService', port: pg.port }, 'Embedded PostgreSQL is ready');
   return {
     url: pg.url,
@@ -42,20 +42,6 @@ export async function resolveDatabase(config: MetarrConfig, log: Logger): Promis
       await pg.stop();
     },
   };
-}
-
-async function runningEmbedded(
-  dataDir: string,
-  portFile: string,
-): Promise<{ url: string; port: number } | null> {
-  try {
-    const pid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    const port = Number((await fs.readFile(portFile, 'utf8')).trim());
-    process.kill(pid, 0);
-    return { url: `postgres://postgres:metarr-embedded@127.0.0.1:${port}/postgres`, port };
-  } catch {
-    return null;
-  }
 }
 
 /** Errors of a database that is down, starting, shutting down or unreachable (worth retrying). */

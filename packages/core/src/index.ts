@@ -8,6 +8,7 @@ export * from './clients/tmdb.ts';
 export * from './config.ts';
 export * from './db/connect.ts';
 export * from './db/embedded.ts';
+export * from './db/embeddedInstall.ts';
 export * from './db/migrate.ts';
 export type * from './db/schema.ts';
 export * from './errors.ts';
