@@ -7,6 +7,7 @@ import { PORT_FILE, runningInstallDatabase, startInstallDatabase } from './db/em
 import { migrateToLatest } from './db/migrate.ts';
 import { createBoss, ensureQueues } from './jobs/queue.ts';
 import { type Logger, throttledErrorLog } from './log.ts';
+import { loadSecretKey, prepareSecrets, secretKey, useSecretKey } from './secrets.ts';
 
 export interface DatabaseTarget {
   url: string;
@@ -143,6 +144,11 @@ export async function startRuntime(opts: {
    * the delivery is on disk.
    */
   asyncCommit?: boolean;
+  /**
+   * Where the key for secrets at rest comes from (METARR_SECRET_KEY, the data dir). Unset: the
+   * environment's, as secrets.ts resolves it.
+   */
+  secrets?: { secretKey?: string | undefined; dataDir: string };
 }): Promise<Runtime> {
   const sessionOptions = opts.asyncCommit ? '-c synchronous_commit=off' : undefined;
   const dbh = createDb(opts.url, {
@@ -152,6 +158,14 @@ export async function startRuntime(opts: {
     ...(sessionOptions && { options: sessionOptions }),
   });
   await retryWhileDbUnreachable(opts.log, 'migrate', () => migrateToLatest(dbh.db, opts.log));
+  const key = opts.secrets ? await loadSecretKey(opts.secrets) : await secretKey();
+  useSecretKey(key);
+  const { sealed } = await prepareSecrets(dbh.db, key).catch(async (err) => {
+    await dbh.close().catch(() => {});
+    throw err;
+  });
+  if (sealed)
+    opts.log.info({ service: 'SecretsService', sealed }, 'Secrets stored in plaintext were encrypted');
   const startBoss = async () => {
     const boss = createBoss({
       connectionString: opts.url,

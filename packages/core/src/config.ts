@@ -10,6 +10,8 @@ export interface MetarrConfig {
   basePath: string;
   trustProxy: string[] | undefined;
   apiKey: string | undefined;
+  /** Key material for secrets at rest; unset: `<dataDir>/secret.key`, generated on first start. */
+  secretKey: string | undefined;
   webhookUsername: string | undefined;
   webhookPassword: string | undefined;
   workerConcurrency: number;
@@ -119,6 +121,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
   if (apiKey !== undefined && apiKey.length < 16)
     problems.push('METARR_API_KEY must be at least 16 characters');
 
+  const secretKey = str('METARR_SECRET_KEY');
+  if (secretKey !== undefined && secretKey.trim().length < 32)
+    problems.push('METARR_SECRET_KEY must be at least 32 characters (for example: openssl rand -base64 32)');
+
   const webhookUsername = str('METARR_WEBHOOK_USERNAME');
   const webhookPassword = str('METARR_WEBHOOK_PASSWORD');
   if ((webhookUsername === undefined) !== (webhookPassword === undefined)) {
@@ -137,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     basePath,
     trustProxy,
     apiKey,
+    secretKey,
     webhookUsername,
     webhookPassword,
     workerConcurrency: int('METARR_WORKER_CONCURRENCY', Math.min(16, cpus * 4), 1, 256),

@@ -24,6 +24,7 @@ export * from './records/pathMappings.ts';
 export * from './records/playerGroups.ts';
 export * from './records/players.ts';
 export * from './schema.ts';
+export * from './secrets.ts';
 export * from './services/discover.ts';
 export * from './services/enrich.ts';
 export * from './services/libraryScan.ts';
