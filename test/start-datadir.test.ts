@@ -2,8 +2,9 @@
  * `pnpm start` on its own data dir (the embedded PostgreSQL), as real processes: what the data dir
  * holds, with which modes, and which database role the application runs as.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { CREDENTIALS_FILE, freePort, startEmbeddedPostgres } from '@metarr/core';
 import pg from 'pg';
@@ -158,3 +159,78 @@ t.test('a data dir of the old layout (fixed password, data in postgres) is upgra
   await again.ready();
   t.equal(await again.stop(), 0);
 });
+
+/** A read-only file system (a tmpfs mounted ro) when this machine lets the test mount one. */
+async function readOnlyDir(t: Pick<typeof tap, 'teardown' | 'testdir'>): Promise<string | null> {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+    // Not root: a folder without write permission is refused just the same.
+    const dir = path.join(t.testdir({}), 'ro');
+    await fs.mkdir(dir, { mode: 0o555 });
+    return dir;
+  }
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-ro-'));
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k,mode=0755', 'tmpfs', dir], {
+    stdio: 'ignore',
+  });
+  if (r.status !== 0) {
+    await fs.rmdir(dir);
+    return null;
+  }
+  t.teardown(async () => {
+    spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+const tap = t;
+
+t.test('a read-only data dir: one line naming the dir, exit 1, no uncaught undefined', async (t) => {
+  const ro = await readOnlyDir(t);
+  if (!ro) {
+    t.plan(0, 'cannot make a read-only directory here');
+    return;
+  }
+  for (const dataDir of [ro, path.join(ro, 'data')]) {
+    const app = await launch(t, dataDir);
+    t.equal(await app.exited, 1, `exits 1 (${dataDir})`);
+    const out = app.output();
+    const lines = out.split('\n').filter((l) => l.includes(dataDir));
+    t.equal(lines.length, 1, `one line names the dir:\n${out}`);
+    t.match(lines[0], /cannot write to its data dir .*(read-only|permission denied)/);
+    t.notMatch(out, /undefined|triggerUncaughtException|\n\s+at /, 'no uncaught undefined, no stack');
+  }
+});
+
+t.test(
+  'two starts on one data dir: the second says another Metarr owns it; a stale lock is taken over',
+  async (t) => {
+    const dataDir = path.join(t.testdir({}), 'data');
+    const first = await launch(t, dataDir);
+    await first.ready();
+    t.equal((await fs.readFile(path.join(dataDir, 'metarr.lock'), 'utf8')).trim(), String(first.child.pid));
+
+    const second = await launch(t, dataDir);
+    t.equal(await second.exited, 1, 'the second exits 1');
+    t.match(second.output(), `Another Metarr (pid ${first.child.pid}) owns the data dir ${dataDir}`);
+    const health = await fetch(`http://127.0.0.1:${first.port}/api/health/ready`);
+    t.equal(health.status, 200, 'the first keeps running, undisturbed');
+    t.equal(await first.stop(), 0);
+    t.rejects(
+      fs.stat(path.join(dataDir, 'metarr.lock')),
+      { code: 'ENOENT' },
+      'a clean stop releases the lock',
+    );
+
+    // A lock left by a process that died without releasing it.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    await fs.writeFile(path.join(dataDir, 'metarr.lock'), `${dead}\n`);
+    const third = await launch(t, dataDir);
+    await third.ready();
+    t.equal(
+      (await fs.readFile(path.join(dataDir, 'metarr.lock'), 'utf8')).trim(),
+      String(third.child.pid),
+      'taken over',
+    );
+    t.equal(await third.stop(), 0);
+  },
+);

@@ -6,6 +6,7 @@ export { createKodiClient } from './clients/kodi.ts';
 export { createPlexClient } from './clients/plex.ts';
 export * from './clients/tmdb.ts';
 export * from './config.ts';
+export * from './dataDir.ts';
 export * from './db/connect.ts';
 export * from './db/embedded.ts';
 export * from './db/embeddedInstall.ts';
