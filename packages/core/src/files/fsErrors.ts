@@ -38,3 +38,8 @@ export function publishFsError(err: unknown, folder: string): unknown {
     );
   return err;
 }
+
+/** For a best-effort file operation: ignores its file-system error, never a refusal (UNSAFE_PATH). */
+export function unlessAppError(err: unknown): void {
+  if (err instanceof AppError) throw err;
+}

@@ -22,7 +22,7 @@ import type { Db } from '../db/connect.ts';
 import type { MoviePublishedFilesTable } from '../db/schema.ts';
 import { AppError, permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
-import { publishFsError } from '../files/fsErrors.ts';
+import { publishFsError, unlessAppError } from '../files/fsErrors.ts';
 import { assertInsideLibrary, libraryGuardedFs } from '../files/safeWrite.ts';
 import type { Logger } from '../log.ts';
 import { type PublishFs, readOwnFile, removeStaleTempFiles, writeFileAtomic } from './atomicFile.ts';
@@ -357,7 +357,7 @@ async function writeFiles(
     if (s.extraBlocked && p.file.startsWith('extrafanart/')) continue;
     const onDisk = await readOwnFile(fs, inFolder(p.file));
     if (onDisk && sha256(onDisk) === p.content_hash) {
-      await fs.unlink(inFolder(p.file)).catch(() => {});
+      await fs.unlink(inFolder(p.file)).catch(unlessAppError);
       result.removed.push(p.file);
     }
   }

@@ -8,7 +8,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
 import { discoverMovieAssets } from '../../src/services/discover.ts';
 import { metadataFromTmdb } from '../../src/services/enrich.ts';
-import { type PublishFs, publishMovie } from '../../src/services/publish.ts';
+import { libraryGuardedFs, type PublishFs, publishMovie } from '../../src/services/publish.ts';
 
 /** A library with one scanned and discovered movie folder, and a folder outside the library. */
 async function setup(t: Pick<typeof tap, 'teardown' | 'testdir'>) {
@@ -104,4 +104,23 @@ t.test('a library whose root is itself a symlink still publishes inside it', asy
     .execute();
   const r = await publishMovie({ db: s.db, log: silentLogger, download: s.download }, s.id);
   t.same(r.written, ['Victim (2000).nfo']);
+});
+
+t.test('the guarded file system refuses every mutation whose folder leads outside the library', async (t) => {
+  const dir = t.testdir({ library: { In: { 'a.nfo': 'in' } }, outside: { 'b.nfo': 'out', sub: {} } });
+  const root = path.join(dir, 'library');
+  await fs.symlink(path.join(dir, 'outside'), path.join(root, 'Link'));
+  const g = libraryGuardedFs(fs, root);
+  const link = (f: string) => path.join(root, 'Link', f);
+  const unsafe = { code: 'UNSAFE_PATH', retryable: false };
+  await t.rejects(g.unlink(link('b.nfo')), unsafe, 'delete');
+  await t.rejects(g.open(link('.b.nfo.metarr-tmp-00'), 'wx'), unsafe, 'create');
+  await t.rejects(g.mkdir(link('sub/new')), unsafe, 'mkdir');
+  await t.rejects(g.rename(path.join(root, 'In', 'a.nfo'), link('a.nfo')), unsafe, 'rename into');
+  await t.rejects(g.rename(link('b.nfo'), path.join(root, 'In', 'b.nfo')), unsafe, 'rename out of');
+  t.same((await fs.readdir(path.join(dir, 'outside'))).sort(), ['b.nfo', 'sub'], 'outside untouched');
+  t.same(await fs.readdir(path.join(dir, 'outside', 'sub')), []);
+  t.equal(String(await g.readFile(path.join(root, 'In', 'a.nfo'))), 'in', 'reads and writes inside work');
+  await g.unlink(path.join(root, 'In', 'a.nfo'));
+  t.same(await fs.readdir(path.join(root, 'In')), []);
 });
