@@ -22,8 +22,8 @@ t.test(
     const sup = new Supervisor(t, {
       DATABASE_URL: database.url,
       METARR_DATA_DIR: dataDir,
-    // The key file of the data dir, not the suite's shared key.
-    METARR_SECRET_KEY: '',
+      // The key file of the data dir, not the suite's shared key.
+      METARR_SECRET_KEY: '',
       METARR_API_KEY: API_KEY,
       METARR_PORT: '0',
       METARR_HOST: '127.0.0.1',
