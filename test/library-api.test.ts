@@ -179,7 +179,8 @@ t.test('provider keys are stored, masked on read, and the environment wins', asy
     .select('value')
     .where('key', '=', 'tmdb_api_key')
     .executeTakeFirst();
-  t.equal(row?.value, 'tmdb-secret-key-1234', 'stored');
+  t.match(row?.value, /^enc:v1:/, 'stored, sealed');
+  t.notOk(row?.value.includes('tmdb-secret-key'), 'not in plaintext');
   const cleared = await stack.api('PUT', '/api/settings/providers', { tmdbApiKey: null });
   t.equal(cleared.json.tmdb.configured, false);
 

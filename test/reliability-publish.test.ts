@@ -286,3 +286,29 @@ t.test(
     t.match(JSON.stringify(job?.output.skipped), /extrafanart is not a real folder/);
   },
 );
+
+t.test(
+  'a movie folder replaced by a symlink after the scan: the next publish fails UNSAFE_PATH at once, nothing written outside',
+  async (t) => {
+    const root = t.testdir({});
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-outside-'));
+    t.teardown(() => fs.rm(outside, { recursive: true, force: true }));
+    await fs.writeFile(path.join(outside, 'keep.txt'), 'not Metarr’s');
+    const s = await pipelineStack(t, root);
+    await s.scan();
+    // The provider refresh runs publish without a scan: the swap is never seen by one.
+    await fs.rename(s.folder, path.join(root, 'Moved away'));
+    await fs.symlink(outside, s.folder);
+    await s.setTagline('Changed after the swap');
+    const outsideBefore = await snapshotFiles(outside);
+    const job = await s.stack.queue.enqueue('publish', { movieId: await s.movieId() });
+    const failed = await waitFor(
+      'publish failed',
+      async () => (await s.publishes()).find((j) => j.id === job?.id && j.state === 'failed'),
+      30_000,
+    );
+    t.equal(failed.retry_count, 0, 'permanent: no retry was burnt');
+    t.match(failed.output, { code: 'UNSAFE_PATH', retryable: false });
+    t.same(await snapshotFiles(outside), outsideBefore, 'nothing outside the library was written or removed');
+  },
+);

@@ -21,6 +21,12 @@ import type { PgBoss } from 'pg-boss';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const API_KEY = 'test-api-key-0123456789abcdef0123456789';
+/**
+ * One key for secrets at rest in every Metarr part a test runs, here and in the processes it spawns
+ * (they inherit the environment): parts sharing a database must open each other's secrets.
+ */
+export const TEST_SECRET_KEY = 'test-secret-key-0123456789abcdef-0123456789';
+process.env.METARR_SECRET_KEY ??= TEST_SECRET_KEY;
 
 interface TestLike {
   teardown(fn: () => unknown): void;

@@ -19,6 +19,7 @@ async function main() {
     url: database.url,
     log,
     instanceName: 'api',
+    secrets: { secretKey: config.secretKey, dataDir: config.dataDir },
     poolMax: config.dbPoolMax,
     supervise: false,
     queryTimeoutMillis: 4000,

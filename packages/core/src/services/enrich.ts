@@ -43,6 +43,8 @@ interface TmdbMovie {
   external_ids?: { imdb_id?: string | null };
 }
 
+/** A YouTube video id: its URL-safe alphabet only. */
+const YOUTUBE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const nonEmpty = (s: string | null | undefined) => (s?.trim() ? s.trim() : null);
 const uniq = (xs: (string | null | undefined)[]) => [
   ...new Set(xs.map(nonEmpty).filter((x): x is string => x !== null)),
@@ -91,7 +93,10 @@ export function metadataFromTmdb(
   const plot = nonEmpty(m.overview);
   const year = m.release_date && /^\d{4}/.test(m.release_date) ? Number(m.release_date.slice(0, 4)) : null;
   const crew = m.credits?.crew ?? [];
-  const trailer = m.videos?.results?.find((v) => v.site === 'YouTube' && v.type === 'Trailer' && v.key);
+  // The key goes into a Kodi plugin URL: only YouTube's id alphabet, nothing that adds parameters.
+  const trailer = m.videos?.results?.find(
+    (v) => v.site === 'YouTube' && v.type === 'Trailer' && YOUTUBE_ID.test(v.key ?? ''),
+  );
   return {
     title,
     originalTitle: nonEmpty(m.original_title),

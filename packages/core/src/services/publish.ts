@@ -7,8 +7,9 @@
  * - write-ahead: the planned files (name, hash, source) are recorded in `movie_published_files`
  *   (`pending_hash`) before the first write, so a publish killed between a rename and its final
  *   record still knows those files are Metarr's, not the user's;
- * - nothing is written through a symlink: a link at a target name is replaced, not followed, and a
- *   symlinked `extrafanart` folder gets no files;
+ * - nothing is written through a symlink: a link at a target name is replaced, not followed, a
+ *   symlinked `extrafanart` folder gets no files, and every write checks that the folder's real path
+ *   is inside the library's real root at that moment (else UNSAFE_PATH, nothing written);
  * - a full disk is retryable with a long delay; a read-only or permission-denied folder fails
  *   permanently with what to fix.
  */
@@ -21,11 +22,15 @@ import type { Db } from '../db/connect.ts';
 import type { MoviePublishedFilesTable } from '../db/schema.ts';
 import { AppError, permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
+import { publishFsError, unlessAppError } from '../files/fsErrors.ts';
+import { assertInsideLibrary, libraryGuardedFs } from '../files/safeWrite.ts';
 import type { Logger } from '../log.ts';
 import { type PublishFs, readOwnFile, removeStaleTempFiles, writeFileAtomic } from './atomicFile.ts';
 import type { DiscoveredFolder } from './discover.ts';
 import { buildMovieNfo, type MovieMetadata, parseMovieNfo } from './nfo.ts';
 
+export { DISK_FULL_PATIENCE_SECONDS, DISK_FULL_RETRY_SECONDS, publishFsError } from '../files/fsErrors.ts';
+export { assertInsideLibrary, libraryGuardedFs } from '../files/safeWrite.ts';
 export { isTempFileName, type PublishFs, removeStaleTempFiles, writeFileAtomic } from './atomicFile.ts';
 
 export interface PublishDeps {
@@ -43,45 +48,6 @@ export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).dig
 
 /** `content_hash` of a write-ahead row whose first write has not been confirmed: no sha256 equals it. */
 export const UNCONFIRMED_HASH = '';
-
-/** How long a publish that hit a full disk waits before its retry. */
-export const DISK_FULL_RETRY_SECONDS = 15 * 60;
-/** How long a full disk is waited out (retries not counted) before the job's own retry limit applies. */
-export const DISK_FULL_PATIENCE_SECONDS = 24 * 60 * 60;
-
-/**
- * A file-system failure while writing into `folder`, as an AppError saying what to do: a full disk
- * is retried later, a folder Metarr may not write is a permanent failure (retrying cannot help).
- */
-export function publishFsError(err: unknown, folder: string): unknown {
-  if (err instanceof AppError) return err;
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT')
-    return new AppError(
-      'DISK_FULL',
-      `No space left on the disk of ${folder} (${code}): free some space there; publishing is retried every ${DISK_FULL_RETRY_SECONDS / 60} minutes for up to a day`,
-      {
-        retryable: true,
-        cause: err,
-        retryAfterSeconds: DISK_FULL_RETRY_SECONDS,
-        patienceSeconds: DISK_FULL_PATIENCE_SECONDS,
-        details: { folder, errno: code },
-      },
-    );
-  if (code === 'EROFS')
-    return new AppError(
-      'FOLDER_NOT_WRITABLE',
-      `Metarr cannot write to ${folder}: it is on a read-only file system (EROFS); mount it read-write`,
-      { retryable: false, cause: err, details: { folder, errno: code } },
-    );
-  if (code === 'EACCES' || code === 'EPERM')
-    return new AppError(
-      'FOLDER_NOT_WRITABLE',
-      `Metarr cannot write to ${folder} (${code}): check the folder's owner and permissions (PUID/PGID) or mount it read-write`,
-      { retryable: false, cause: err, details: { folder, errno: code } },
-    );
-  return err;
-}
 
 type PublishedRow = Selectable<MoviePublishedFilesTable>;
 
@@ -107,10 +73,16 @@ export async function publishMovie(
   movieId: number,
   opts: { alsoMovieNfo?: boolean } = {},
 ): Promise<PublishResult> {
-  const fs = deps.fs ?? nodeFs;
   const log = deps.log.child({ service: 'PublishService', operation: 'publishMovie', movieId });
-  const movie = await deps.db.selectFrom('movies').selectAll().where('id', '=', movieId).executeTakeFirst();
+  const movie = await deps.db
+    .selectFrom('movies')
+    .innerJoin('libraries', 'libraries.id', 'movies.library_id')
+    .selectAll('movies')
+    .select('libraries.path as libraryPath')
+    .where('movies.id', '=', movieId)
+    .executeTakeFirst();
   if (!movie) throw permanent('MOVIE_NOT_FOUND', `movie ${movieId} does not exist`);
+  const fs = libraryGuardedFs(deps.fs ?? nodeFs, movie.libraryPath);
   const meta = (
     await deps.db
       .selectFrom('movie_metadata')
@@ -287,6 +259,8 @@ export async function publishMovie(
     planned.push({ file: f, kind: 'nfo', bytes: nfo, hash: sha256(nfo), sourceUrl: null });
 
   try {
+    // Checked before the write-ahead record too, so a folder that left the library gets no row.
+    await assertInsideLibrary(folder, movie.libraryPath);
     await writeFiles(deps, { fs, log, folder, movieId, planned, published, record, extraBlocked, result });
   } catch (err) {
     throw publishFsError(err, folder);
@@ -383,7 +357,7 @@ async function writeFiles(
     if (s.extraBlocked && p.file.startsWith('extrafanart/')) continue;
     const onDisk = await readOwnFile(fs, inFolder(p.file));
     if (onDisk && sha256(onDisk) === p.content_hash) {
-      await fs.unlink(inFolder(p.file)).catch(() => {});
+      await fs.unlink(inFolder(p.file)).catch(unlessAppError);
       result.removed.push(p.file);
     }
   }

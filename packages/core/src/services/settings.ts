@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/connect.ts';
+import { openSecret, seal, secretKey } from '../secrets.ts';
 
 /**
  * SettingsService — the generated API key lives in the database so every API replica shares it.
@@ -102,7 +103,8 @@ export async function readProviderSettings(db: Db, env: ProviderEnv): Promise<Pr
     .select(['key', 'value'])
     .where('key', 'in', Object.values(STORED_PROVIDER_KEYS))
     .execute();
-  const stored = (k: string) => rows.find((r) => r.key === k)?.value || undefined;
+  await secretKey();
+  const stored = (k: string) => openSecret(rows.find((r) => r.key === k)?.value ?? null) || undefined;
   return {
     tmdbApiKey: env.tmdbApiKey || stored(STORED_PROVIDER_KEYS.tmdbApiKey),
     fanartApiKey: env.fanartApiKey || stored(STORED_PROVIDER_KEYS.fanartApiKey),
@@ -120,12 +122,14 @@ export async function writeProviderKeys(
     if (value === undefined) continue;
     const key = STORED_PROVIDER_KEYS[field];
     if (value === null) await db.deleteFrom('settings').where('key', '=', key).execute();
-    else
+    else {
+      const sealed = seal(value, await secretKey());
       await db
         .insertInto('settings')
-        .values({ key, value })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: new Date() }))
+        .values({ key, value: sealed })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value: sealed, updated_at: new Date() }))
         .execute();
+    }
   }
 }
 
