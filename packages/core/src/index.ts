@@ -16,6 +16,7 @@ export * from './jobs/catalog.ts';
 export * from './jobs/events.ts';
 export * from './jobs/queue.ts';
 export * from './log.ts';
+export * from './paths.ts';
 export * from './records/deliveries.ts';
 export * from './records/libraries.ts';
 export * from './records/movies.ts';

@@ -2,56 +2,12 @@
  * PathMappingService — turns a path as an *arr app sees it into the path Metarr sees.
  * Pure functions: the caller loads the mappings and libraries.
  */
+import { isWithin, type NormalizedPath, normalizePath, segments } from '../paths.ts';
 
 export interface PathRule {
   id?: number;
   from: string;
   to: string;
-}
-
-export interface NormalizedPath {
-  /** POSIX-style path with single separators and no trailing slash (except the root). */
-  path: string;
-  /** Windows drive or UNC paths compare case-insensitively, as Windows does. */
-  caseInsensitive: boolean;
-}
-
-const WINDOWS_DRIVE = /^[A-Za-z]:[\\/]/;
-const UNC = /^\\\\[^\\]+\\[^\\]+/;
-
-export function isWindowsPath(p: string): boolean {
-  return WINDOWS_DRIVE.test(p) || UNC.test(p) || p.startsWith('//');
-}
-
-/**
- * `C:\Movies\X` → `C:/Movies/X`, `\\nas\media\X` → `//nas/media/X`, `/movies/./X//Y/` → `/movies/X/Y`.
- * `..` is rejected earlier, at intake; here it is never resolved upwards.
- */
-export function normalizePath(input: string): NormalizedPath {
-  const windows = isWindowsPath(input);
-  let p = windows ? input.replace(/\\/g, '/') : input;
-  const unc = p.startsWith('//');
-  const body = p
-    .split('/')
-    .filter((seg) => seg !== '' && seg !== '.')
-    .join('/');
-  if (unc) p = `//${body}`;
-  else if (windows) p = body.replace(/^([a-z]):/, (_m, d: string) => `${d.toUpperCase()}:`);
-  else p = `/${body}`;
-  return { path: p, caseInsensitive: windows };
-}
-
-function segments(p: string): string[] {
-  return p.split('/').filter(Boolean);
-}
-
-/** Whether `root` is `path` or one of its ancestors, on whole segments (`/movies` ≠ `/movies2`). */
-export function isWithin(path: string, root: string, caseInsensitive = false): boolean {
-  const a = segments(caseInsensitive ? path.toLowerCase() : path);
-  const b = segments(caseInsensitive ? root.toLowerCase() : root);
-  if (b.length > a.length) return false;
-  if (path.startsWith('//') !== root.startsWith('//')) return false;
-  return b.every((seg, i) => seg === a[i]);
 }
 
 export interface MappedPath {

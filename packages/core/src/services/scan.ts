@@ -8,7 +8,7 @@ import { permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
 import { VIDEO_EXTENSIONS } from '../media.ts';
-import { isWithin } from './pathMapping.ts';
+import { isWithin, locateOnDisk } from '../paths.ts';
 
 /** ScanService — reads one movie folder and records what it found. */
 
@@ -67,6 +67,8 @@ export async function findMainVideo(fs: ScanFs, folder: string): Promise<string 
 
 /** What the filesystem says about one folder: where it really is, and its main video. */
 interface FolderProbe {
+  /** The folder as spelled on disk (see locateOnDisk); the input path when it does not exist. */
+  path: string;
   /** null: the folder does not exist. */
   real: string | null;
   videoFile: string | null;
@@ -81,14 +83,17 @@ async function probeFolder(
   input: ScanInput,
   realRoot: (libraryPath: string) => Promise<string>,
 ): Promise<FolderProbe> {
-  let real: string | null;
-  try {
-    real = await fs.realpath(input.path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    real = null;
+  const found = await locateOnDisk(fs, input.path);
+  let real: string | null = null;
+  if (found.exists) {
+    try {
+      real = await fs.realpath(found.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
-  if (real === null) return { real, videoFile: null };
+  const path = real === null ? input.path : found.path;
+  if (real === null) return { path, real, videoFile: null };
   const root = await realRoot(input.libraryPath);
   if (!isWithin(real, root)) {
     throw permanent(
@@ -96,7 +101,7 @@ async function probeFolder(
       `${input.path} resolves to ${real}, outside the library root ${input.libraryPath}`,
     );
   }
-  return { real, videoFile: await findMainVideo(fs, real) };
+  return { path, real, videoFile: await findMainVideo(fs, real) };
 }
 
 function resolveRoot(fs: ScanFs): (libraryPath: string) => Promise<string> {
@@ -228,8 +233,10 @@ export async function scanMovieDirectory(deps: ScanDeps, input: ScanInput): Prom
   const log = deps.log.child({ service: 'ScanService', operation: 'scanMovieDirectory' });
   log.info({ libraryId: input.libraryId, path: input.path }, 'Starting movie scan');
   const probe = await probeFolder(fs, input, resolveRoot(fs));
-  if (!deps.fence) return recordScan(deps.db, log, now, input, probe);
-  return fencedWrite(deps.db, deps.fence, (trx) => recordScan(trx, log, now, input, probe));
+  // The movie is recorded under the folder's own spelling, as a library scan lists it.
+  const at = { ...input, path: probe.path };
+  if (!deps.fence) return recordScan(deps.db, log, now, at, probe);
+  return fencedWrite(deps.db, deps.fence, (trx) => recordScan(trx, log, now, at, probe));
 }
 
 export type ScanBatchOutcome =
@@ -289,7 +296,7 @@ export async function scanMovieDirectories(
     const items: BatchItem[] = [];
     for (const [i, p] of probes.entries()) {
       if ('ok' in p && (allowed === null || allowed.has(i))) {
-        items.push({ index: i, input: inputs[i] as ScanInput, probe: p.ok });
+        items.push({ index: i, input: { ...(inputs[i] as ScanInput), path: p.ok.path }, probe: p.ok });
       }
     }
     const results = await recordScans(trx, log, now, items);

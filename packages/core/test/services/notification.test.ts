@@ -2,16 +2,14 @@ import { type FakeKodi, startFakeJellyfin, startFakeKodi, startFakePlex } from '
 import t from 'tap';
 import { AppError } from '../../src/errors.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
+import { kodiFolder, mapGroupPath, withoutTrailingSeparator } from '../../src/paths.ts';
 import {
   type ClientFactory,
   createMediaServerClient,
   type GroupTarget,
-  kodiFolder,
   type MediaServerClient,
-  mapGroupPath,
   notifyGroup,
   type PlayerConn,
-  withoutTrailingSeparator,
 } from '../../src/services/notification.ts';
 
 /** The part of a tap Test the helpers need. */

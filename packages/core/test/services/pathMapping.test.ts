@@ -1,10 +1,6 @@
 import t from 'tap';
-import {
-  applyPathMapping,
-  findLibraryForPath,
-  isWithin,
-  normalizePath,
-} from '../../src/services/pathMapping.ts';
+import { isWithin, normalizePath } from '../../src/paths.ts';
+import { applyPathMapping, findLibraryForPath } from '../../src/services/pathMapping.ts';
 
 t.test('maps /downloads/x to /data/movies/x', async (t) => {
   const r = applyPathMapping('/downloads/x', [{ from: '/downloads', to: '/data/movies' }]);
