@@ -6,6 +6,7 @@ import type { Db } from '../db/connect.ts';
 import { retryable } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
+import { idsFromNfo } from './nfo.ts';
 
 /**
  * LibraryScanService — lists a library's movie folders and reconciles them with the movies table:
@@ -55,23 +56,6 @@ export function idsFromFolderName(name: string): FolderIds {
   if (tmdb?.[1]) ids.tmdbId = Number(tmdb[1]);
   const imdb = /[[{]imdb(?:id)?[-=](tt\d{5,10})[\]}]/i.exec(name);
   if (imdb?.[1]) ids.imdbId = imdb[1].toLowerCase();
-  return ids;
-}
-
-/** Kodi-style NFO: `<uniqueid type="tmdb">`, `<uniqueid type="imdb">`, or legacy `<tmdbid>`/`<imdbid>`/`<id>`. */
-export function idsFromNfo(xml: string): FolderIds {
-  const ids: FolderIds = {};
-  for (const m of xml.matchAll(/<uniqueid\b([^>]*)>\s*([^<\s]+)\s*<\/uniqueid>/gi)) {
-    const type = /type\s*=\s*["']([^"']+)["']/i.exec(m[1] ?? '')?.[1]?.toLowerCase();
-    const value = m[2] ?? '';
-    if (type === 'tmdb' && /^\d{1,9}$/.test(value) && ids.tmdbId === undefined) ids.tmdbId = Number(value);
-    if (type === 'imdb' && /^tt\d{5,10}$/i.test(value) && ids.imdbId === undefined)
-      ids.imdbId = value.toLowerCase();
-  }
-  const tmdb = /<tmdbid>\s*(\d{1,9})\s*<\/tmdbid>/i.exec(xml)?.[1];
-  if (ids.tmdbId === undefined && tmdb) ids.tmdbId = Number(tmdb);
-  const imdb = /<(?:imdbid|id)>\s*(tt\d{5,10})\s*<\/(?:imdbid|id)>/i.exec(xml)?.[1];
-  if (ids.imdbId === undefined && imdb) ids.imdbId = imdb.toLowerCase();
   return ids;
 }
 

@@ -4,12 +4,12 @@ import t from 'tap';
 import { silentLogger } from '../../src/log.ts';
 import {
   idsFromFolderName,
-  idsFromNfo,
   listMovieFolders,
   reconcileLibrary,
   recordFolderFingerprints,
   titleYearFromFolderName,
 } from '../../src/services/libraryScan.ts';
+import { idsFromNfo } from '../../src/services/nfo.ts';
 import { migratedTestDb } from '../support/db.ts';
 
 const db = await migratedTestDb(t);
