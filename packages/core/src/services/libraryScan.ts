@@ -6,6 +6,7 @@ import type { Db } from '../db/connect.ts';
 import { retryable } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
+import { isJunkEntry } from '../media.ts';
 import { idsFromNfo } from './nfo.ts';
 
 /**
@@ -33,20 +34,6 @@ export interface LibraryFolder {
 export interface FolderIds {
   tmdbId?: number;
   imdbId?: string;
-}
-
-/** NAS and OS clutter that is never a movie folder. */
-const JUNK = new Set([
-  '@eaDir',
-  '#recycle',
-  '#snapshot',
-  '$RECYCLE.BIN',
-  'System Volume Information',
-  'lost+found',
-]);
-
-export function isJunkEntry(name: string): boolean {
-  return name.startsWith('.') || name.startsWith('@') || JUNK.has(name);
 }
 
 /** `{tmdb-603}`, `[tmdbid-603]`, `{imdb-tt0133093}`, `[imdbid-tt0133093]` — the *arr naming tokens. */

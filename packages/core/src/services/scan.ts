@@ -7,7 +7,7 @@ import type { MovieStatus } from '../db/schema.ts';
 import { permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
-import { VIDEO_EXTENSIONS } from '../media.ts';
+import { discStructure, isJunkEntry, rankMainVideos, videoRole } from '../media.ts';
 import { isWithin, locateOnDisk } from '../paths.ts';
 
 /** ScanService — reads one movie folder and records what it found. */
@@ -47,22 +47,17 @@ export interface ScanResult {
   previousPath?: string;
 }
 
-const VIDEO_EXT = VIDEO_EXTENSIONS;
-
-/** The main video: the largest video file that is not a sample, trailer or extra. */
+/** The main video, by the media rules: a disc structure, else the largest `main` video file. */
 export async function findMainVideo(fs: ScanFs, folder: string): Promise<string | null> {
   const entries = await fs.readdir(folder, { withFileTypes: true });
-  let best: { name: string; size: number } | null = null;
+  const disc = discStructure(entries);
+  if (disc) return disc.videoFile;
+  const videos: { name: string; size: number }[] = [];
   for (const e of entries) {
-    if (!e.isFile()) continue;
-    const ext = nodePath.extname(e.name).toLowerCase();
-    if (!VIDEO_EXT.has(ext)) continue;
-    const stem = nodePath.basename(e.name, ext).toLowerCase();
-    if (/(^|[-._ ])(sample|trailer)$/.test(stem) || stem === 'sample') continue;
-    const { size } = await fs.stat(nodePath.join(folder, e.name));
-    if (!best || size > best.size) best = { name: e.name, size };
+    if (!e.isFile() || isJunkEntry(e.name) || videoRole(e.name) !== 'main') continue;
+    videos.push({ name: e.name, size: (await fs.stat(nodePath.join(folder, e.name))).size });
   }
-  return best?.name ?? null;
+  return rankMainVideos(videos)[0]?.name ?? null;
 }
 
 /** What the filesystem says about one folder: where it really is, and its main video. */
