@@ -1,3 +1,4 @@
+export * from './async.ts';
 export * from './bootstrap.ts';
 export * from './clients/fanart.ts';
 export * from './clients/images.ts';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import nodeFs from 'node:fs/promises';
 import nodePath from 'node:path';
+import { mapLimit } from '../async.ts';
 import type { Db } from '../db/connect.ts';
 import { retryable } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
@@ -52,20 +53,6 @@ export function titleYearFromFolderName(name: string): { title?: string; year?: 
   const m = /^(.*?)[\s.]*\((\d{4})\)\s*$/.exec(clean);
   if (m?.[1] && m[2]) return { title: m[1].trim(), year: Number(m[2]) };
   return clean ? { title: clean } : {};
-}
-
-async function mapLimit<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T, i);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return out;
 }
 
 /**

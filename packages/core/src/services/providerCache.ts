@@ -4,6 +4,7 @@
  * candidates they offer.
  */
 import { sql } from 'kysely';
+import { backoffDelay } from '../async.ts';
 import type { FanartClient } from '../clients/fanart.ts';
 import type { TmdbClient } from '../clients/tmdb.ts';
 import type { Db } from '../db/connect.ts';
@@ -128,7 +129,7 @@ async function withTransientRetry<T>(deps: ProviderDeps, attempts: number, fn: (
         err.code !== 'PROVIDER_ABORTED';
       if (!transient || i >= attempts) throw err;
       // Full jitter: replicas that failed together do not come back together.
-      await sleep(Math.round(random() * 250 * 2 ** i));
+      await sleep(backoffDelay(i, { baseMs: 250, jitter: 'full', random }));
     }
   }
 }

@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import nodeFs from 'node:fs/promises';
 import nodePath from 'node:path';
 import { sql } from 'kysely';
+import { mapLimit } from '../async.ts';
 import type { Db } from '../db/connect.ts';
 import type { MovieStatus } from '../db/schema.ts';
 import { permanent } from '../errors.ts';
@@ -269,18 +270,12 @@ export async function scanMovieDirectories(
   const log = deps.log.child({ service: 'ScanService', operation: 'scanMovieDirectories' });
   const started = Date.now();
   const realRoot = resolveRoot(fs);
-  const probes: ({ ok: FolderProbe } | { error: unknown })[] = new Array(inputs.length);
-  let next = 0;
-  const reader = async () => {
-    for (let i = next++; i < inputs.length; i = next++) {
-      const input = inputs[i] as ScanInput;
-      probes[i] = await probeFolder(fs, input, realRoot).then(
-        (ok) => ({ ok }),
-        (error: unknown) => ({ error }),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(BATCH_FS_CONCURRENCY, inputs.length) }, reader));
+  const probes = await mapLimit(inputs, BATCH_FS_CONCURRENCY, (input) =>
+    probeFolder(fs, input, realRoot).then(
+      (ok): { ok: FolderProbe } | { error: unknown } => ({ ok }),
+      (error: unknown) => ({ error }),
+    ),
+  );
 
   const out: ScanBatchOutcome[] = probes.map((p) =>
     'error' in p ? { status: 'error', error: p.error } : { status: 'fenced' },
