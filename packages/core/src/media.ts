@@ -89,3 +89,47 @@ export function discStructure(entries: readonly Dirent[]): DiscStructure | null 
 export function rankMainVideos<V extends { name: string; size: number }>(videos: readonly V[]): V[] {
   return [...videos].sort((a, b) => b.size - a.size || a.name.localeCompare(b.name));
 }
+
+// ---------------------------------------------------------------------------------------------
+// A movie folder's inventory, as discovery records it and publishing and selection read it
+
+export const ARTWORK_TYPES = [
+  'poster',
+  'fanart',
+  'clearlogo',
+  'clearart',
+  'banner',
+  'landscape',
+  'discart',
+  'keyart',
+] as const;
+export type ArtworkType = (typeof ARTWORK_TYPES)[number] | 'extrafanart';
+
+export interface LocalArtwork {
+  type: ArtworkType;
+  /** Relative to the movie folder, '/'-separated. */
+  file: string;
+}
+
+export interface DiscoveredFolder {
+  /** Relative path of the main video (for discs, the index file), or null. */
+  videoFile: string | null;
+  disc: 'bdmv' | 'video_ts' | null;
+  /** Stem used for Kodi file names (`<stem>.nfo`, `<stem>-poster.jpg`); null for discs → `movie`. */
+  videoStem: string | null;
+  nfo: {
+    file: string;
+    ok: boolean;
+    error?: string;
+    tmdbId?: number;
+    imdbId?: string;
+    title?: string;
+    year?: number;
+  } | null;
+  artwork: LocalArtwork[];
+  trailers: string[];
+  subtitles: { file: string; language: string | null; forced: boolean }[];
+  extras: string[];
+  unknown: string[];
+  skipped: string[];
+}

@@ -8,51 +8,18 @@ import nodePath from 'node:path';
 import type { Db } from '../db/connect.ts';
 import { permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
+import { type MovieMetadata, parseMovieNfo } from '../files/nfo.ts';
 import type { Logger } from '../log.ts';
-import { discStructure, isJunkEntry, isSampleFolder, rankMainVideos, videoRole } from '../media.ts';
-import { type MovieMetadata, parseMovieNfo } from './nfo.ts';
-import { UNCONFIRMED_HASH } from './publish.ts';
-
-export const ARTWORK_TYPES = [
-  'poster',
-  'fanart',
-  'clearlogo',
-  'clearart',
-  'banner',
-  'landscape',
-  'discart',
-  'keyart',
-] as const;
-export type ArtworkType = (typeof ARTWORK_TYPES)[number] | 'extrafanart';
-
-export interface LocalArtwork {
-  type: ArtworkType;
-  /** Relative to the movie folder, '/'-separated. */
-  file: string;
-}
-
-export interface DiscoveredFolder {
-  /** Relative path of the main video (for discs, the index file), or null. */
-  videoFile: string | null;
-  disc: 'bdmv' | 'video_ts' | null;
-  /** Stem used for Kodi file names (`<stem>.nfo`, `<stem>-poster.jpg`); null for discs → `movie`. */
-  videoStem: string | null;
-  nfo: {
-    file: string;
-    ok: boolean;
-    error?: string;
-    tmdbId?: number;
-    imdbId?: string;
-    title?: string;
-    year?: number;
-  } | null;
-  artwork: LocalArtwork[];
-  trailers: string[];
-  subtitles: { file: string; language: string | null; forced: boolean }[];
-  extras: string[];
-  unknown: string[];
-  skipped: string[];
-}
+import {
+  type ArtworkType,
+  type DiscoveredFolder,
+  discStructure,
+  isJunkEntry,
+  isSampleFolder,
+  rankMainVideos,
+  videoRole,
+} from '../media.ts';
+import { UNCONFIRMED_HASH } from '../records/publishedFiles.ts';
 
 export interface DiscoverFs {
   readdir(path: string, opts: { withFileTypes: true }): Promise<import('node:fs').Dirent[]>;

@@ -6,9 +6,9 @@ import { mapLimit } from '../async.ts';
 import type { Db } from '../db/connect.ts';
 import { retryable } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
+import { idsFromNfo } from '../files/nfo.ts';
 import type { Logger } from '../log.ts';
 import { isJunkEntry } from '../media.ts';
-import { idsFromNfo } from './nfo.ts';
 
 /**
  * LibraryScanService — lists a library's movie folders and reconciles them with the movies table:

@@ -11,6 +11,7 @@ import type { Db } from '../db/connect.ts';
 import { AppError, permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
+import { fanartMovieKey, readProviderCache, tmdbMovieKey } from '../records/providerCache.ts';
 
 export interface ProviderDeps {
   db: Db;
@@ -45,26 +46,6 @@ export interface ProviderFetchResult {
 }
 
 const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A cached body (any age when `fresh` is false). */
-export async function readProviderCache(
-  db: Db,
-  provider: string,
-  key: string,
-  opts: { fresh: boolean; now?: Date } = { fresh: true },
-): Promise<unknown | undefined> {
-  let q = db
-    .selectFrom('provider_cache')
-    .select('body')
-    .where('provider', '=', provider)
-    .where('cache_key', '=', key);
-  if (opts.fresh) q = q.where('expires_at', '>', opts.now ?? new Date());
-  const row = await q.executeTakeFirst();
-  return row?.body;
-}
-
-export const tmdbMovieKey = (tmdbId: number, language: string) => `movie:${tmdbId}:${language}`;
-export const fanartMovieKey = (tmdbId: number) => `movie:${tmdbId}`;
 
 /**
  * Takes one request slot of `provider`'s per-second window, waiting (never spinning) when the window

@@ -21,12 +21,18 @@ import type { Db } from '../db/connect.ts';
 import type { MoviePublishedFilesTable } from '../db/schema.ts';
 import { AppError, permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
+import { type PublishFs, readOwnFile, removeStaleTempFiles, writeFileAtomic } from '../files/atomicFile.ts';
+import { buildMovieNfo, type MovieMetadata, parseMovieNfo } from '../files/nfo.ts';
 import type { Logger } from '../log.ts';
-import { type PublishFs, readOwnFile, removeStaleTempFiles, writeFileAtomic } from './atomicFile.ts';
-import type { DiscoveredFolder } from './discover.ts';
-import { buildMovieNfo, type MovieMetadata, parseMovieNfo } from './nfo.ts';
+import type { DiscoveredFolder } from '../media.ts';
+import { UNCONFIRMED_HASH } from '../records/publishedFiles.ts';
 
-export { isTempFileName, type PublishFs, removeStaleTempFiles, writeFileAtomic } from './atomicFile.ts';
+export {
+  isTempFileName,
+  type PublishFs,
+  removeStaleTempFiles,
+  writeFileAtomic,
+} from '../files/atomicFile.ts';
 
 export interface PublishDeps {
   db: Db;
@@ -40,9 +46,6 @@ export interface PublishDeps {
 }
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
-/** `content_hash` of a write-ahead row whose first write has not been confirmed: no sha256 equals it. */
-export const UNCONFIRMED_HASH = '';
 
 /** How long a publish that hit a full disk waits before its retry. */
 export const DISK_FULL_RETRY_SECONDS = 15 * 60;

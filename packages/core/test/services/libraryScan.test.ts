@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
+import { idsFromNfo } from '../../src/files/nfo.ts';
 import { silentLogger } from '../../src/log.ts';
 import {
   idsFromFolderName,
@@ -9,7 +10,6 @@ import {
   recordFolderFingerprints,
   titleYearFromFolderName,
 } from '../../src/services/libraryScan.ts';
-import { idsFromNfo } from '../../src/services/nfo.ts';
 import { migratedTestDb } from '../support/db.ts';
 
 const db = await migratedTestDb(t);

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { isWithin, normalizePath } from '../../src/paths.ts';
-import { applyPathMapping, findLibraryForPath } from '../../src/services/pathMapping.ts';
+import { applyPathMapping, findLibraryForPath, isWithin, normalizePath } from '../src/paths.ts';
 
 t.test('maps /downloads/x to /data/movies/x', async (t) => {
   const r = applyPathMapping('/downloads/x', [{ from: '/downloads', to: '/data/movies' }]);
