@@ -221,7 +221,8 @@ export function statusError(
     );
   }
   if (status >= 500) {
-    return new AppError(code(endpoint, 'SERVER_ERROR'), `${at} failed with HTTP ${status}`, {
+    const failed = provider ? `${endpoint.name} answered HTTP ${status}` : `${at} failed with HTTP ${status}`;
+    return new AppError(code(endpoint, 'SERVER_ERROR'), failed, {
       retryable: true,
       details,
     });
@@ -239,7 +240,10 @@ export function statusError(
   }
   // 408 Request Timeout and 429 Too Many Requests are about now, not about the request.
   const retry = status === 408 || status === 429;
-  return new AppError(code(endpoint, 'HTTP_ERROR'), `${at} refused the request with HTTP ${status}`, {
+  const refused = provider
+    ? `${endpoint.name} answered HTTP ${status}`
+    : `${at} refused the request with HTTP ${status}`;
+  return new AppError(code(endpoint, 'HTTP_ERROR'), refused, {
     retryable: retry,
     details,
   });
