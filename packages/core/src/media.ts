@@ -5,6 +5,7 @@
  */
 import type { Dirent } from 'node:fs';
 import nodePath from 'node:path';
+import type { ParsedNfo } from './files/nfo.ts';
 
 /** Extensions Kodi and the *arr apps treat as video. */
 export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -117,15 +118,8 @@ export interface DiscoveredFolder {
   disc: 'bdmv' | 'video_ts' | null;
   /** Stem used for Kodi file names (`<stem>.nfo`, `<stem>-poster.jpg`); null for discs → `movie`. */
   videoStem: string | null;
-  nfo: {
-    file: string;
-    ok: boolean;
-    error?: string;
-    tmdbId?: number;
-    imdbId?: string;
-    title?: string;
-    year?: number;
-  } | null;
+  /** The NFO read, as parseMovieNfo summarises it (no user nodes or fields). */
+  nfo: ({ file: string } & Omit<ParsedNfo, 'userNodes' | 'fields'>) | null;
   artwork: LocalArtwork[];
   trailers: string[];
   subtitles: { file: string; language: string | null; forced: boolean }[];
