@@ -73,13 +73,13 @@ function isSeparator(ch: string | undefined, posix: boolean): boolean {
   return ch === '/' || (!posix && ch === '\\');
 }
 
-/** Drops trailing separators, never below a root (`/`, `C:\`, `\\nas\share`). */
+/** Drops trailing separators, never below a root (`/`, `C:\`, `\\nas\share`, `smb://`). */
 export function trimTrailingSeparators(p: string): string {
   const posix = isPosixStyle(p);
   let end = p.length;
   while (end > 1 && isSeparator(p[end - 1], posix)) {
     const rest = p.slice(0, end - 1);
-    if (/^[A-Za-z]:$/.test(rest)) break;
+    if (/^[A-Za-z]:$/.test(rest) || /^[a-z][a-z0-9+.-]*:\/?$/i.test(rest)) break;
     end--;
   }
   return p.slice(0, end);
@@ -276,19 +276,9 @@ export function separatorOf(p: string): '/' | '\\' {
   return '/';
 }
 
-/** Drops trailing separators, but never turns a root (`/`, `C:\`, `smb://`) into something else. */
-export function withoutTrailingSeparator(p: string): string {
-  const stripped = p.replace(/[\\/]+$/, '');
-  if (stripped === p) return p;
-  if (stripped === '') return p.slice(0, 1);
-  if (/^[A-Za-z]:$/.test(stripped)) return `${stripped}${p.charAt(stripped.length)}`;
-  if (/^[a-z][a-z0-9+.-]*:$/i.test(stripped)) return p;
-  return stripped;
-}
-
 /** Kodi matches a directory against its sources by prefix, so the folder must end with a separator. */
 export function kodiFolder(p: string): string {
-  const trimmed = withoutTrailingSeparator(p);
+  const trimmed = trimTrailingSeparators(p);
   return /[\\/]$/.test(trimmed) ? trimmed : `${trimmed}${separatorOf(p)}`;
 }
 
@@ -307,7 +297,7 @@ export function mapGroupPath(path: string, mappings: { from: string; to: string 
   }
   if (!best) return path;
   const rest = splitPath(path).segments.slice(best.depth);
-  const base = withoutTrailingSeparator(best.to);
+  const base = trimTrailingSeparators(best.to);
   if (rest.length === 0) return base;
   const sep = separatorOf(best.to);
   return /[\\/]$/.test(base) ? `${base}${rest.join(sep)}` : `${base}${sep}${rest.join(sep)}`;

@@ -9,6 +9,7 @@ import {
   locateOnDisk,
   mapGroupPath,
   normalizePath,
+  trimTrailingSeparators,
 } from '../src/paths.ts';
 
 t.test('maps /downloads/x to /data/movies/x', async (t) => {
@@ -99,4 +100,20 @@ t.test('locateOnDisk finds a folder spelled NFD on disk from an NFC path', async
   t.same(await locateOnDisk(fs, missing), { exists: false, path: missing });
   const underFile = path.join(root, nfcName, 'Extras', 'x', 'y');
   t.same(await locateOnDisk(fs, underFile), { exists: false, path: underFile });
+});
+
+t.test('one trailing-separator rule for webhook, Metarr and player paths', async (t) => {
+  for (const [input, trimmed] of [
+    ['/mnt/movies/X/', '/mnt/movies/X'],
+    ['/', '/'],
+    ['C:\\Movies\\X\\', 'C:\\Movies\\X'],
+    ['C:\\', 'C:\\'],
+    ['c:/', 'c:/'],
+    ['\\\\nas\\share\\X\\\\', '\\\\nas\\share\\X'],
+    ['smb://nas/movies/', 'smb://nas/movies'],
+    ['smb://', 'smb://'],
+    ['/posix/name\\', '/posix/name\\'],
+  ] as const) {
+    t.equal(trimTrailingSeparators(input), trimmed, input);
+  }
 });

@@ -12,7 +12,7 @@ import { createKodiClient } from '../clients/kodi.ts';
 import { createPlexClient, findSectionForPath } from '../clients/plex.ts';
 import { AppError, errorCode, errorMessage, isRetryable } from '../errors.ts';
 import { type Logger, serviceLogger } from '../log.ts';
-import { containsPath, kodiFolder, withoutTrailingSeparator } from '../paths.ts';
+import { containsPath, kodiFolder, trimTrailingSeparators } from '../paths.ts';
 
 export const NOTIFICATION_SERVICE = 'MediaPlayerNotificationService';
 
@@ -131,7 +131,7 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
       return {
         async refreshFolder(folder, o) {
           await jf.mediaUpdated(
-            [{ path: withoutTrailingSeparator(folder), updateType: UPDATE_TYPE[o.change] }],
+            [{ path: trimTrailingSeparators(folder), updateType: UPDATE_TYPE[o.change] }],
             o.signal,
           );
         },
@@ -149,7 +149,7 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
       const plex = createPlexClient(player, opts);
       return {
         async refreshFolder(folder, o) {
-          const path = withoutTrailingSeparator(folder);
+          const path = trimTrailingSeparators(folder);
           const sections = await plex.sections(o.signal);
           const { section, location } = findSectionForPath(player.name, sections, path, o.mediaKind);
           // A partial scan of a folder that no longer exists finds nothing to remove; its parent does.
@@ -209,8 +209,7 @@ export async function notifyGroup(
         cause: opts.signal.reason,
       });
     }
-    const folder =
-      player.type === 'kodi' ? kodiFolder(target.folder) : withoutTrailingSeparator(target.folder);
+    const folder = player.type === 'kodi' ? kodiFolder(target.folder) : trimTrailingSeparators(target.folder);
     const fields = { playerId: player.id, playerName: player.name, playerType: player.type, groupId, folder };
     const started = Date.now();
     try {
