@@ -6,17 +6,11 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { MovieStatus } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
+import type { MovieIdentity } from '../records/movies.ts';
 import type { FolderProbe } from './probe.ts';
 
-export interface ScanInput {
-  libraryId: number;
+export interface ScanInput extends MovieIdentity {
   libraryPath: string;
-  path: string;
-  tmdbId?: number;
-  imdbId?: string;
-  title?: string;
-  year?: number;
-  radarrId?: number;
 }
 
 export type ScanStatus = 'created' | 'updated' | 'moved' | 'missing';
