@@ -122,7 +122,7 @@ async function main() {
       return out;
     };
 
-    // Sanity: the routes answer what the seed built.
+    // Sanity: the routes answer what the set-up above built.
     const tree = await call('GET', `/api/jobs/${at(0, 4)}/tree`);
     if (tree.json.size !== 6 || tree.json.rootId !== at(0, 0)) throw new Error('unexpected tree');
 

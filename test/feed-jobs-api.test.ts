@@ -119,7 +119,7 @@ t.test('the jobs REST API and the feed on one in-process stack', async (t) => {
     t.equal(job.json.parentId, parent?.id, 'parentId');
     t.equal(job.json.parent?.id, parent?.id, 'the parent is included');
     t.match(job.json.error, 'no longer exists', 'the error is shown');
-    t.equal(job.json.priority, 2, 'priority on the seed scale');
+    t.equal(job.json.priority, 2, "priority on Metarr's scale");
 
     const tree = await stack.api('GET', `/api/jobs/${id}/tree`);
     t.equal(tree.status, 200);

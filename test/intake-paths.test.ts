@@ -173,3 +173,50 @@ tap.test(
     t.equal(scan.children?.length ?? 0, 0, 'no players told');
   },
 );
+
+tap.test(
+  'a folder written NFD on disk is found from an NFC webhook path: the scan records it and explain says it exists',
+  async (t) => {
+    const { stack, moviesRoot } = await setup(t, true);
+    const nfcName = 'Am\u00e9lie (2001)';
+    const nfdName = nfcName.normalize('NFD');
+    t.not(nfdName, nfcName, 'the two spellings differ byte for byte');
+    const onDisk = path.join(moviesRoot, nfdName);
+    await fs.mkdir(onDisk);
+    await fs.writeFile(path.join(onDisk, `${nfdName}.mkv`), 'video');
+
+    const why = await explain(stack, `/movies/${nfcName}`);
+    t.equal(why.status, 200, why.text);
+    t.match(why.json, {
+      ok: true,
+      metarrPath: `${moviesRoot}/${nfcName}`,
+      folder: { exists: true, path: onDisk },
+    });
+
+    const body = fixture('radarr-download');
+    at(body, 'movie').folderPath = `/movies/${nfcName}`;
+    at(body, 'movie').tmdbId = 194;
+    at(body, 'movie').imdbId = 'tt0211915';
+    at(body, 'movie').title = 'Amélie';
+    at(body, 'movie').year = 2001;
+    at(body, 'movie').id = 18;
+    at(body, 'movieFile').id = 1001;
+    at(body, 'movieFile').path = `/movies/${nfcName}/${nfcName}.mkv`;
+    at(body, 'movieFile').relativePath = `${nfcName}.mkv`;
+    const ack = await stack.api('POST', '/api/webhooks/radarr', body);
+    t.equal(ack.status, 200, ack.text);
+    const hook = await waitFor('webhook job done', async () => {
+      const r = await stack.api('GET', `/api/jobs/${ack.json.jobId}`);
+      return r.json?.state === 'completed' ? r.json : null;
+    });
+    const scanId = hook.output.actions[0].jobId;
+    const scan = await waitFor('scan job done', async () => {
+      const r = await stack.api('GET', `/api/jobs/${scanId}`);
+      return ['completed', 'failed'].includes(r.json?.state) ? r.json : null;
+    });
+    t.match(scan, { state: 'completed', output: { status: 'created', videoFile: `${nfdName}.mkv` } });
+    const { rows } = await sql<{ path: string; status: string }>`
+      select path, status from movies where tmdb_id = 194`.execute(stack.db);
+    t.same(rows, [{ path: onDisk, status: 'present' }], 'one movie, under the folder as spelled on disk');
+  },
+);

@@ -48,7 +48,7 @@ t.test('an urgent scan-movie runs at once while bulk scans occupy every bulk loo
     })),
     { priority: 8 },
   );
-  // Bulk jobs (seed 8 = pg-boss 3) that are running.
+  // Bulk jobs (Metarr priority 8 = pg-boss 3) that are running.
   const active = async () => {
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from pgboss.job
@@ -89,7 +89,11 @@ t.test('follow-ups of bulk work stay bulk; follow-ups of urgent work keep their 
       select priority from pgboss.job where data->>'parentId' = ${parent ?? ''}`.execute(stack.db);
     return rows[0]?.priority;
   };
-  t.equal(await waitFor('bulk follow-up', () => childPriority(bulk?.id)), 3, 'seed 8 (pg-boss 3), inherited');
+  t.equal(
+    await waitFor('bulk follow-up', () => childPriority(bulk?.id)),
+    3,
+    'priority 8 (pg-boss 3), inherited',
+  );
   const u = await waitFor('urgent follow-up', () => childPriority(urgent?.id));
   t.ok(u >= 6, `urgent follow-up keeps its catalog priority (pg-boss ${u})`);
 });

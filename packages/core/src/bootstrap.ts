@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { PgBoss } from 'pg-boss';
+import { backoffDelay } from './async.ts';
 import type { MetarrConfig } from './config.ts';
 import { createDb, type DbHandle } from './db/connect.ts';
 import { PORT_FILE, runningInstallDatabase, startInstallDatabase } from './db/embeddedInstall.ts';
@@ -72,7 +73,7 @@ export async function retryWhileDbUnreachable<T>(
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (!isTransientDbError(err) || attempt >= 30) throw err;
-      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      const delay = backoffDelay(attempt, { baseMs: 250, maxMs: 10_000 });
       log.warn(
         { service: 'DatabaseService', step, attempt, delayMs: delay, code },
         'Database not reachable yet; retrying',

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { isWithin, normalizePath } from './services/pathMapping.ts';
+import { isWithin, normalizePath } from './paths.ts';
 
 /**
  * Where a library may live. Metarr writes NFOs and artwork into library folders and deletes files it

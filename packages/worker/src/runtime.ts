@@ -34,7 +34,7 @@ import type {
 } from './context.ts';
 
 /**
- * Jobs at this seed priority or more urgent (webhook 1 … the pipeline's 5) have loops per queue that
+ * Jobs at this priority or more urgent (webhook 1 … the pipeline's 5) have loops per queue that
  * bulk work never takes. Bulk work stays bulk down its chain: a follow-up inherits its
  * parent's priority when that is less urgent than its own (see `enqueue` in createJobContext).
  */

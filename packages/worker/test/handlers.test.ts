@@ -16,7 +16,7 @@ import { handlers } from '../src/handlers/index.ts';
 import { createJobContext, startWorkerRuntime } from '../src/runtime.ts';
 import { handlerDeps, startTestRuntime } from './support/runtime.ts';
 
-// Level 4 of the seed's test strategy: each handler alone, against a real queue and database,
+// Each handler alone, against a real queue and database,
 // asserting which follow-up jobs it creates — without running those jobs.
 const { rt, db, url } = await startTestRuntime(t);
 const queue = createJobQueue({ boss: rt.boss, db, log: silentLogger });

@@ -1,4 +1,4 @@
-import { JOB_EVENTS_CHANNEL, type Logger } from '@metarr/core';
+import { backoffDelay, JOB_EVENTS_CHANNEL, type Logger } from '@metarr/core';
 import pg from 'pg';
 
 export interface ListenerOptions {
@@ -43,8 +43,7 @@ export function startJobEventListener(opts: ListenerOptions): JobEventListener {
 
   const scheduleReconnect = () => {
     if (closed || retryTimer) return;
-    const base = Math.min(maxBackoff, minBackoff * 2 ** attempt);
-    const delay = Math.round(base / 2 + Math.random() * (base / 2));
+    const delay = backoffDelay(attempt, { baseMs: minBackoff, maxMs: maxBackoff, jitter: 'equal' });
     attempt++;
     retryTimer = setTimeout(() => {
       retryTimer = null;

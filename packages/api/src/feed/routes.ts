@@ -103,8 +103,8 @@ function originAllowed(req: FastifyRequest, publicUrl: string | undefined): bool
 }
 
 /**
- * `GET {BASE}/api/ws` — every job lifecycle event any process publishes, as CONTRACT's
- * `{event, data}` JSON, plus `feed:ready` on connect, `feed:down` when the LISTEN connection drops
+ * `GET {BASE}/api/ws` — every job lifecycle event any process publishes, as
+ * `{event, data}` JSON (the shape the UI and API clients read), plus `feed:ready` on connect, `feed:down` when the LISTEN connection drops
  * and `feed:resync` once it is back (refetch: events in the gap were missed).
  */
 export const feedRoutes: RoutePlugin = async (app, deps) => {

@@ -1,8 +1,11 @@
+import nodeFs from 'node:fs/promises';
 import {
   checkArrPath,
+  type FolderOnDisk,
   isWithin,
   loadGroupsForLibrary,
   loadManagerRules,
+  locateOnDisk,
   mapGroupPath,
   normalizePath,
   resolveArrPath,
@@ -44,6 +47,15 @@ const Explanation = Type.Object({
   ),
   mapping: Nullable(Rule),
   metarrPath: Nullable(Type.String({ description: 'The path on this host' })),
+  folder: Nullable(
+    Type.Object(
+      {
+        exists: Type.Boolean({ description: 'The folder is on disk (found exactly as a scan finds it)' }),
+        path: Type.String({ description: 'The folder as spelled on disk, else the Metarr path' }),
+      },
+      { description: 'The Metarr path on disk; null when there is no Metarr path' },
+    ),
+  ),
   library: Nullable(
     Type.Object({
       id: Type.Integer(),
@@ -71,6 +83,12 @@ const Explanation = Type.Object({
 
 /** Quotes a path for a human: JSON.stringify would double every Windows backslash. */
 const q = (p: string) => `"${p}"`;
+
+/** The folder looked up exactly as a scan looks it up; an unreadable path counts as absent here. */
+async function folderOf(path: string | null): Promise<FolderOnDisk | null> {
+  if (path === null || !path.startsWith('/')) return null;
+  return locateOnDisk(nodeFs, path).catch(() => ({ exists: false, path }));
+}
 
 /** Users debug path mappings more than anything else: show every step, or exactly why it stops. */
 export const pathRoutes: RoutePlugin = async (app, deps) => {
@@ -115,7 +133,15 @@ export const pathRoutes: RoutePlugin = async (app, deps) => {
             : `no ${manager} path mappings are configured`,
         r.path ? `Metarr path: ${q(r.path)}` : 'no Metarr path: a Windows path needs a mapping',
       ];
-      const base = { input: path, manager, normalized: normalized.path, mappingsConsidered };
+      const folder = await folderOf(r.path);
+      if (folder) {
+        steps.push(
+          folder.exists
+            ? `the folder exists on disk${folder.path !== r.path ? ` as ${q(folder.path)}` : ''}`
+            : 'the folder does not exist on disk (yet)',
+        );
+      }
+      const base = { input: path, manager, normalized: normalized.path, mappingsConsidered, folder };
       const mapping = r.rule ? { id: r.rule.id, from: r.rule.from, to: r.rule.to } : null;
       if (!r.ok) {
         steps.push(`stops here: ${r.reason}`);

@@ -228,6 +228,7 @@ function connect() {
   ws.onclose = () => {
     if (socket !== ws || !key) return;
     setStatus('warn', 'reconnecting…');
+    // The browser cannot import core's backoffDelay; the same capped doubling, written for the page.
     const delay = Math.min(10000, 250 * 2 ** socketAttempt++);
     setTimeout(() => key && connect(), delay);
   };

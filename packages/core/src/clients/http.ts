@@ -1,13 +1,15 @@
 /**
- * Shared transport for the media-server clients (Kodi, Jellyfin/Emby, Plex).
+ * The one HTTP transport for JSON APIs: the media-server clients (Kodi, Jellyfin/Emby, Plex) and the
+ * metadata providers (TMDB, fanart.tv).
  *
  * - every call is bounded: the endpoint's timeout (DEFAULT_TIMEOUT_MS; never above MAX_TIMEOUT_MS),
  *   combined with the caller's `signal`;
  * - redirects are never followed: a 3xx is a failure (it nearly always means a wrong port or TLS setting,
  *   and following it could send credentials to another host);
  * - only http and https;
- * - failures become AppErrors with a stable code and a `retryable` flag. Messages name the player and its
- *   address, never a credential.
+ * - responses are capped in size;
+ * - failures become AppErrors with a stable code (`PLAYER_…` or `PROVIDER_…`, by the endpoint's peer)
+ *   and a `retryable` flag. Messages name the peer and its address, never a credential.
  */
 import { type Dispatcher, request } from 'undici';
 import { AppError } from '../errors.ts';
@@ -19,9 +21,17 @@ export const MAX_TIMEOUT_MS = 300_000;
 /** Responses larger than this are refused: no media-server answer we read comes close. */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
+export type HttpPeer = 'player' | 'provider';
+
 export interface HttpEndpoint {
-  /** The player's display name, used in error messages. */
+  /** The player's display name (or the provider's, e.g. `TMDB`), used in error messages. */
   name: string;
+  /** Whose endpoint: error codes start with PLAYER_ or PROVIDER_. A player when absent. */
+  peer?: HttpPeer;
+  /** A provider's id in error details (`tmdb`); the name when absent. */
+  id?: string;
+  /** Larger responses are refused; MAX_RESPONSE_BYTES when absent. */
+  maxResponseBytes?: number;
   /** `http(s)://host:port` plus an optional base path (no trailing slash). */
   baseUrl: string;
   /** Per-call timeout in ms (DEFAULT_TIMEOUT_MS when absent); capped at MAX_TIMEOUT_MS. */
@@ -131,65 +141,110 @@ function where(endpoint: HttpEndpoint): string {
   }
 }
 
+/** `player Kodi` or `TMDB`, as messages name the peer. */
+function who(endpoint: HttpEndpoint): string {
+  return endpoint.peer === 'provider' ? endpoint.name : `player ${endpoint.name}`;
+}
+
+/** `PLAYER_TIMEOUT` or `PROVIDER_TIMEOUT`. */
+function code(endpoint: HttpEndpoint, what: string): string {
+  return `${endpoint.peer === 'provider' ? 'PROVIDER' : 'PLAYER'}_${what}`;
+}
+
+/** Parses Retry-After (seconds or an HTTP date) into milliseconds; 1 s when absent or odd. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined) return 1000;
+  if (/^\d+$/.test(v.trim())) return Math.min(Number(v) * 1000, 3_600_000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? 1000 : Math.max(0, Math.min(at - now, 3_600_000));
+}
+
 /** Maps a transport failure (no HTTP status) to an AppError. */
 export function networkError(endpoint: HttpEndpoint, err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const at = `player ${endpoint.name} at ${where(endpoint)}`;
+  const at = `${who(endpoint)} at ${where(endpoint)}`;
   const codes = errorCodes(err);
   const tls = codes.find((c) => TLS.test(c));
   if (tls) {
-    return new AppError('PLAYER_TLS', `${at}: TLS failed (${tls}); check the TLS setting and certificate`, {
-      retryable: false,
-      cause: err,
-    });
+    return new AppError(
+      code(endpoint, 'TLS'),
+      `${at}: TLS failed (${tls}); check the TLS setting and certificate`,
+      { retryable: false, cause: err },
+    );
   }
   const unreachable = codes.find((c) => UNREACHABLE.has(c));
   if (unreachable) {
-    return new AppError('PLAYER_UNREACHABLE', `${at} is unreachable (${unreachable})`, {
+    return new AppError(code(endpoint, 'UNREACHABLE'), `${at} is unreachable (${unreachable})`, {
       retryable: true,
       cause: err,
     });
   }
   const reset = codes.find((c) => RESET.has(c));
   if (reset) {
-    return new AppError('PLAYER_CONNECTION_RESET', `${at} closed the connection (${reset})`, {
+    return new AppError(code(endpoint, 'CONNECTION_RESET'), `${at} closed the connection (${reset})`, {
       retryable: true,
       cause: err,
     });
   }
   if (codes.some((c) => TIMEOUT.has(c))) {
-    return new AppError('PLAYER_TIMEOUT', `${at} did not answer in time`, { retryable: true, cause: err });
+    return new AppError(code(endpoint, 'TIMEOUT'), `${at} did not answer in time`, {
+      retryable: true,
+      cause: err,
+    });
   }
   const msg = err instanceof Error ? err.message : String(err);
-  return new AppError('PLAYER_NETWORK', `${at}: ${msg}`, { retryable: true, cause: err });
+  return new AppError(code(endpoint, 'NETWORK'), `${at}: ${msg}`, { retryable: true, cause: err });
 }
 
 /** Maps a non-2xx HTTP status to an AppError. */
-export function statusError(endpoint: HttpEndpoint, status: number): AppError {
-  const at = `player ${endpoint.name} at ${where(endpoint)}`;
-  const details = { player: endpoint.name, status };
+export function statusError(
+  endpoint: HttpEndpoint,
+  status: number,
+  headers: Record<string, string | string[] | undefined> = {},
+): AppError {
+  const at = `${who(endpoint)} at ${where(endpoint)}`;
+  const provider = endpoint.peer === 'provider';
+  const details = provider
+    ? { provider: endpoint.id ?? endpoint.name, status }
+    : { player: endpoint.name, status };
   if (status === 401 || status === 403) {
-    return new AppError('PLAYER_AUTH', `check the credentials of player ${endpoint.name}`, {
-      retryable: false,
-      details,
-    });
+    const message = provider
+      ? `${endpoint.name} refused the API key (HTTP ${status})`
+      : `check the credentials of player ${endpoint.name}`;
+    return new AppError(code(endpoint, 'AUTH'), message, { retryable: false, details });
   }
   if (status >= 300 && status < 400) {
     return new AppError(
-      'PLAYER_REDIRECT',
+      code(endpoint, 'REDIRECT'),
       `${at} answered with a redirect (HTTP ${status}), which is not followed; check the host, port and TLS setting`,
       { retryable: false, details },
     );
   }
   if (status >= 500) {
-    return new AppError('PLAYER_SERVER_ERROR', `${at} failed with HTTP ${status}`, {
+    const failed = provider ? `${endpoint.name} answered HTTP ${status}` : `${at} failed with HTTP ${status}`;
+    return new AppError(code(endpoint, 'SERVER_ERROR'), failed, {
       retryable: true,
       details,
     });
   }
+  // A provider says how long to wait; the caller waits that long without spending an attempt.
+  if (status === 429 && provider) {
+    return new AppError(
+      code(endpoint, 'RATE_LIMITED'),
+      `${endpoint.name} is rate limiting requests (HTTP 429)`,
+      {
+        retryable: true,
+        details: { ...details, retryAfterMs: retryAfterMs(headers['retry-after']) },
+      },
+    );
+  }
   // 408 Request Timeout and 429 Too Many Requests are about now, not about the request.
   const retry = status === 408 || status === 429;
-  return new AppError('PLAYER_HTTP_ERROR', `${at} refused the request with HTTP ${status}`, {
+  const refused = provider
+    ? `${endpoint.name} answered HTTP ${status}`
+    : `${at} refused the request with HTTP ${status}`;
+  return new AppError(code(endpoint, 'HTTP_ERROR'), refused, {
     retryable: retry,
     details,
   });
@@ -200,13 +255,13 @@ export function buildUrl(endpoint: HttpEndpoint, path: string, query?: Record<st
   try {
     url = new URL(`${endpoint.baseUrl}${path}`);
   } catch (cause) {
-    throw new AppError('PLAYER_BAD_URL', `player ${endpoint.name} has an invalid address`, {
+    throw new AppError(code(endpoint, 'BAD_URL'), `${who(endpoint)} has an invalid address`, {
       retryable: false,
       cause,
     });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AppError('PLAYER_BAD_URL', `player ${endpoint.name}: only http and https are supported`, {
+    throw new AppError(code(endpoint, 'BAD_URL'), `${who(endpoint)}: only http and https are supported`, {
       retryable: false,
     });
   }
@@ -226,9 +281,10 @@ async function readCapped(endpoint: HttpEndpoint, body: Dispatcher.ResponseData[
   for await (const chunk of body) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += buf.length;
-    if (size > MAX_RESPONSE_BYTES) {
+    if (size > (endpoint.maxResponseBytes ?? MAX_RESPONSE_BYTES)) {
+      body.on('error', () => {});
       body.destroy();
-      throw new AppError('PLAYER_BAD_RESPONSE', `player ${endpoint.name} sent an oversized response`, {
+      throw new AppError(code(endpoint, 'BAD_RESPONSE'), `${who(endpoint)} sent an oversized response`, {
         retryable: false,
       });
     }
@@ -264,7 +320,7 @@ export async function httpCall(endpoint: HttpEndpoint, call: HttpCall): Promise<
     });
     if (res.statusCode < 200 || res.statusCode >= 300) {
       await res.body.dump().catch(() => undefined);
-      throw statusError(endpoint, res.statusCode);
+      throw statusError(endpoint, res.statusCode, res.headers);
     }
     const text = await readCapped(endpoint, res.body);
     return { status: res.statusCode, headers: res.headers, text };
@@ -273,8 +329,8 @@ export async function httpCall(endpoint: HttpEndpoint, call: HttpCall): Promise<
     if (call.signal?.aborted) throw aborted(endpoint, err);
     if (timeout.aborted) {
       throw new AppError(
-        'PLAYER_TIMEOUT',
-        `player ${endpoint.name} at ${where(endpoint)} did not answer within ${timeoutMs} ms`,
+        code(endpoint, 'TIMEOUT'),
+        `${who(endpoint)} at ${where(endpoint)} did not answer within ${timeoutMs} ms`,
         { retryable: true, cause: err },
       );
     }
@@ -283,20 +339,26 @@ export async function httpCall(endpoint: HttpEndpoint, call: HttpCall): Promise<
 }
 
 function aborted(endpoint: HttpEndpoint, cause: unknown): AppError {
-  return new AppError('PLAYER_ABORTED', `the request to player ${endpoint.name} was cancelled`, {
+  return new AppError(code(endpoint, 'ABORTED'), `the request to ${who(endpoint)} was cancelled`, {
     retryable: true,
     cause,
   });
 }
 
 /** Parses a JSON body; a non-JSON answer means we are not talking to the server we think. */
-export function parseJson(endpoint: HttpEndpoint, text: string): unknown {
+export function parseJson(
+  endpoint: HttpEndpoint,
+  text: string,
+  reviver?: (key: string, value: unknown) => unknown,
+): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text, reviver);
   } catch (cause) {
     throw new AppError(
-      'PLAYER_BAD_RESPONSE',
-      `player ${endpoint.name} at ${where(endpoint)} did not answer with JSON; check the host, port and player type`,
+      code(endpoint, 'BAD_RESPONSE'),
+      endpoint.peer === 'provider'
+        ? `${endpoint.name} at ${where(endpoint)} answered with malformed JSON`
+        : `player ${endpoint.name} at ${where(endpoint)} did not answer with JSON; check the host, port and player type`,
       { retryable: false, cause },
     );
   }

@@ -4,6 +4,7 @@
  * (`GET /library/sections/{key}/refresh?path=…`). Authenticated with the `X-Plex-Token` header.
  */
 import { AppError } from '../errors.ts';
+import { containsPath } from '../paths.ts';
 import { type HttpEndpoint, httpCall, parseJson, playerBaseUrl } from './http.ts';
 import type { ClientOptions } from './kodi.ts';
 
@@ -32,55 +33,6 @@ export interface PlexClient {
   refreshSection(key: string, path: string, signal?: AbortSignal): Promise<void>;
   /** `GET /identity` (public): the server version. */
   identity(signal?: AbortSignal): Promise<{ version: string; machineIdentifier?: string }>;
-}
-
-type PathKind = 'posix' | 'drive' | 'unc' | 'url';
-
-interface SplitPath {
-  kind: PathKind;
-  segments: string[];
-  /** Windows paths compare case-insensitively, as Windows (and Plex on it) does. */
-  caseInsensitive: boolean;
-}
-
-/**
- * `C:\Movies\X` → drive [C:, Movies, X]; `\\nas\share\X` → unc [nas, share, X];
- * `smb://nas/movies/X` → url [smb://nas, movies, X]; `/movies/X` → posix [movies, X].
- */
-export function splitPath(p: string): SplitPath {
-  const url = /^([a-z][a-z0-9+.-]*:\/\/[^/]*)(.*)$/i.exec(p);
-  if (url) {
-    const segments = url[2]!.split('/').filter(Boolean);
-    return { kind: 'url', segments: [url[1]!.toLowerCase(), ...segments], caseInsensitive: false };
-  }
-  if (/^[A-Za-z]:([\\/]|$)/.test(p)) {
-    return { kind: 'drive', segments: p.split(/[\\/]+/).filter(Boolean), caseInsensitive: true };
-  }
-  if (/^(\\\\|\/\/)[^\\/]/.test(p)) {
-    return { kind: 'unc', segments: p.split(/[\\/]+/).filter(Boolean), caseInsensitive: true };
-  }
-  return {
-    kind: 'posix',
-    segments: p.split('/').filter((s) => s !== '' && s !== '.'),
-    caseInsensitive: false,
-  };
-}
-
-/**
- * How many segments of `folder` the `root` covers, or -1 when `root` is not `folder` or one of its
- * ancestors on whole segments (`/movies` does not hold `/movies2`).
- */
-export function containsPath(root: string, folder: string): number {
-  const r = splitPath(root);
-  const f = splitPath(folder);
-  if (r.kind !== f.kind || r.segments.length > f.segments.length) return -1;
-  const ci = r.caseInsensitive || f.caseInsensitive;
-  for (let i = 0; i < r.segments.length; i++) {
-    const a = r.segments[i]!;
-    const b = f.segments[i]!;
-    if (ci ? a.toLowerCase() !== b.toLowerCase() : a !== b) return -1;
-  }
-  return r.segments.length;
 }
 
 /** Section types that can hold each kind of media. */

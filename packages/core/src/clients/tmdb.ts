@@ -1,13 +1,14 @@
 /**
- * TMDB v3 client: transport only. Every call is bounded (timeout combined with the caller's signal),
- * redirects are not followed, and failures are AppErrors:
+ * TMDB v3 client: transport only, over the shared transport (http.ts). Every call is bounded
+ * (timeout combined with the caller's signal), redirects are not followed, and failures are AppErrors:
  * - 429 → PROVIDER_RATE_LIMITED (retryable) with `details.retryAfterMs` from Retry-After;
  * - 5xx, timeouts, resets → retryable; 401/403 → PROVIDER_AUTH (permanent);
  * - a body that is not JSON → PROVIDER_BAD_RESPONSE (permanent: retrying gets the same answer).
  * The key never appears in an error message or log line.
  */
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { AppError } from '../errors.ts';
+import { type HttpEndpoint, httpCall, parseJson } from './http.ts';
 
 export const PROVIDER_TIMEOUT_MS = 15_000;
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
@@ -17,15 +18,6 @@ export interface ProviderEndpoint {
   baseUrl: string;
   timeoutMs?: number;
   dispatcher?: Dispatcher;
-}
-
-/** Parses Retry-After (seconds or an HTTP date) into milliseconds; 1 s when absent or odd. */
-export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined) return 1000;
-  if (/^\d+$/.test(v.trim())) return Math.min(Number(v) * 1000, 3_600_000);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? 1000 : Math.max(0, Math.min(at - now, 3_600_000));
 }
 
 // C0 controls except \t and \n, and DEL.
@@ -42,8 +34,9 @@ export const cleanProviderText = (s: string): string =>
   s.replace(CONTROL_CHARS, '').replace(LONE_SURROGATE, '\uFFFD');
 
 /**
- * GETs JSON; every string in it goes through cleanProviderText. Resolves `null` for 404 (the provider has no such record); everything else non-2xx
- * rejects.
+ * GETs JSON through the shared transport (see http.ts); every string in it goes through
+ * cleanProviderText. Resolves `null` for 404 (the provider has no such record); everything else
+ * non-2xx rejects.
  */
 export async function providerGetJson(
   endpoint: ProviderEndpoint,
@@ -51,90 +44,29 @@ export async function providerGetJson(
   query: Record<string, string>,
   opts: { headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<unknown | null> {
-  const name = endpoint.provider === 'tmdb' ? 'TMDB' : 'fanart.tv';
-  const url = new URL(`${endpoint.baseUrl}${path}`);
-  url.search = Object.entries(query)
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-    .join('&');
-  const timeout = AbortSignal.timeout(endpoint.timeoutMs ?? PROVIDER_TIMEOUT_MS);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  if (opts.signal?.aborted) {
-    throw new AppError('PROVIDER_ABORTED', `the ${name} request was cancelled`, { retryable: true });
-  }
-  let res: Dispatcher.ResponseData;
+  const http: HttpEndpoint = {
+    name: endpoint.provider === 'tmdb' ? 'TMDB' : 'fanart.tv',
+    peer: 'provider',
+    id: endpoint.provider,
+    baseUrl: endpoint.baseUrl,
+    timeoutMs: endpoint.timeoutMs ?? PROVIDER_TIMEOUT_MS,
+    maxResponseBytes: MAX_JSON_BYTES,
+    ...(endpoint.dispatcher && { dispatcher: endpoint.dispatcher }),
+  };
+  let text: string;
   try {
-    res = await request(url, {
+    ({ text } = await httpCall(http, {
       method: 'GET',
-      headers: { accept: 'application/json', 'user-agent': 'Metarr', ...opts.headers },
-      signal,
-      ...(endpoint.dispatcher ? { dispatcher: endpoint.dispatcher } : {}),
-    });
-  } catch (cause) {
-    if (opts.signal?.aborted) {
-      throw new AppError('PROVIDER_ABORTED', `the ${name} request was cancelled`, { retryable: true, cause });
-    }
-    const code = timeout.aborted ? 'PROVIDER_TIMEOUT' : 'PROVIDER_NETWORK';
-    const what = timeout.aborted ? 'did not answer in time' : 'could not be reached';
-    throw new AppError(code, `${name} at ${url.host} ${what}`, { retryable: true, cause });
+      path,
+      query,
+      headers: { accept: 'application/json', ...opts.headers },
+      ...(opts.signal && { signal: opts.signal }),
+    }));
+  } catch (err) {
+    if (err instanceof AppError && err.details?.status === 404) return null;
+    throw err;
   }
-  const status = res.statusCode;
-  if (status === 404) {
-    await res.body.dump().catch(() => undefined);
-    return null;
-  }
-  if (status < 200 || status >= 300) {
-    await res.body.dump().catch(() => undefined);
-    const details = { provider: endpoint.provider, status };
-    if (status === 429) {
-      throw new AppError('PROVIDER_RATE_LIMITED', `${name} is rate limiting requests (HTTP 429)`, {
-        retryable: true,
-        details: { ...details, retryAfterMs: retryAfterMs(res.headers['retry-after']) },
-      });
-    }
-    if (status === 401 || status === 403) {
-      throw new AppError('PROVIDER_AUTH', `${name} refused the API key (HTTP ${status})`, {
-        retryable: false,
-        details,
-      });
-    }
-    const retry = status >= 500 || status === 408;
-    throw new AppError(
-      retry ? 'PROVIDER_SERVER_ERROR' : 'PROVIDER_HTTP_ERROR',
-      `${name} answered HTTP ${status}`,
-      { retryable: retry, details },
-    );
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_JSON_BYTES) {
-        res.body.on('error', () => {});
-        res.body.destroy();
-        throw new AppError('PROVIDER_BAD_RESPONSE', `${name} sent an oversized response`, {
-          retryable: false,
-        });
-      }
-      chunks.push(chunk as Buffer);
-    }
-  } catch (cause) {
-    if (cause instanceof AppError) throw cause;
-    throw new AppError('PROVIDER_NETWORK', `${name} closed the connection mid-response`, {
-      retryable: true,
-      cause,
-    });
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'), (_k, v) =>
-      typeof v === 'string' ? cleanProviderText(v) : v,
-    );
-  } catch (cause) {
-    throw new AppError('PROVIDER_BAD_RESPONSE', `${name} answered with malformed JSON for ${path}`, {
-      retryable: false,
-      cause,
-    });
-  }
+  return parseJson(http, text, (_k, v) => (typeof v === 'string' ? cleanProviderText(v) : v));
 }
 
 export interface TmdbClient {

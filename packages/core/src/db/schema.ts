@@ -103,7 +103,7 @@ export interface WebhookDeliveriesTable {
   received_at: Generated<Date>;
 }
 
-/** Metadata pipeline (issue #5). `data` columns hold JSON documents typed in the services. */
+/** Metadata pipeline. `data` columns hold JSON documents typed in the services. */
 export interface MovieDiscoveryTable {
   movie_id: number;
   data: ColumnType<unknown, string, string>;
@@ -158,7 +158,7 @@ export interface ProviderRateLimitsTable {
   blocked_until: Timestamp | null;
 }
 
-/** What the last library scan saw of a movie folder (issue #7). */
+/** What the last library scan saw of a movie folder. */
 export interface LibraryFoldersTable {
   library_id: number;
   path: string;

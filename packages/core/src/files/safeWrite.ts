@@ -8,7 +8,7 @@ import { constants as fsConstants } from 'node:fs';
 import nodeFs from 'node:fs/promises';
 import nodePath from 'node:path';
 import { AppError } from '../errors.ts';
-import type { PublishFs } from '../services/atomicFile.ts';
+import type { PublishFs } from './atomicFile.ts';
 
 const unsafe = (dir: string, root: string, why: string) =>
   new AppError('UNSAFE_PATH', `Not writing into ${dir}: ${why} (library ${root}); nothing was written`, {

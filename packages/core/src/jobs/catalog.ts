@@ -3,11 +3,11 @@ import { compileSchema } from '../schema.ts';
 
 /**
  * The one job catalog. Every job type is declared here once: its queue name, payload schema,
- * priority on the seed's scale (1 = most urgent … 10 = least) and its retry/expiry policy.
+ * priority on Metarr's scale (1 = most urgent … 10 = least) and its retry/expiry policy.
  * The worker's handler map is typed from this object, so a type without a handler cannot compile.
  */
 export interface JobPolicy {
-  /** 1 (most urgent) … 10 (least), as the seed and CONTRACT number them. */
+  /** 1 (most urgent) … 10 (least), as the API and the UI show it. */
   priority: number;
   retryLimit: number;
   /** First retry delay in seconds; doubled (with jitter) per attempt. */
@@ -148,9 +148,9 @@ export function isJobName(name: string): name is JobName {
   return Object.hasOwn(jobCatalog, name);
 }
 
-/** pg-boss runs a *higher* number first; the seed numbers 1 as most urgent. */
-export function toBossPriority(seedPriority: number): number {
-  return 11 - seedPriority;
+/** pg-boss runs a *higher* number first; Metarr numbers 1 as most urgent. */
+export function toBossPriority(priority: number): number {
+  return 11 - priority;
 }
 export function fromBossPriority(bossPriority: number): number {
   return 11 - bossPriority;

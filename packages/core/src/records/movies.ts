@@ -89,3 +89,14 @@ export async function setMovieLock(db: Db, movieId: number, field: string, locke
       .execute();
   }
 }
+
+/** What an event or a scan knows of a movie: its folder and whichever ids and names it carries. */
+export interface MovieIdentity {
+  libraryId: number;
+  path: string;
+  tmdbId?: number;
+  imdbId?: string;
+  title?: string;
+  year?: number;
+  radarrId?: number;
+}

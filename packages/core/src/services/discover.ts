@@ -8,51 +8,18 @@ import nodePath from 'node:path';
 import type { Db } from '../db/connect.ts';
 import { permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
+import { type MovieMetadata, parseMovieNfo } from '../files/nfo.ts';
 import type { Logger } from '../log.ts';
-import { VIDEO_EXTENSIONS } from '../media.ts';
-import { type MovieMetadata, parseMovieNfo } from './nfo.ts';
-import { UNCONFIRMED_HASH } from './publish.ts';
-
-export const ARTWORK_TYPES = [
-  'poster',
-  'fanart',
-  'clearlogo',
-  'clearart',
-  'banner',
-  'landscape',
-  'discart',
-  'keyart',
-] as const;
-export type ArtworkType = (typeof ARTWORK_TYPES)[number] | 'extrafanart';
-
-export interface LocalArtwork {
-  type: ArtworkType;
-  /** Relative to the movie folder, '/'-separated. */
-  file: string;
-}
-
-export interface DiscoveredFolder {
-  /** Relative path of the main video (for discs, the index file), or null. */
-  videoFile: string | null;
-  disc: 'bdmv' | 'video_ts' | null;
-  /** Stem used for Kodi file names (`<stem>.nfo`, `<stem>-poster.jpg`); null for discs → `movie`. */
-  videoStem: string | null;
-  nfo: {
-    file: string;
-    ok: boolean;
-    error?: string;
-    tmdbId?: number;
-    imdbId?: string;
-    title?: string;
-    year?: number;
-  } | null;
-  artwork: LocalArtwork[];
-  trailers: string[];
-  subtitles: { file: string; language: string | null; forced: boolean }[];
-  extras: string[];
-  unknown: string[];
-  skipped: string[];
-}
+import {
+  type ArtworkType,
+  type DiscoveredFolder,
+  discStructure,
+  isJunkEntry,
+  isSampleFolder,
+  rankMainVideos,
+  videoRole,
+} from '../media.ts';
+import { UNCONFIRMED_HASH } from '../records/publishedFiles.ts';
 
 export interface DiscoverFs {
   readdir(path: string, opts: { withFileTypes: true }): Promise<import('node:fs').Dirent[]>;
@@ -60,7 +27,6 @@ export interface DiscoverFs {
   readFile(path: string, enc: 'utf8'): Promise<string>;
 }
 
-const VIDEO_EXT = VIDEO_EXTENSIONS;
 const SUB_EXT = new Set(['.srt', '.ass', '.ssa', '.sub', '.idx', '.vtt', '.sup']);
 const IMG_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tbn']);
 const EXTRAS_DIRS = new Set([
@@ -74,8 +40,6 @@ const EXTRAS_DIRS = new Set([
   'other',
   'trailers',
 ]);
-const JUNK =
-  /^(\.ds_store|thumbs\.db|desktop\.ini|@eadir|\.appledouble|#recycle|\.metarr-tmp-.*|\..*\.metarr-tmp-.*)$/i;
 const ART_ALIASES: Record<string, ArtworkType> = {
   poster: 'poster',
   folder: 'poster',
@@ -93,8 +57,6 @@ const ART_ALIASES: Record<string, ArtworkType> = {
   keyart: 'keyart',
 };
 
-const isSample = (stem: string) => /(^|[-._ ])sample$/i.test(stem) || /^sample/i.test(stem);
-
 /** Pure classification of a folder's entries (reads the tree and the NFO, writes nothing). */
 export async function classifyMovieFolder(fs: DiscoverFs, folder: string): Promise<DiscoveredFolder> {
   const out: DiscoveredFolder = {
@@ -110,15 +72,10 @@ export async function classifyMovieFolder(fs: DiscoverFs, folder: string): Promi
     skipped: [],
   };
   const entries = await fs.readdir(folder, { withFileTypes: true });
-  const names = new Map(entries.map((e) => [e.name.toLowerCase(), e]));
-
-  // Disc structures first: the disc is the main video whatever else lies around.
-  if (names.get('bdmv')?.isDirectory()) {
-    out.disc = 'bdmv';
-    out.videoFile = `${names.get('bdmv')?.name}/index.bdmv`;
-  } else if (names.get('video_ts')?.isDirectory()) {
-    out.disc = 'video_ts';
-    out.videoFile = `${names.get('video_ts')?.name}/VIDEO_TS.IFO`;
+  const disc = discStructure(entries);
+  if (disc) {
+    out.disc = disc.disc;
+    out.videoFile = disc.videoFile;
   }
 
   const videos: { name: string; size: number }[] = [];
@@ -126,17 +83,17 @@ export async function classifyMovieFolder(fs: DiscoverFs, folder: string): Promi
   const nfos: string[] = [];
   for (const e of entries) {
     const lower = e.name.toLowerCase();
-    if (JUNK.test(e.name)) {
+    if (isJunkEntry(e.name)) {
       out.skipped.push(e.name);
       continue;
     }
     if (e.isDirectory()) {
       if (lower === 'bdmv' || lower === 'video_ts' || lower === 'certificate' || lower === 'audio_ts')
         continue;
-      if (lower === 'sample' || lower === 'samples') out.skipped.push(`${e.name}/`);
+      if (isSampleFolder(e.name)) out.skipped.push(`${e.name}/`);
       else if (lower === 'extrafanart') {
         for (const f of await fs.readdir(nodePath.join(folder, e.name), { withFileTypes: true })) {
-          if (JUNK.test(f.name)) out.skipped.push(`${e.name}/${f.name}`);
+          if (isJunkEntry(f.name)) out.skipped.push(`${e.name}/${f.name}`);
           else if (f.isFile() && IMG_EXT.has(nodePath.extname(f.name).toLowerCase()))
             out.artwork.push({ type: 'extrafanart', file: `${e.name}/${f.name}` });
         }
@@ -144,8 +101,7 @@ export async function classifyMovieFolder(fs: DiscoverFs, folder: string): Promi
         out.extras.push(`${e.name}/`);
         if (lower === 'trailers') {
           for (const f of await fs.readdir(nodePath.join(folder, e.name), { withFileTypes: true })) {
-            if (f.isFile() && VIDEO_EXT.has(nodePath.extname(f.name).toLowerCase()))
-              out.trailers.push(`${e.name}/${f.name}`);
+            if (f.isFile() && videoRole(f.name) !== null) out.trailers.push(`${e.name}/${f.name}`);
           }
         }
       } else out.unknown.push(`${e.name}/`);
@@ -154,9 +110,10 @@ export async function classifyMovieFolder(fs: DiscoverFs, folder: string): Promi
     if (!e.isFile()) continue;
     const ext = nodePath.extname(lower);
     const stem = lower.slice(0, lower.length - ext.length);
-    if (VIDEO_EXT.has(ext)) {
-      if (isSample(stem)) out.skipped.push(e.name);
-      else if (/[-._ ]trailer$/.test(stem) || stem === 'trailer') out.trailers.push(e.name);
+    const role = videoRole(e.name);
+    if (role) {
+      if (role === 'sample') out.skipped.push(e.name);
+      else if (role === 'trailer') out.trailers.push(e.name);
       else videos.push({ name: e.name, size: (await fs.stat(nodePath.join(folder, e.name))).size });
     } else if (ext === '.nfo') nfos.push(e.name);
     else if (IMG_EXT.has(ext)) images.push(e.name);
@@ -172,11 +129,11 @@ export async function classifyMovieFolder(fs: DiscoverFs, folder: string): Promi
   }
 
   if (!out.disc && videos.length) {
-    videos.sort((a, b) => b.size - a.size || a.name.localeCompare(b.name));
-    const main = videos[0] as { name: string };
+    const ranked = rankMainVideos(videos);
+    const main = ranked[0] as { name: string };
     out.videoFile = main.name;
     out.videoStem = main.name.slice(0, main.name.length - nodePath.extname(main.name).length);
-    for (const v of videos.slice(1)) out.extras.push(v.name);
+    for (const v of ranked.slice(1)) out.extras.push(v.name);
   }
   const stem = out.videoStem?.toLowerCase() ?? null;
 

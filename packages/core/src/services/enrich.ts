@@ -5,9 +5,9 @@
 import type { Db } from '../db/connect.ts';
 import { permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
+import { METADATA_FIELDS, type MovieMetadata } from '../files/nfo.ts';
 import type { Logger } from '../log.ts';
-import { METADATA_FIELDS, type MovieMetadata } from './nfo.ts';
-import { readProviderCache, tmdbMovieKey } from './providerCache.ts';
+import { readProviderCache, tmdbMovieKey } from '../records/providerCache.ts';
 
 export interface EnrichDeps {
   db: Db;

@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import nodeFs from 'node:fs/promises';
 import nodePath from 'node:path';
+import { mapLimit } from '../async.ts';
 import type { Db } from '../db/connect.ts';
 import { retryable } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
+import { idsFromNfo } from '../files/nfo.ts';
 import type { Logger } from '../log.ts';
+import { isJunkEntry } from '../media.ts';
 
 /**
  * LibraryScanService — lists a library's movie folders and reconciles them with the movies table:
@@ -34,20 +37,6 @@ export interface FolderIds {
   imdbId?: string;
 }
 
-/** NAS and OS clutter that is never a movie folder. */
-const JUNK = new Set([
-  '@eaDir',
-  '#recycle',
-  '#snapshot',
-  '$RECYCLE.BIN',
-  'System Volume Information',
-  'lost+found',
-]);
-
-export function isJunkEntry(name: string): boolean {
-  return name.startsWith('.') || name.startsWith('@') || JUNK.has(name);
-}
-
 /** `{tmdb-603}`, `[tmdbid-603]`, `{imdb-tt0133093}`, `[imdbid-tt0133093]` — the *arr naming tokens. */
 export function idsFromFolderName(name: string): FolderIds {
   const ids: FolderIds = {};
@@ -58,43 +47,12 @@ export function idsFromFolderName(name: string): FolderIds {
   return ids;
 }
 
-/** Kodi-style NFO: `<uniqueid type="tmdb">`, `<uniqueid type="imdb">`, or legacy `<tmdbid>`/`<imdbid>`/`<id>`. */
-export function idsFromNfo(xml: string): FolderIds {
-  const ids: FolderIds = {};
-  for (const m of xml.matchAll(/<uniqueid\b([^>]*)>\s*([^<\s]+)\s*<\/uniqueid>/gi)) {
-    const type = /type\s*=\s*["']([^"']+)["']/i.exec(m[1] ?? '')?.[1]?.toLowerCase();
-    const value = m[2] ?? '';
-    if (type === 'tmdb' && /^\d{1,9}$/.test(value) && ids.tmdbId === undefined) ids.tmdbId = Number(value);
-    if (type === 'imdb' && /^tt\d{5,10}$/i.test(value) && ids.imdbId === undefined)
-      ids.imdbId = value.toLowerCase();
-  }
-  const tmdb = /<tmdbid>\s*(\d{1,9})\s*<\/tmdbid>/i.exec(xml)?.[1];
-  if (ids.tmdbId === undefined && tmdb) ids.tmdbId = Number(tmdb);
-  const imdb = /<(?:imdbid|id)>\s*(tt\d{5,10})\s*<\/(?:imdbid|id)>/i.exec(xml)?.[1];
-  if (ids.imdbId === undefined && imdb) ids.imdbId = imdb.toLowerCase();
-  return ids;
-}
-
 /** `The Matrix (1999) {tmdb-603}` → title `The Matrix`, year 1999. */
 export function titleYearFromFolderName(name: string): { title?: string; year?: number } {
   const clean = name.replace(/[[{][^\]}]*[\]}]/g, '').trim();
   const m = /^(.*?)[\s.]*\((\d{4})\)\s*$/.exec(clean);
   if (m?.[1] && m[2]) return { title: m[1].trim(), year: Number(m[2]) };
   return clean ? { title: clean } : {};
-}
-
-async function mapLimit<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T, i);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return out;
 }
 
 /**

@@ -1,17 +1,8 @@
 import type { Db } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
+import type { MovieIdentity } from '../records/movies.ts';
 
 /** MovieRecordService — movie rows for events that carry no files to scan. */
-
-export interface MovieIdentity {
-  libraryId: number;
-  path: string;
-  tmdbId?: number;
-  imdbId?: string;
-  title?: string;
-  year?: number;
-  radarrId?: number;
-}
 
 /** MovieAdded: the movie exists in the *arr but has no files yet. */
 export async function recordAddedMovie(

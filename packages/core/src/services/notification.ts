@@ -9,9 +9,10 @@
 import { createJellyfinClient } from '../clients/jellyfin.ts';
 import type { ClientOptions } from '../clients/kodi.ts';
 import { createKodiClient } from '../clients/kodi.ts';
-import { containsPath, createPlexClient, findSectionForPath, splitPath } from '../clients/plex.ts';
+import { createPlexClient, findSectionForPath } from '../clients/plex.ts';
 import { AppError, errorCode, errorMessage, isRetryable } from '../errors.ts';
 import { type Logger, serviceLogger } from '../log.ts';
+import { containsPath, kodiFolder, trimTrailingSeparators } from '../paths.ts';
 
 export const NOTIFICATION_SERVICE = 'MediaPlayerNotificationService';
 
@@ -82,54 +83,6 @@ export interface NotifyResult {
 // ---------------------------------------------------------------------------------------------
 // Paths
 
-const URL_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;
-const DRIVE_FORM = /^[A-Za-z]:([\\/]|$)/;
-
-/** The separator a path uses: `\` for Windows-form paths written with backslashes, `/` otherwise. */
-export function separatorOf(p: string): '/' | '\\' {
-  if (URL_FORM.test(p)) return '/';
-  if (p.includes('\\')) return '\\';
-  if (DRIVE_FORM.test(p) && !p.includes('/')) return '\\';
-  return '/';
-}
-
-/** Drops trailing separators, but never turns a root (`/`, `C:\`, `smb://`) into something else. */
-export function withoutTrailingSeparator(p: string): string {
-  const stripped = p.replace(/[\\/]+$/, '');
-  if (stripped === p) return p;
-  if (stripped === '') return p.slice(0, 1);
-  if (/^[A-Za-z]:$/.test(stripped)) return `${stripped}${p.charAt(stripped.length)}`;
-  if (/^[a-z][a-z0-9+.-]*:$/i.test(stripped)) return p;
-  return stripped;
-}
-
-/** Kodi matches a directory against its sources by prefix, so the folder must end with a separator. */
-export function kodiFolder(p: string): string {
-  const trimmed = withoutTrailingSeparator(p);
-  return /[\\/]$/.test(trimmed) ? trimmed : `${trimmed}${separatorOf(p)}`;
-}
-
-/**
- * Translates a Metarr-side path into a player group's form. The longest `from` (on whole segments)
- * wins; the rest of the path is appended with the separator style of `to` (`/` for URLs such as
- * `smb://nas/movies/` and POSIX paths, `\` for Windows paths such as `D:\Movies\`). No matching
- * mapping → the path as is.
- */
-export function mapGroupPath(path: string, mappings: { from: string; to: string }[]): string {
-  let best: { to: string; depth: number } | null = null;
-  for (const m of mappings) {
-    if (!m.from) continue;
-    const depth = containsPath(m.from, path);
-    if (depth >= 0 && (!best || depth > best.depth)) best = { to: m.to, depth };
-  }
-  if (!best) return path;
-  const rest = splitPath(path).segments.slice(best.depth);
-  const base = withoutTrailingSeparator(best.to);
-  if (rest.length === 0) return base;
-  const sep = separatorOf(best.to);
-  return /[\\/]$/.test(base) ? `${base}${rest.join(sep)}` : `${base}${sep}${rest.join(sep)}`;
-}
-
 function parentWithin(folder: string, root: string): string {
   const parent = folder.replace(/[\\/]+[^\\/]+[\\/]*$/, '');
   if (parent === folder || parent === '' || containsPath(root, parent) < 0) return root;
@@ -178,7 +131,7 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
       return {
         async refreshFolder(folder, o) {
           await jf.mediaUpdated(
-            [{ path: withoutTrailingSeparator(folder), updateType: UPDATE_TYPE[o.change] }],
+            [{ path: trimTrailingSeparators(folder), updateType: UPDATE_TYPE[o.change] }],
             o.signal,
           );
         },
@@ -196,7 +149,7 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
       const plex = createPlexClient(player, opts);
       return {
         async refreshFolder(folder, o) {
-          const path = withoutTrailingSeparator(folder);
+          const path = trimTrailingSeparators(folder);
           const sections = await plex.sections(o.signal);
           const { section, location } = findSectionForPath(player.name, sections, path, o.mediaKind);
           // A partial scan of a folder that no longer exists finds nothing to remove; its parent does.
@@ -256,8 +209,7 @@ export async function notifyGroup(
         cause: opts.signal.reason,
       });
     }
-    const folder =
-      player.type === 'kodi' ? kodiFolder(target.folder) : withoutTrailingSeparator(target.folder);
+    const folder = player.type === 'kodi' ? kodiFolder(target.folder) : trimTrailingSeparators(target.folder);
     const fields = { playerId: player.id, playerName: player.name, playerType: player.type, groupId, folder };
     const started = Date.now();
     try {

@@ -4,12 +4,14 @@
  * candidates they offer.
  */
 import { sql } from 'kysely';
+import { backoffDelay } from '../async.ts';
 import type { FanartClient } from '../clients/fanart.ts';
 import type { TmdbClient } from '../clients/tmdb.ts';
 import type { Db } from '../db/connect.ts';
 import { AppError, permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
+import { fanartMovieKey, readProviderCache, tmdbMovieKey } from '../records/providerCache.ts';
 
 export interface ProviderDeps {
   db: Db;
@@ -44,26 +46,6 @@ export interface ProviderFetchResult {
 }
 
 const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A cached body (any age when `fresh` is false). */
-export async function readProviderCache(
-  db: Db,
-  provider: string,
-  key: string,
-  opts: { fresh: boolean; now?: Date } = { fresh: true },
-): Promise<unknown | undefined> {
-  let q = db
-    .selectFrom('provider_cache')
-    .select('body')
-    .where('provider', '=', provider)
-    .where('cache_key', '=', key);
-  if (opts.fresh) q = q.where('expires_at', '>', opts.now ?? new Date());
-  const row = await q.executeTakeFirst();
-  return row?.body;
-}
-
-export const tmdbMovieKey = (tmdbId: number, language: string) => `movie:${tmdbId}:${language}`;
-export const fanartMovieKey = (tmdbId: number) => `movie:${tmdbId}`;
 
 /**
  * Takes one request slot of `provider`'s per-second window, waiting (never spinning) when the window
@@ -128,7 +110,7 @@ async function withTransientRetry<T>(deps: ProviderDeps, attempts: number, fn: (
         err.code !== 'PROVIDER_ABORTED';
       if (!transient || i >= attempts) throw err;
       // Full jitter: replicas that failed together do not come back together.
-      await sleep(Math.round(random() * 250 * 2 ** i));
+      await sleep(backoffDelay(i, { baseMs: 250, jitter: 'full', random }));
     }
   }
 }

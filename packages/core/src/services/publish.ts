@@ -22,16 +22,22 @@ import type { Db } from '../db/connect.ts';
 import type { MoviePublishedFilesTable } from '../db/schema.ts';
 import { AppError, permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
+import { type PublishFs, readOwnFile, removeStaleTempFiles, writeFileAtomic } from '../files/atomicFile.ts';
 import { publishFsError, unlessAppError } from '../files/fsErrors.ts';
+import { buildMovieNfo, type MovieMetadata, parseMovieNfo } from '../files/nfo.ts';
 import { assertInsideLibrary, libraryGuardedFs } from '../files/safeWrite.ts';
 import type { Logger } from '../log.ts';
-import { type PublishFs, readOwnFile, removeStaleTempFiles, writeFileAtomic } from './atomicFile.ts';
-import type { DiscoveredFolder } from './discover.ts';
-import { buildMovieNfo, type MovieMetadata, parseMovieNfo } from './nfo.ts';
+import type { DiscoveredFolder } from '../media.ts';
+import { UNCONFIRMED_HASH } from '../records/publishedFiles.ts';
 
+export {
+  isTempFileName,
+  type PublishFs,
+  removeStaleTempFiles,
+  writeFileAtomic,
+} from '../files/atomicFile.ts';
 export { DISK_FULL_PATIENCE_SECONDS, DISK_FULL_RETRY_SECONDS, publishFsError } from '../files/fsErrors.ts';
 export { assertInsideLibrary, libraryGuardedFs } from '../files/safeWrite.ts';
-export { isTempFileName, type PublishFs, removeStaleTempFiles, writeFileAtomic } from './atomicFile.ts';
 
 export interface PublishDeps {
   db: Db;
@@ -45,9 +51,6 @@ export interface PublishDeps {
 }
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
-/** `content_hash` of a write-ahead row whose first write has not been confirmed: no sha256 equals it. */
-export const UNCONFIRMED_HASH = '';
 
 type PublishedRow = Selectable<MoviePublishedFilesTable>;
 

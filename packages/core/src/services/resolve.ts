@@ -1,9 +1,9 @@
 import type { Db } from '../db/connect.ts';
 import type { Library, Manager, PlayerType } from '../db/schema.ts';
+import { applyPathMapping, findLibraryForPath, type PathRule } from '../paths.ts';
 import { groupPathMappings, groupSettings, type PlayerGroupSettings } from '../records/playerGroups.ts';
 import { type PlayerRecord, playerRecord } from '../records/players.ts';
 import { secretKey } from '../secrets.ts';
-import { applyPathMapping, findLibraryForPath, type PathRule } from './pathMapping.ts';
 
 /** PathResolutionService — from an *arr path to a Metarr folder and its library, or why not. */
 

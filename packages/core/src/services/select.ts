@@ -7,7 +7,7 @@ import type { Db } from '../db/connect.ts';
 import { permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
-import type { DiscoveredFolder } from './discover.ts';
+import type { DiscoveredFolder } from '../media.ts';
 
 export interface ArtworkSpec {
   width: number;

@@ -9,9 +9,9 @@
 import { createHash } from 'node:crypto';
 import Type, { type TSchema } from 'typebox';
 import { permanent } from '../errors.ts';
+import { checkArrPath, checkRelativeArrPath } from '../paths.ts';
 import { Envelope } from './common.ts';
 import { lidarrEvents } from './lidarr.ts';
-import { checkArrPath, checkRelativeArrPath } from './paths.ts';
 import { radarrEvents } from './radarr.ts';
 import { sonarrEvents } from './sonarr.ts';
 import type {
@@ -24,7 +24,6 @@ import type {
   WebhookSource,
 } from './types.ts';
 
-export { checkArrPath } from './paths.ts';
 export type { ParsedWebhook, WebhookAction, WebhookIssue, WebhookSource } from './types.ts';
 
 const APPS: Readonly<Record<WebhookSource, AppEvents>> = {

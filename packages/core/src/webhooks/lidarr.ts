@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { parentFolder, trimTrailingSeparators } from '../paths.ts';
 import {
   defineEvent,
   distinct,
@@ -11,7 +12,6 @@ import {
   Opt,
   Str,
 } from './common.ts';
-import { parentFolder, trimTrailingSeparators } from './paths.ts';
 import type { AppEvents, EventIdentity, PathUse, WebhookAction } from './types.ts';
 
 /**

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
+import { folderOfRelative, parentFolder, trimTrailingSeparators } from '../paths.ts';
 import { defineEvent, distinct, envelope, fileToken, fileTokens, Int, label, Opt, Str } from './common.ts';
-import { folderOfRelative, parentFolder, trimTrailingSeparators } from './paths.ts';
 import type { AppEvents, EventIdentity, PathUse, WebhookAction } from './types.ts';
 
 /**

@@ -113,3 +113,39 @@ t.test('player addresses: only http and https, IPv6 bracketed, base paths kept',
     code: 'PLAYER_BAD_URL',
   });
 });
+
+t.test('providers and players share the transport; the peer names the codes', async (t) => {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/limited')) {
+      res.writeHead(429, { 'retry-after': '7' }).end();
+    } else if (req.url?.startsWith('/reset')) {
+      req.socket.destroy();
+    } else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const { port } = server.address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const provider = { name: 'TMDB', id: 'tmdb', peer: 'provider' as const, baseUrl, timeoutMs: 1000 };
+  const player = { name: 'Bedroom', baseUrl, timeoutMs: 1000 };
+  await t.rejects(httpCall(provider, { method: 'GET', path: '/limited' }), {
+    code: 'PROVIDER_RATE_LIMITED',
+    retryable: true,
+    details: { provider: 'tmdb', status: 429, retryAfterMs: 7000 },
+  });
+  await t.rejects(httpCall(player, { method: 'GET', path: '/limited' }), {
+    code: 'PLAYER_HTTP_ERROR',
+    retryable: true,
+  });
+  await t.rejects(httpCall(provider, { method: 'GET', path: '/reset' }), {
+    code: 'PROVIDER_CONNECTION_RESET',
+    retryable: true,
+  });
+  const big = { ...provider, maxResponseBytes: 4 };
+  await t.rejects(httpCall(big, { method: 'GET', path: '/ok' }), {
+    code: 'PROVIDER_BAD_RESPONSE',
+    retryable: false,
+  });
+  t.match(await httpCall(provider, { method: 'GET', path: '/ok' }), { status: 200, text: '{"ok":true}' });
+});

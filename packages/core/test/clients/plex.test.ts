@@ -1,6 +1,7 @@
 import { startFakePlex } from '@metarr/testkit';
 import t from 'tap';
-import { containsPath, findSectionForPath } from '../../src/clients/plex.ts';
+import { findSectionForPath } from '../../src/clients/plex.ts';
+import { containsPath } from '../../src/paths.ts';
 import { createMediaServerClient, type PlayerConn } from '../../src/services/notification.ts';
 
 const player = (port: number, apiKey = 'plex-test-token'): PlayerConn => ({

@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
+import { idsFromNfo } from '../../src/files/nfo.ts';
 import { silentLogger } from '../../src/log.ts';
 import {
   idsFromFolderName,
-  idsFromNfo,
   listMovieFolders,
   reconcileLibrary,
   recordFolderFingerprints,

@@ -2,16 +2,14 @@ import { type FakeKodi, startFakeJellyfin, startFakeKodi, startFakePlex } from '
 import t from 'tap';
 import { AppError } from '../../src/errors.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
+import { kodiFolder, mapGroupPath, trimTrailingSeparators } from '../../src/paths.ts';
 import {
   type ClientFactory,
   createMediaServerClient,
   type GroupTarget,
-  kodiFolder,
   type MediaServerClient,
-  mapGroupPath,
   notifyGroup,
   type PlayerConn,
-  withoutTrailingSeparator,
 } from '../../src/services/notification.ts';
 
 /** The part of a tap Test the helpers need. */
@@ -443,8 +441,8 @@ t.test('trailing separators: Kodi needs one, the others none, roots stay roots',
   t.equal(kodiFolder('C:\\Movies\\X'), 'C:\\Movies\\X\\');
   t.equal(kodiFolder('\\\\nas\\movies\\X'), '\\\\nas\\movies\\X\\');
   t.equal(kodiFolder('/'), '/');
-  t.equal(withoutTrailingSeparator('/mnt/movies/X/'), '/mnt/movies/X');
-  t.equal(withoutTrailingSeparator('C:\\Movies\\X\\'), 'C:\\Movies\\X');
-  t.equal(withoutTrailingSeparator('C:\\'), 'C:\\');
-  t.equal(withoutTrailingSeparator('/'), '/');
+  t.equal(trimTrailingSeparators('/mnt/movies/X/'), '/mnt/movies/X');
+  t.equal(trimTrailingSeparators('C:\\Movies\\X\\'), 'C:\\Movies\\X');
+  t.equal(trimTrailingSeparators('C:\\'), 'C:\\');
+  t.equal(trimTrailingSeparators('/'), '/');
 });

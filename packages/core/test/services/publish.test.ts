@@ -8,10 +8,10 @@ import { DEFAULT_IMAGE_POLICY, downloadImage } from '../../src/clients/images.ts
 import { createDb } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { AppError } from '../../src/errors.ts';
+import { parseMovieNfo } from '../../src/files/nfo.ts';
 import { silentLogger } from '../../src/log.ts';
 import { classifyMovieFolder, discoverMovieAssets } from '../../src/services/discover.ts';
 import { metadataFromTmdb } from '../../src/services/enrich.ts';
-import { parseMovieNfo } from '../../src/services/nfo.ts';
 import { DISK_FULL_RETRY_SECONDS, type PublishFs, publishMovie } from '../../src/services/publish.ts';
 import { selectMovieAssets } from '../../src/services/select.ts';
 

@@ -5,7 +5,7 @@
  * argv: <target> <file with version A> <file with version B>
  */
 import fs from 'node:fs/promises';
-import { writeFileAtomic } from '../../src/services/atomicFile.ts';
+import { writeFileAtomic } from '../../src/files/atomicFile.ts';
 
 const [target, a, b] = process.argv.slice(2) as [string, string, string];
 const versions = [await fs.readFile(a), await fs.readFile(b)];

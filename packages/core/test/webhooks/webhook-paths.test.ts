@@ -1,7 +1,7 @@
 import t from 'tap';
+import { checkArrPath, folderOfRelative, parentFolder } from '../../src/paths.ts';
 import type { ParsedWebhook, WebhookIssue } from '../../src/webhooks/index.ts';
-import { checkArrPath, parseWebhook, planWebhook } from '../../src/webhooks/index.ts';
-import { folderOfRelative, parentFolder } from '../../src/webhooks/paths.ts';
+import { parseWebhook, planWebhook } from '../../src/webhooks/index.ts';
 import { at, fixture } from '../fixtures/webhooks/load.ts';
 
 function issuesOf(parsed: ParsedWebhook): WebhookIssue[] {

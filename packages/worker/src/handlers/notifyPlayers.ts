@@ -5,7 +5,7 @@ import type { JobHandler } from '../context.ts';
 const MAX_DEFER_TOTAL_SECONDS = 6 * 3600;
 
 /**
- * `notify-players` comes in two shapes (one queue, CONTRACT's name):
+ * `notify-players` comes in two shapes (one queue, one public job name):
  * - library-level (no `groupId`, as scan-movie and the webhook handler enqueue it): fans out one job
  *   per linked group. Each child is coalesced per group + folder within the group's window by the
  *   queue layer, so a burst of events becomes one call and a failing group retries alone;

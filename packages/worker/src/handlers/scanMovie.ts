@@ -45,7 +45,7 @@ function followUpOf(
   if (result.status === 'missing')
     return { kind: 'none', output: { ...result, skipped: `${p.path} does not exist` } };
   // With a TMDB key the metadata pipeline runs (discover → fetch → enrich → select → publish →
-  // notify); without one a scanned folder goes straight to the players (CONTRACT).
+  // notify); without one there is no metadata to fetch, so a scanned folder goes straight to the players.
   // Disc folders (BDMV, VIDEO_TS) have no top-level video but are movies too: discover decides.
   if (tmdbKey && result.movieId !== null) return { kind: 'discover', payload: { movieId: result.movieId } };
   // A library scan changes many folders at once: the players rescan the library root, and every

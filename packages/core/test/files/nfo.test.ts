@@ -5,7 +5,7 @@ import {
   type MovieMetadata,
   parseMovieNfo,
   stripInvalidXmlChars,
-} from '../../src/services/nfo.ts';
+} from '../../src/files/nfo.ts';
 
 const matrix: MovieMetadata = {
   title: 'The Matrix',

@@ -266,6 +266,19 @@ function nodeText(n: XmlNode): string {
 }
 
 /**
+ * The ids an NFO states, in the form the movies table keeps them (IMDb lower-case, TMDB within an
+ * int): `<uniqueid type="tmdb|imdb">`, else legacy `<tmdbid>`/`<imdbid>`/`<id>`. A malformed NFO
+ * states none.
+ */
+export function idsFromNfo(raw: string): { tmdbId?: number; imdbId?: string } {
+  const nfo = parseMovieNfo(raw);
+  return {
+    ...(nfo.tmdbId !== undefined && nfo.tmdbId <= 999_999_999 && { tmdbId: nfo.tmdbId }),
+    ...(nfo.imdbId !== undefined && /^tt\d{5,10}$/i.test(nfo.imdbId) && { imdbId: nfo.imdbId.toLowerCase() }),
+  };
+}
+
+/**
  * Reads a Kodi movie NFO. Kodi allows a URL line after the XML (a "combination" NFO); that tail is
  * ignored. A malformed file is reported in `error`, never thrown.
  */

@@ -1,10 +1,16 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import t from 'tap';
 import {
   applyPathMapping,
+  containsPath,
   findLibraryForPath,
   isWithin,
+  locateOnDisk,
+  mapGroupPath,
   normalizePath,
-} from '../../src/services/pathMapping.ts';
+  trimTrailingSeparators,
+} from '../src/paths.ts';
 
 t.test('maps /downloads/x to /data/movies/x', async (t) => {
   const r = applyPathMapping('/downloads/x', [{ from: '/downloads', to: '/data/movies' }]);
@@ -66,4 +72,48 @@ t.test('the deepest library root that contains the path wins', async (t) => {
   t.equal(findLibraryForPath('/data/movies/X', libs)?.id, 2);
   t.equal(findLibraryForPath('/data/movies2/X', libs)?.id, 3);
   t.equal(findLibraryForPath('/elsewhere/X', libs), null);
+});
+
+t.test('names compare Unicode-normalised: an NFD path is within its NFC root, and the reverse', async (t) => {
+  const nfc = '/movies/Am\u00e9lie (2001)';
+  const nfd = nfc.normalize('NFD');
+  t.ok(isWithin(`${nfd}/Extras`, nfc));
+  t.ok(isWithin(nfc, nfd));
+  t.equal(containsPath(nfd, `${nfc}/x`), 2);
+  t.equal(
+    mapGroupPath(nfd, [{ from: '/movies', to: 'smb://nas/movies/' }]),
+    `smb://nas/movies/${nfd.slice(8)}`,
+  );
+});
+
+t.test('locateOnDisk finds a folder spelled NFD on disk from an NFC path', async (t) => {
+  const nfcName = 'Am\u00e9lie (2001)';
+  const root = t.testdir({ [nfcName.normalize('NFD')]: { Extras: {} }, plain: {} });
+  const onDisk = path.join(root, nfcName.normalize('NFD'));
+  t.same(await locateOnDisk(fs, path.join(root, nfcName)), { exists: true, path: onDisk });
+  t.same(await locateOnDisk(fs, path.join(root, nfcName, 'Extras')), {
+    exists: true,
+    path: path.join(onDisk, 'Extras'),
+  });
+  t.same(await locateOnDisk(fs, path.join(root, 'plain')), { exists: true, path: path.join(root, 'plain') });
+  const missing = path.join(root, 'Nope (1999)');
+  t.same(await locateOnDisk(fs, missing), { exists: false, path: missing });
+  const underFile = path.join(root, nfcName, 'Extras', 'x', 'y');
+  t.same(await locateOnDisk(fs, underFile), { exists: false, path: underFile });
+});
+
+t.test('one trailing-separator rule for webhook, Metarr and player paths', async (t) => {
+  for (const [input, trimmed] of [
+    ['/mnt/movies/X/', '/mnt/movies/X'],
+    ['/', '/'],
+    ['C:\\Movies\\X\\', 'C:\\Movies\\X'],
+    ['C:\\', 'C:\\'],
+    ['c:/', 'c:/'],
+    ['\\\\nas\\share\\X\\\\', '\\\\nas\\share\\X'],
+    ['smb://nas/movies/', 'smb://nas/movies'],
+    ['smb://', 'smb://'],
+    ['/posix/name\\', '/posix/name\\'],
+  ] as const) {
+    t.equal(trimTrailingSeparators(input), trimmed, input);
+  }
 });
