@@ -5,7 +5,7 @@ import type { MetarrConfig } from './config.ts';
 import { createDb, type DbHandle } from './db/connect.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { createBoss, ensureQueues } from './jobs/queue.ts';
+import { createBoss, ensureQueues } from './jobs/store/setup.ts';
 import { type Logger, throttledErrorLog } from './log.ts';
 
 export interface DatabaseTarget {

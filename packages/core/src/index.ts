@@ -14,7 +14,7 @@ export * from './errors.ts';
 export * from './fence.ts';
 export * from './jobs/catalog.ts';
 export * from './jobs/events.ts';
-export * from './jobs/queue.ts';
+export * from './jobs/store/index.ts';
 export * from './log.ts';
 export * from './records/deliveries.ts';
 export * from './records/libraries.ts';

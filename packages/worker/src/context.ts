@@ -5,6 +5,7 @@ import type {
   EnqueueOptions,
   Fence,
   JobName,
+  JobOutput,
   JobPayload,
   Logger,
   MetarrConfig,
@@ -56,8 +57,7 @@ export interface HandlerDeps {
   config: MetarrConfig;
 }
 
-/** A handler's result is stored as the job's output: what it did, or why it skipped. */
-export type JobOutput = Record<string, unknown>;
+export type { JobOutput } from '@metarr/core';
 
 export type JobHandler<N extends JobName> = (ctx: JobContext<N>, deps: HandlerDeps) => Promise<JobOutput>;
 

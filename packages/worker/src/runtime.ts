@@ -2,25 +2,30 @@ import { createHash } from 'node:crypto';
 import {
   AppError,
   type ClientFactory,
+  completeAttempt,
   createJobQueue,
+  createJobReader,
   type Db,
-  encodeJobEvent,
   errorCode,
   errorMessage,
   type Fence,
+  failAndReschedule,
   fromBossPriority,
-  JOB_EVENTS_CHANNEL,
   type JobEnvelope,
   type JobEvent,
+  type JobFailureOutput,
   type JobName,
   type JobQueue,
   jobCatalog,
   jobNames,
+  LEASE_LOST,
   type Logger,
+  leaseHeld,
+  leasesHeld,
   publishJobEvent,
+  publishJobEvents,
   toBossPriority,
 } from '@metarr/core';
-import { CompiledQuery, sql } from 'kysely';
 import type { JobResult, JobWithMetadata, PgBoss } from 'pg-boss';
 import type {
   BatchHandlerMap,
@@ -144,9 +149,7 @@ export async function startWorkerRuntime(
  */
 async function completeNow(boss: PgBoss, name: string, job: JobWithMetadata<JobEnvelope>, r: JobResult) {
   if (r.status === 'completed') {
-    await boss
-      .complete(name, { id: job.id, retryCount: job.retryCount }, (r.output ?? null) as object | null)
-      .catch(() => {});
+    await completeAttempt(boss, name, job, (r.output ?? null) as object | null).catch(() => {});
   }
   return r;
 }
@@ -175,10 +178,7 @@ class EventBatch {
 }
 
 async function publishMany(db: Db, events: JobEvent[]) {
-  if (!events.length) return;
-  await sql`select pg_notify(${JOB_EVENTS_CHANNEL}, e) from unnest(${events.map(encodeJobEvent)}::text[]) as e`
-    .execute(db)
-    .catch(() => {});
+  await publishJobEvents(db, events).catch(() => {});
 }
 
 /**
@@ -288,9 +288,9 @@ async function attemptFailed(
     'Job failed',
   );
   await publish({ event: 'job:failed', data: { ...a.base, error, ...counts } });
-  const output = { error, code, retryable };
+  const output: JobFailureOutput = { error, code, retryable };
   if (retryAfterSeconds || freeAttempt)
-    await failAndReschedule(opts, a, output, { retryAfterSeconds, freeAttempt });
+    await rescheduleFailed(opts, a, output, { retryAfterSeconds, freeAttempt });
   return { id: job.id, status: retryable ? 'failed' : 'deadletter', output };
 }
 
@@ -342,30 +342,15 @@ async function runJob(
  * fenced on id + retryCount (this attempt); pg-boss's own settlement then finds the attempt settled
  * and does nothing. If this fails, the catalog's policy applies.
  */
-async function failAndReschedule(
+async function rescheduleFailed(
   opts: WorkerRuntimeOptions,
   a: Attempt,
-  output: object,
+  output: JobFailureOutput,
   how: { retryAfterSeconds: number | undefined; freeAttempt: boolean },
 ): Promise<void> {
   const { name, job } = a;
   try {
-    await opts.db.transaction().execute(async (trx) => {
-      if (how.freeAttempt)
-        await sql`update pgboss.job set retry_limit = retry_limit + 1
-          where name = ${name} and id = ${job.id} and state = 'active' and retry_count = ${job.retryCount}`.execute(
-          trx,
-        );
-      // pg-boss's own fail statement, run on this transaction's connection.
-      const executor = {
-        executeSql: async (text: string, values?: unknown[]) =>
-          trx.executeQuery(CompiledQuery.raw(text, values ?? [])),
-      };
-      await opts.boss.fail(name, { id: job.id, retryCount: job.retryCount }, output, { db: executor });
-      if (how.retryAfterSeconds)
-        await sql`update pgboss.job set start_after = now() + make_interval(secs => ${how.retryAfterSeconds})
-          where name = ${name} and id = ${job.id} and state = 'retry'`.execute(trx);
-    });
+    await failAndReschedule({ db: opts.db, boss: opts.boss }, name, job, output, how);
   } catch (err) {
     a.log.warn(
       { jobId: job.id, error: errorMessage(err) },
@@ -424,9 +409,7 @@ export function createJobContext<N extends JobName>(
       if (sent || o?.id || job.retryCount === 0) return sent;
       // Folded into an earlier attempt's follow-up. If that one already started, it worked from the
       // state before this attempt's writes (a re-scan may have reset what it derived): run it again.
-      const { rows } = await sql<{ state: string }>`select state::text as state from pgboss.job
-        where name = ${child} and id = ${id}`.execute(deps.db);
-      const state = rows[0]?.state;
+      const state = await createJobReader(deps.db).state(child, id);
       if (state === undefined || state === 'created' || state === 'retry') return null;
       return deps.queue.enqueue(child, payload, opts);
     },
@@ -449,8 +432,6 @@ export function createJobContext<N extends JobName>(
   };
 }
 
-const LEASE_LOST = 'LEASE_LOST';
-
 /**
  * The fence of one attempt. pg-boss delivers at least once: a worker paused past its heartbeat (or cut
  * off from the database) keeps running its handler while the supervisor fails the job and another
@@ -465,11 +446,7 @@ export function attemptLease(db: Db, name: string, id: string, retryCount: numbe
       retryable: true,
     });
   const holds = async (): Promise<boolean> => {
-    if (!lost) {
-      const { rows } = await sql<{ one: number }>`select 1 as one from pgboss.job
-        where name = ${name} and id = ${id} and state = 'active' and retry_count = ${retryCount}`.execute(db);
-      lost = rows.length === 0;
-    }
+    if (!lost) lost = !(await leaseHeld(db, name, { id, retryCount }));
     return !lost;
   };
   return {
@@ -484,12 +461,7 @@ export function attemptLease(db: Db, name: string, id: string, retryCount: numbe
      * the lease holds — no window between the check and the commit.
      */
     fence: async (trx: Db): Promise<void> => {
-      if (!lost) {
-        const { rows } = await sql<{ one: number }>`select 1 as one from pgboss.job
-          where name = ${name} and id = ${id} and state = 'active' and retry_count = ${retryCount}
-          for share`.execute(trx);
-        lost = rows.length === 0;
-      }
+      if (!lost) lost = !(await leaseHeld(trx, name, { id, retryCount }, { lock: true }));
       if (lost) throw leaseLost();
     },
   };
@@ -560,19 +532,12 @@ async function runBatch(
   // Which of these jobs' attempts still hold their lease (`active` at the fetched retryCount).
   const holding = async (db: Db, idx: number[], lock: boolean): Promise<Set<string>> => {
     if (!idx.length) return new Set();
-    const ids = idx.map((i) => (entries[i] as Entry).job.id);
-    const rcs = idx.map((i) => (entries[i] as Entry).job.retryCount);
-    const { rows } = lock
-      ? await sql<{ id: string }>`select j.id from pgboss.job j
-          join unnest(${ids}::uuid[], ${rcs}::int[]) as u(id, retry_count)
-            on j.id = u.id and j.retry_count = u.retry_count
-          where j.name = ${name} and j.state = 'active'
-          for share of j`.execute(db)
-      : await sql<{ id: string }>`select j.id from pgboss.job j
-          join unnest(${ids}::uuid[], ${rcs}::int[]) as u(id, retry_count)
-            on j.id = u.id and j.retry_count = u.retry_count
-          where j.name = ${name} and j.state = 'active'`.execute(db);
-    return new Set(rows.map((r) => r.id));
+    return leasesHeld(
+      db,
+      name,
+      idx.map((i) => (entries[i] as Entry).job),
+      { lock },
+    );
   };
 
   const valid: number[] = [];

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import t from 'tap';
 import { startRuntime } from '../../src/bootstrap.ts';
 import { notifyCoalesceKey } from '../../src/jobs/catalog.ts';
-import { createJobQueue } from '../../src/jobs/queue.ts';
+import { createJobQueue } from '../../src/jobs/store/queue.ts';
 import { silentLogger } from '../../src/log.ts';
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
