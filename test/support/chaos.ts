@@ -7,7 +7,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '@metarr/core';
+import {
+  createDb,
+  createJobInspector,
+  type EmbeddedDatabase,
+  type JobInspector,
+  type JobQuery,
+  startEmbeddedPostgres,
+} from '@metarr/core';
 import pg from 'pg';
 import { ROOT } from './stack.ts';
 
@@ -139,6 +146,16 @@ export async function query<R extends pg.QueryResultRow>(
     return (await c.query<R>(text, params)).rows;
   } finally {
     await c.end().catch(() => {});
+  }
+}
+
+/** One short connection to look at the job table through the store (as `query` for SQL). */
+export async function inspectJobs<T>(url: string, fn: (jobs: JobInspector) => Promise<T>): Promise<T> {
+  const handle = createDb(url, { max: 1 });
+  try {
+    return await fn(createJobInspector(handle.db));
+  } finally {
+    await handle.close().catch(() => {});
   }
 }
 
@@ -434,12 +451,13 @@ export class Traffic {
   }
 }
 
+/** Jobs not finished yet, scheduled maintenance excluded. */
+export const UNFINISHED: JobQuery = {
+  states: ['created', 'retry', 'active'],
+  notTypes: ['dead-letter', 'scheduled-file-scan', 'scheduled-provider-update'],
+};
+
 /** Counts jobs that are not finished yet (scheduled maintenance excluded). */
 export async function pendingJobs(url: string): Promise<number> {
-  const rows = await query<{ n: number }>(
-    url,
-    `select count(*)::int as n from pgboss.job where state in ('created', 'retry', 'active')
-     and name not in ('dead-letter', 'scheduled-file-scan', 'scheduled-provider-update')`,
-  );
-  return rows[0]?.n ?? 0;
+  return inspectJobs(url, (jobs) => jobs.count(UNFINISHED));
 }
