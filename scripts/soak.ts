@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { createBoss, ensureQueues } from '@metarr/core';
 import { type FakeKodi, startFakeKodi, startFakeTmdb, startTcpProxy } from '@metarr/testkit';
 import {
+  doubledFollowUps,
   inspectJobs,
   movieFolder,
   pendingJobs,
@@ -428,16 +429,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       if (!c || c.name !== want) missingStep++;
       else if (c.n > 1 && !retriedWebhooks.has(s.json?.jobId ?? '')) doubledStep++;
     }
-    // A retried parent whose follow-up had already run legitimately runs it again.
-    const jobById = new Map(allJobs.map((j) => [j.id, j]));
-    const siblings = new Map<string, number>();
-    for (const c of allJobs) {
-      const parent = jobById.get(parentOf(c) ?? '');
-      if (parent?.retry_count !== 0) continue;
-      const key = `${parent.id}\0${c.name}\0${JSON.stringify(c.data?.payload ?? null)}`;
-      siblings.set(key, (siblings.get(key) ?? 0) + 1);
-    }
-    doubledStep += [...siblings.values()].filter((n) => n > 1).length;
+    doubledStep += doubledFollowUps(allJobs);
     figures.jobsDoubled = doubledStep;
     if (missingStep) failures.push(`${missingStep} acked deliveries have no follow-up job`);
     if (doubledStep) failures.push(`${doubledStep} follow-up jobs were doubled`);

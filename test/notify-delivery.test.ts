@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startFakeJellyfin, startFakeKodi, startFakePlex } from '@metarr/testkit';
-import { sql } from 'kysely';
 import t from 'tap';
 import {
   download,
@@ -232,9 +231,8 @@ t.test('401 and redirects are permanent: dead letter at once, no retries, a clea
     'the redirect was not followed',
   );
   const dead = await waitFor('both in the dead-letter queue', async () => {
-    const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from pgboss.job where name = 'dead-letter'`.execute(stack.db);
-    return (rows[0]?.n ?? 0) >= 2 ? rows[0]?.n : null;
+    const n = await stack.jobs.count({ types: ['dead-letter'] });
+    return n >= 2 ? n : null;
   });
   t.equal(dead, 2);
 });

@@ -31,7 +31,6 @@ import {
   startFakeKodi,
   startFakeTmdb,
 } from '@metarr/testkit';
-import { sql } from 'kysely';
 import t from 'tap';
 import {
   type BossJob,
@@ -275,9 +274,8 @@ t.test('Kodi refusing the credentials (401) → dead letter at once, no retry, a
   t.equal(p.kodi.calls.length, 1, 'Kodi was asked once, never again');
   t.equal(scans(p.kodi).length, 0);
   const dead = await waitFor('the dead letter', async () => {
-    const { rows } = await sql<{ source_name: string; source_id: string }>`
-      select source_name, source_id from pgboss.job where name = 'dead-letter'`.execute(p.stack.db);
-    return rows.length ? rows : null;
+    const rows = await p.stack.jobs.rows({ types: ['dead-letter'] });
+    return rows.length ? rows.map((r) => ({ source_name: r.source_name, source_id: r.source_id })) : null;
   });
   t.same(dead, [{ source_name: 'notify-players', source_id: group?.id }], 'only the notification is dead');
   t.same(

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { silentLogger } from '@metarr/core';
 import { attemptLease, createJobContext, followUpId } from '@metarr/worker';
 import t from 'tap';
-import { query } from './support/chaos.ts';
 import { startStack } from './support/stack.ts';
 
 t.test('follow-up ids are deterministic UUIDs, distinct per parent, type and payload', async (t) => {
@@ -44,11 +43,7 @@ t.test(
     const again = await ctxFor(1).enqueue('scan-movie', payload);
     t.ok(first, 'the first attempt enqueued');
     t.equal(again, null, 'the retry folded into it');
-    const rows = await query<{ n: number }>(
-      stack.database.url,
-      `select count(*)::int as n from pgboss.job where name = 'scan-movie'`,
-    );
-    t.equal(rows[0]?.n, 1, 'one scan-movie job');
+    t.equal(await stack.jobs.count({ types: ['scan-movie'] }), 1, 'one scan-movie job');
 
     // Fetch the parent (active, retryCount 0), then move it on as a supervisor would.
     const [job] = await stack.boss.fetch('webhook');
@@ -62,10 +57,6 @@ t.test(
       { code: 'LEASE_LOST' },
       'a stale attempt cannot enqueue',
     );
-    const after = await query<{ n: number }>(
-      stack.database.url,
-      `select count(*)::int as n from pgboss.job where name = 'scan-movie'`,
-    );
-    t.equal(after[0]?.n, 1, 'nothing was added');
+    t.equal(await stack.jobs.count({ types: ['scan-movie'] }), 1, 'nothing was added');
   },
 );

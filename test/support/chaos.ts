@@ -11,6 +11,7 @@ import {
   createDb,
   createJobInspector,
   type EmbeddedDatabase,
+  type InspectedJob,
   type JobInspector,
   type JobQuery,
   startEmbeddedPostgres,
@@ -157,6 +158,22 @@ export async function inspectJobs<T>(url: string, fn: (jobs: JobInspector) => Pr
   } finally {
     await handle.close().catch(() => {});
   }
+}
+
+/**
+ * Follow-ups created twice: children of one parent with the same type and payload. A retried parent
+ * whose follow-up had already run legitimately runs it again, so only parents never retried count.
+ */
+export function doubledFollowUps(rows: readonly InspectedJob[]): number {
+  const byId = new Map(rows.map((j) => [j.id, j]));
+  const siblings = new Map<string, number>();
+  for (const c of rows) {
+    const parent = byId.get(c.data?.parentId ?? '');
+    if (parent?.retry_count !== 0) continue;
+    const key = `${parent.id}\0${c.name}\0${JSON.stringify(c.data?.payload ?? null)}`;
+    siblings.set(key, (siblings.get(key) ?? 0) + 1);
+  }
+  return [...siblings.values()].filter((n) => n > 1).length;
 }
 
 // ---- HTTP gate ---------------------------------------------------------------------------------

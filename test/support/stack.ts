@@ -2,9 +2,11 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { buildApp } from '@metarr/api';
 import {
+  createJobInspector,
   createJobQueue,
   createMediaServerClient,
   type Db,
+  type JobInspector,
   type JobQueue,
   type Logger,
   loadConfig,
@@ -32,6 +34,8 @@ export interface Stack {
   db: Db;
   boss: PgBoss;
   queue: JobQueue;
+  /** The job table, read through the job store. */
+  jobs: JobInspector;
   database: TestDatabase;
   /** POST/PUT/GET against the API with the key. */
   api(
@@ -137,6 +141,7 @@ export async function startStack(
     db: apiRt.dbh.db,
     boss: apiRt.boss,
     queue,
+    jobs: createJobInspector(apiRt.dbh.db),
     database,
     api: (method, route, body, headers) =>
       request(url, method, route, body, { 'x-api-key': API_KEY, ...headers }),

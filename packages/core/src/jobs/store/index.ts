@@ -7,3 +7,4 @@ export * from './output.ts';
 export * from './queue.ts';
 export * from './read.ts';
 export * from './setup.ts';
+export * from './testing.ts';

@@ -51,6 +51,13 @@ export function createJobInspector(db: AnyKysely) {
         where ${where(q)}`.execute(db);
       return rows[0]?.n ?? 0;
     },
+    /** Jobs per type and state, in one query (for polling loops that count their own queries). */
+    async tally(q: JobQuery = {}): Promise<{ name: string; state: JobState; n: number }[]> {
+      const { rows } = await sql<{ name: string; state: JobState; n: number }>`
+        select name, state::text as state, count(*)::int as n from pgboss.job
+        where ${where(q)} group by name, state`.execute(db);
+      return rows;
+    },
   };
 }
 
