@@ -37,10 +37,7 @@ export async function leaseHeld(
   key: AttemptKey,
   opts: { lock?: boolean } = {},
 ): Promise<boolean> {
-  const { rows } = await sql<{ one: number }>`select 1 as one from pgboss.job
-    where name = ${name} and id = ${key.id} and state = 'active' and retry_count = ${key.retryCount}
-    ${opts.lock ? sql`for share` : sql``}`.execute(db);
-  return rows.length > 0;
+  return (await leasesHeld(db, name, [key], opts)).has(key.id);
 }
 
 /**
