@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { silentLogger } from '@metarr/core';
-import { attemptLease, createJobContext, followUpId } from '@metarr/worker';
+import { attemptLease, createJobContext, followUpId, unfenced } from '@metarr/worker';
 import t from 'tap';
 import { startStack } from './support/stack.ts';
 
@@ -25,9 +25,9 @@ t.test(
     const stack = await startStack(t, { worker: false });
     const parentId = await stack.boss.send('webhook', { payload: {}, parentId: null });
     t.ok(parentId);
-    const ctxFor = (retryCount: number, lease?: () => Promise<void>) =>
+    const ctxFor = (retryCount: number, lease = unfenced(stack.db)) =>
       createJobContext(
-        { queue: stack.queue, db: stack.db, log: silentLogger, ...(lease && { lease }) },
+        { queue: stack.queue, db: stack.db, log: silentLogger, lease },
         {
           id: parentId as string,
           type: 'webhook',
@@ -53,7 +53,7 @@ t.test(
     await stack.boss.fail('webhook', parentId as string, { message: 'heartbeat lost' });
     t.equal(await lease.holds(), false, 'lost once the job is retried');
     await t.rejects(
-      ctxFor(0, lease.check).enqueue('scan-movie', { ...payload, path: '/movies/B' }),
+      ctxFor(0, lease).enqueue('scan-movie', { ...payload, path: '/movies/B' }),
       { code: 'LEASE_LOST' },
       'a stale attempt cannot enqueue',
     );

@@ -9,6 +9,7 @@ import type {
   JobPayload,
   Logger,
   MetarrConfig,
+  PublishFs,
 } from '@metarr/core';
 
 /** What a handler gets for one job: its typed payload, lineage, a job-scoped logger and enqueue. */
@@ -41,10 +42,15 @@ export interface JobContext<N extends JobName> {
    */
   assertLease(): Promise<void>;
   /**
-   * The write fence to hand to services (`deps.fence`): called first inside a write transaction, it
-   * locks this job's row for the transaction and rejects (LEASE_LOST) when a newer attempt owns it.
+   * The write fence for a transaction on another handle (batch handlers): called first inside a
+   * write transaction, it locks this job's row for the transaction and rejects (LEASE_LOST) when a
+   * newer attempt owns it. Writes through `db` (and the handler's `deps.db`) do this already.
    */
   fence: Fence;
+  /** The database, every write fenced on this attempt's lease. */
+  db: Db;
+  /** Files, every rename and removal of a published file fenced on this attempt's lease. */
+  fs: PublishFs;
 }
 
 /** The real clients a handler may use; built once in the composition root (main.ts). */

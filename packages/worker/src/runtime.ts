@@ -3,7 +3,7 @@
 
 export { createJobContext, followUpId } from './runtime/context.ts';
 export { startWorkerRuntime } from './runtime/lanes.ts';
-export { attemptLease } from './runtime/lease.ts';
+export { attemptLease, unfenced } from './runtime/lease.ts';
 export {
   BULK_BATCH_HANDLER_SIZE,
   BULK_BATCH_SIZE,

@@ -13,7 +13,7 @@ import {
 import t from 'tap';
 import type { HandlerDeps } from '../src/context.ts';
 import { handlers } from '../src/handlers/index.ts';
-import { createJobContext, startWorkerRuntime } from '../src/runtime.ts';
+import { createJobContext, startWorkerRuntime, unfenced } from '../src/runtime.ts';
 import { handlerDeps, startTestRuntime } from './support/runtime.ts';
 
 // Level 4 of the seed's test strategy: each handler alone, against a real queue and database,
@@ -27,7 +27,7 @@ const fixture = async (name: string) => JSON.parse(await fs.readFile(path.join(f
 
 function ctxFor<N extends JobName>(type: N, payload: JobPayload<N>, priority = 5) {
   return createJobContext(
-    { queue, db, log: silentLogger },
+    { queue, db, log: silentLogger, lease: unfenced(db) },
     {
       id: randomUUID(),
       type,

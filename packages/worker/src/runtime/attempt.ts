@@ -158,8 +158,10 @@ export async function runJob(
       c: typeof ctx,
       d: HandlerDeps,
     ) => Promise<Record<string, unknown>>;
+    // Every write the handler can make is fenced: the database, the files, the player calls.
     const output = await handler(ctx, {
       ...opts.deps,
+      db: a.lease.db,
       clientFor: fencedClients(opts.deps.clientFor, a.lease.check),
     });
     // pg-boss fences the completion itself (id + retryCount); this keeps a stale attempt from also
@@ -203,7 +205,7 @@ async function rescheduleFailed(
 /** The context a handler sees for this attempt (its enqueues, player calls and writes fenced). */
 export function attemptContext(queue: JobQueue, opts: WorkerRuntimeOptions, a: Attempt) {
   return createJobContext(
-    { queue, db: opts.db, log: opts.log, lease: a.lease.check, fence: a.lease.fence },
+    { queue, db: opts.db, log: opts.log, lease: a.lease },
     {
       id: a.job.id,
       type: a.name,

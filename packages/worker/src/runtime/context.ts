@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import {
   createJobReader,
   type Db,
-  type Fence,
   type JobName,
   type JobQueue,
   jobCatalog,
@@ -10,6 +9,7 @@ import {
   publishJobEvent,
 } from '@metarr/core';
 import type { JobContext } from '../context.ts';
+import { type AttemptLease, fencedFs } from './lease.ts';
 
 /**
  * The context a handler sees for one job. Exported so handler-coordination tests can run a
@@ -20,10 +20,11 @@ export function createJobContext<N extends JobName>(
     queue: JobQueue;
     db: Db;
     log: Logger;
-    /** Rejects when this attempt no longer holds the job (see attemptLease); checked before every enqueue. */
-    lease?: () => Promise<void>;
-    /** The in-transaction form of `lease` for services' writes (see attemptLease). */
-    fence?: Fence;
+    /**
+     * This attempt's lease (attemptLease): checked before every enqueue and file write, and by every
+     * write through its `db`. Without an attempt (tests, the CLI) pass `unfenced(db)`.
+     */
+    lease: Pick<AttemptLease, 'check' | 'fence' | 'db'>;
   },
   job: {
     id: string;
@@ -47,7 +48,7 @@ export function createJobContext<N extends JobName>(
     signal: job.signal,
     log,
     enqueue: async (child, payload, o) => {
-      await deps.lease?.();
+      await deps.lease.check();
       const rule = followUp(job, child, payload);
       const opts = { ...o, priority: o?.priority ?? rule.priority, parentId: job.id, source: job.type };
       const id = o?.id ?? rule.id;
@@ -60,13 +61,13 @@ export function createJobContext<N extends JobName>(
       return deps.queue.enqueue(child, payload, opts);
     },
     enqueueMany: async (child, payloads, o) => {
-      await deps.lease?.();
+      await deps.lease.check();
       return deps.queue.enqueueMany(child, payloads, { ...o, parentId: job.id, source: job.type });
     },
-    assertLease: async () => {
-      await deps.lease?.();
-    },
-    fence: deps.fence ?? (async () => {}),
+    assertLease: () => deps.lease.check(),
+    fence: deps.lease.fence,
+    db: deps.lease.db,
+    fs: fencedFs(deps.lease.check),
     reportProgress: async (progress, detail) => {
       const pct = Math.max(0, Math.min(100, Math.round(progress)));
       log.info({ service: 'JobRunner', ...base, progress: pct, detail }, 'Job progress');

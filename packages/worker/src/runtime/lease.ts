@@ -1,4 +1,15 @@
-import { AppError, type ClientFactory, type Db, LEASE_LOST, leaseHeld } from '@metarr/core';
+import nodeFs from 'node:fs/promises';
+import nodePath from 'node:path';
+import {
+  AppError,
+  type ClientFactory,
+  type Db,
+  fencedDb,
+  isTempFileName,
+  LEASE_LOST,
+  leaseHeld,
+  type PublishFs,
+} from '@metarr/core';
 
 /**
  * The fence of one attempt. pg-boss delivers at least once: a worker paused past its heartbeat (or cut
@@ -14,6 +25,8 @@ export interface AttemptLease {
   /** Rejects (LEASE_LOST) once the attempt no longer holds the job. */
   check(): Promise<void>;
   fence(trx: Db): Promise<void>;
+  /** The database as this attempt's handler sees it: every write checks the lease first (fencedDb). */
+  db: Db;
 }
 
 export function attemptLease(db: Db, name: string, id: string, retryCount: number): AttemptLease {
@@ -29,6 +42,10 @@ export function attemptLease(db: Db, name: string, id: string, retryCount: numbe
   return {
     lost: () => lost,
     holds,
+    db: fencedDb(db, name, { id, retryCount }, () => {
+      lost = true;
+      return leaseLost();
+    }),
     check: async (): Promise<void> => {
       if (!(await holds())) throw leaseLost();
     },
@@ -42,6 +59,37 @@ export function attemptLease(db: Db, name: string, id: string, retryCount: numbe
       if (lost) throw leaseLost();
     },
   };
+}
+
+/**
+ * Files as an attempt's handler sees them: a file lands by rename, and a stale attempt must not
+ * replace what the newer attempt wrote, so every rename, and every removal of a published file,
+ * checks the lease first (a temp file is removed unchecked: it is nobody's work).
+ */
+export function fencedFs(lease: () => Promise<void>): PublishFs {
+  return {
+    open: nodeFs.open,
+    readFile: nodeFs.readFile,
+    readdir: nodeFs.readdir,
+    lstat: nodeFs.lstat,
+    mkdir: nodeFs.mkdir,
+    unlink: async (file) => {
+      if (!isTempFileName(nodePath.basename(String(file)))) await lease();
+      return nodeFs.unlink(file);
+    },
+    rename: async (from, to) => {
+      await lease();
+      return nodeFs.rename(from, to);
+    },
+  };
+}
+
+/**
+ * What tests and the CLI hand createJobContext when no job attempt stands behind the context: no
+ * lease to check, writes go straight to the database and the disk. Saying so is explicit.
+ */
+export function unfenced(db: Db): Pick<AttemptLease, 'check' | 'fence' | 'db'> {
+  return { check: async () => {}, fence: async () => {}, db };
 }
 
 /** Player clients whose every call first checks the attempt's lease. */

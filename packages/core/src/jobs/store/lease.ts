@@ -20,14 +20,19 @@ export async function leasesHeld(
   opts: { lock?: boolean } = {},
 ): Promise<Set<string>> {
   if (!keys.length) return new Set();
+  const { rows } = await leaseQuery(name, keys, opts).execute(db);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The lease check itself: the ids among `keys` whose attempt still holds the job. */
+export function leaseQuery(name: string, keys: readonly AttemptKey[], opts: { lock?: boolean } = {}) {
   const ids = keys.map((k) => k.id);
   const rcs = keys.map((k) => k.retryCount);
-  const { rows } = await sql<{ id: string }>`select j.id from pgboss.job j
+  return sql<{ id: string }>`select j.id from pgboss.job j
     join unnest(${ids}::uuid[], ${rcs}::int[]) as u(id, retry_count)
       on j.id = u.id and j.retry_count = u.retry_count
     where j.name = ${name} and j.state = 'active'
-    ${opts.lock ? sql`for share of j` : sql``}`.execute(db);
-  return new Set(rows.map((r) => r.id));
+    ${opts.lock ? sql`for share of j` : sql``}`;
 }
 
 /** `leasesHeld` for one attempt. */
