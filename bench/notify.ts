@@ -1,6 +1,6 @@
 /**
  * bench/notify — 1,000 changed folders across 3 player groups (a shared Kodi pair, Jellyfin, Plex)
- * through the real worker runtime (notify-players fan-out → per-group coalesced jobs → HTTP) against
+ * through the real worker runtime (notify-players fan-out → coalesced notify-group jobs → HTTP) against
  * the fake servers, on one PostgreSQL.
  *
  * Reports:
@@ -157,7 +157,7 @@ async function main() {
       log: silentLogger,
       handlers,
       concurrency: CONCURRENCY,
-      queues: ['notify-players'],
+      queues: ['notify-players', 'notify-group'],
       deps: {
         db,
         log: silentLogger,
@@ -171,7 +171,10 @@ async function main() {
     const jobs = createJobInspector(db);
 
     const pending = async () => {
-      return jobs.count({ types: ['notify-players'], states: ['created', 'retry', 'active'] });
+      return jobs.count({
+        types: ['notify-players', 'notify-group'],
+        states: ['created', 'retry', 'active'],
+      });
     };
     const drain = async (deadlineMs: number) => {
       while ((await pending()) > 0) {

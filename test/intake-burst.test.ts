@@ -77,7 +77,7 @@ t.test(
     await new Promise((r) => setTimeout(r, window * 2 * 1000 + 1000));
     await waitFor('notify jobs drained', async () => {
       const n = await stack.jobs.count({
-        types: ['webhook', 'notify-players'],
+        types: ['webhook', 'notify-players', 'notify-group'],
         states: ['created', 'retry', 'active'],
       });
       return n === 0;

@@ -82,7 +82,7 @@ t.test(
     await ensureQueues(boss);
     const poisonId = randomUUID();
     await boss.send(
-      'notify-players',
+      'notify-group',
       {
         payload: {
           libraryId: lib2.id,

@@ -130,8 +130,8 @@ function jobRow(j: InspectedJob): JobRow {
 }
 
 async function groupNotifyJobs(url: string): Promise<JobRow[]> {
-  const rows = await inspectJobs(url, (jobs) => jobs.rows({ types: ['notify-players'] }));
-  return rows.filter((j) => j.data?.payload && 'groupId' in (j.data.payload as object)).map(jobRow);
+  const rows = await inspectJobs(url, (jobs) => jobs.rows({ types: ['notify-group'] }));
+  return rows.map(jobRow);
 }
 
 async function jobsNamed(url: string, name: string): Promise<JobRow[]> {

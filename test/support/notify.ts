@@ -78,6 +78,11 @@ export async function jobsOf(stack: Stack, name: string): Promise<BossJob[]> {
   return (await stack.jobs.rows({ types: [name] })) as BossJob[];
 }
 
+/** Player notifications: the library-level fan-outs (`notify-players`) and each group's (`notify-group`), oldest first. */
+export async function notifyJobs(stack: Stack): Promise<BossJob[]> {
+  return (await stack.jobs.rows({ types: ['notify-players', 'notify-group'] })) as BossJob[];
+}
+
 /** Waits until no job of these queues is waiting, retrying or running. */
 export async function settled(stack: Stack, names: string[], timeoutMs = 30_000): Promise<void> {
   await waitFor(
