@@ -28,6 +28,14 @@ export interface JobContext<N extends JobName> {
     payload: JobPayload<M>,
     opts?: Omit<EnqueueOptions, 'parentId' | 'trx'>,
   ): Promise<EnqueuedJob | null>;
+  /**
+   * Several follow-ups by `enqueue`'s rules, committed in one transaction: a worker sees them all at
+   * once (one fetch can take them together) instead of one by one.
+   */
+  enqueueTogether<M extends JobName>(
+    name: M,
+    items: { payload: JobPayload<M>; opts?: Omit<EnqueueOptions, 'parentId' | 'trx'> }[],
+  ): Promise<(EnqueuedJob | null)[]>;
   /** Bulk follow-ups (one insert per 1,000); each job's parentId is this job. */
   enqueueMany<M extends JobName>(
     name: M,

@@ -23,28 +23,33 @@ export const handleNotifyPlayers: JobHandler<'notify-players'> = async (ctx, dep
   if (!library) return { skipped: `library ${p.libraryId} no longer exists` };
   const groups = await loadGroupsForLibrary(ctx.db, p.libraryId);
   if (!groups.length) return { skipped: `no player group is linked to library ${p.libraryId}` };
-  const fanout: { groupId: number; playerIds?: number[]; jobId: string | null }[] = [];
-  for (const group of groups) {
-    const targets =
-      group.sharedLibrary || group.players.length <= 1 ? [undefined] : group.players.map((pl) => [pl.id]);
-    for (const playerIds of targets) {
-      const child = await ctx.enqueue(
-        'notify-group',
-        {
-          libraryId: p.libraryId,
-          path: p.path,
-          change: p.change,
-          ...(p.movieId !== undefined && { movieId: p.movieId }),
-          groupId: group.groupId,
-          windowSeconds: group.debounceSeconds,
-          ...(playerIds && { playerIds }),
-        },
-        { retry },
-      );
-      // null: an equal notification that has not started yet covers this one.
-      fanout.push({ groupId: group.groupId, ...(playerIds && { playerIds }), jobId: child?.id ?? null });
-    }
-  }
+  const targets = groups.flatMap((group) =>
+    (group.sharedLibrary || group.players.length <= 1 ? [undefined] : group.players.map((pl) => [pl.id])).map(
+      (playerIds) => ({ groupId: group.groupId, windowSeconds: group.debounceSeconds, playerIds }),
+    ),
+  );
+  // One commit for all: a worker fetches the group jobs together, so one slow player does not hold
+  // back the others' notifications.
+  const jobs = await ctx.enqueueTogether(
+    'notify-group',
+    targets.map(({ playerIds, ...t }) => ({
+      payload: {
+        libraryId: p.libraryId,
+        path: p.path,
+        change: p.change,
+        ...(p.movieId !== undefined && { movieId: p.movieId }),
+        ...t,
+        ...(playerIds && { playerIds }),
+      },
+      opts: { retry },
+    })),
+  );
+  // null: an equal notification that has not started yet covers this one.
+  const fanout = targets.map(({ groupId, playerIds }, i) => ({
+    groupId,
+    ...(playerIds && { playerIds }),
+    jobId: jobs[i]?.id ?? null,
+  }));
   return { fanout };
 };
 

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import {
   createJobReader,
   type Db,
+  type EnqueuedJob,
+  type EnqueueOptions,
   type JobName,
+  type JobPayload,
   type JobQueue,
   jobCatalog,
   type Logger,
@@ -39,6 +42,29 @@ export function createJobContext<N extends JobName>(
   const base = { jobId: job.id, type: job.type, priority: job.priority };
   // No `service` binding here: each service adds its own, and pino would repeat the key.
   const log = deps.log.child({ jobId: job.id, jobType: job.type });
+  const enqueueOne = async <M extends JobName>(
+    child: M,
+    payload: JobPayload<M>,
+    o: Omit<EnqueueOptions, 'parentId' | 'trx'> | undefined,
+    trx?: Db,
+  ): Promise<EnqueuedJob | null> => {
+    const rule = followUp(job, child, payload);
+    const opts = {
+      ...o,
+      priority: o?.priority ?? rule.priority,
+      parentId: job.id,
+      source: job.type,
+      ...(trx && { trx }),
+    };
+    const id = o?.id ?? rule.id;
+    const sent = await deps.queue.enqueue(child, payload, { ...opts, id });
+    if (sent || o?.id || job.retryCount === 0) return sent;
+    // Folded into an earlier attempt's follow-up. If that one already started, it worked from the
+    // state before this attempt's writes (a re-scan may have reset what it derived): run it again.
+    const state = await createJobReader(trx ?? deps.db).state(child, id);
+    if (state === undefined || state === 'created' || state === 'retry') return null;
+    return deps.queue.enqueue(child, payload, opts);
+  };
   return {
     id: job.id,
     type: job.type,
@@ -49,16 +75,17 @@ export function createJobContext<N extends JobName>(
     log,
     enqueue: async (child, payload, o) => {
       await deps.lease.check();
-      const rule = followUp(job, child, payload);
-      const opts = { ...o, priority: o?.priority ?? rule.priority, parentId: job.id, source: job.type };
-      const id = o?.id ?? rule.id;
-      const sent = await deps.queue.enqueue(child, payload, { ...opts, id });
-      if (sent || o?.id || job.retryCount === 0) return sent;
-      // Folded into an earlier attempt's follow-up. If that one already started, it worked from the
-      // state before this attempt's writes (a re-scan may have reset what it derived): run it again.
-      const state = await createJobReader(deps.db).state(child, id);
-      if (state === undefined || state === 'created' || state === 'retry') return null;
-      return deps.queue.enqueue(child, payload, opts);
+      return enqueueOne(child, payload, o);
+    },
+    enqueueTogether: async (child, items) => {
+      await deps.lease.check();
+      const jobs = await deps.db.transaction().execute(async (trx) => {
+        const out: (EnqueuedJob | null)[] = [];
+        for (const it of items) out.push(await enqueueOne(child, it.payload, it.opts, trx));
+        return out;
+      });
+      for (const j of jobs) j?.announce();
+      return jobs;
     },
     enqueueMany: async (child, payloads, o) => {
       await deps.lease.check();
