@@ -4,7 +4,7 @@
  *
  * Baseline, measured in the same run on the same database: one bare pg-boss hop (send → work
  * handler start, LISTEN/NOTIFY on). The chain has four hops (webhook → scan-movie → notify-players
- * fan-out → per-group notify-players) plus real work, so chain/hop shows what Metarr adds.
+ * fan-out → notify-group) plus real work, so chain/hop shows what Metarr adds.
  *
  *   pnpm bench:e2e                        # embedded PostgreSQL
  *   BENCH_DATABASE_URL=postgres://… pnpm bench:e2e

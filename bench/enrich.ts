@@ -13,10 +13,15 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createMediaServerClient, loadConfig, silentLogger, startRuntime } from '@metarr/core';
+import {
+  createJobInspector,
+  createMediaServerClient,
+  loadConfig,
+  silentLogger,
+  startRuntime,
+} from '@metarr/core';
 import { startFakeFanart, startFakeTmdb } from '@metarr/testkit';
 import { handlers, startWorkerRuntime } from '@metarr/worker';
-import { sql } from 'kysely';
 import { benchPostgres, pct } from './support.ts';
 
 // 150 keeps both passes within a minute on the 2-core dev box; BENCH_N=500 is the issue's full size.
@@ -45,6 +50,7 @@ async function main() {
     });
     rt = await startRuntime({ url, log: silentLogger, instanceName: 'worker', poolMax: 12, supervise: true });
     const db = rt.dbh.db;
+    const jobs = createJobInspector(db);
     const worker = await startWorkerRuntime({
       boss: rt.boss,
       db,
@@ -90,21 +96,27 @@ async function main() {
       }
       const deadline = Date.now() + TIMEOUT_MS;
       for (;;) {
-        const { rows } = await sql<{ done: number; failed: number }>`
-          select count(*) filter (where name = 'notify-players' and state = 'completed')::int as done,
-                 count(*) filter (where state = 'failed' or name = 'dead-letter')::int as failed
-          from pgboss.job where created_on >= ${t0}`.execute(db);
+        const tally = await jobs.tally({ createdSince: t0 });
+        const sum = (keep: (x: (typeof tally)[number]) => boolean) =>
+          tally.filter(keep).reduce((n, x) => n + x.n, 0);
+        const rows = [
+          {
+            done: sum((x) => x.name === 'notify-players' && x.state === 'completed'),
+            failed: sum((x) => x.state === 'failed' || x.name === 'dead-letter'),
+          },
+        ];
         if ((rows[0]?.done ?? 0) >= N) break;
         if ((rows[0]?.failed ?? 0) > 0) throw new Error(`${label}: ${rows[0]?.failed} job(s) failed`);
         if (Date.now() > deadline) throw new Error(`${label}: timed out with ${rows[0]?.done}/${N} done`);
         await new Promise((r) => setTimeout(r, 100));
       }
       const seconds = (performance.now() - started) / 1000;
-      const { rows: jobs } = await sql<{ name: string; ms: number }>`
-        select name, extract(epoch from (completed_on - started_on)) * 1000 as ms
-        from pgboss.job where created_on >= ${t0} and state = 'completed'`.execute(db);
+      const completed = await jobs.rows({ createdSince: t0, states: ['completed'] });
       const byType = new Map<string, number[]>();
-      for (const j of jobs) byType.set(j.name, [...(byType.get(j.name) ?? []), Number(j.ms)]);
+      for (const j of completed) {
+        const ms = new Date(j.completed_on ?? 0).getTime() - new Date(j.started_on ?? 0).getTime();
+        byType.set(j.name, [...(byType.get(j.name) ?? []), ms]);
+      }
       const perType = Object.fromEntries(
         [...byType].map(([k, v]) => [
           k,

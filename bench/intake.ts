@@ -20,6 +20,7 @@ import { createJobQueue, createLogger, parseWebhook, startRuntime } from '@metar
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
+import { inspectJobs } from '../test/support/chaos.ts';
 import { fixture } from '../test/support/webhook-fixtures.ts';
 import { benchPostgres } from './support.ts';
 
@@ -176,12 +177,10 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1000));
     const db = new pg.Client({ connectionString: url });
     await db.connect();
-    const { rows: counts } = await db.query(
-      `select (select count(*) from webhook_deliveries)::int as deliveries,
-              (select count(*) from pgboss.job where name = 'webhook')::int as jobs`,
-    );
-    const { deliveries, jobs } = counts[0] as { deliveries: number; jobs: number };
+    const { rows: counts } = await db.query('select count(*)::int as deliveries from webhook_deliveries');
+    const { deliveries } = counts[0] as { deliveries: number };
     await db.end();
+    const jobs = await inspectJobs(url, (j) => j.count({ types: ['webhook'] }));
 
     console.log(
       `\nbench/intake — ${CONNECTIONS} connections × ${SECONDS} s, Radarr Download bodies, all unique\n`,

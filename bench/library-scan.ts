@@ -14,7 +14,10 @@ import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '@metarr/core';
+import { createDb, createJobInspector, startEmbeddedPostgres } from '@metarr/core';
+
+const FINISHED = ['completed', 'failed', 'cancelled'];
+
 import pg from 'pg';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -68,12 +71,15 @@ async function main() {
   const url = u.toString();
   const children: ChildProcess[] = [];
   const client = new pg.Client({ connectionString: url });
+  const jobsDb = createDb(url, { max: 1 });
+  const jobs = createJobInspector(jobsDb.db);
   const cleanup = async () => {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(
       children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
     );
     await client.end().catch(() => {});
+    await jobsDb.close().catch(() => {});
     await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
     await admin.end();
     await stopPg();
@@ -169,14 +175,14 @@ async function main() {
     let listedMs = Number.NaN;
     let done = 0;
     for (;;) {
-      const { rows } = await client.query<{ scan: string | null; total: number; done: number }>(
-        `select (select state::text from pgboss.job where id = $1) as scan,
-                count(*)::int as total,
-                count(*) filter (where state in ('completed', 'failed', 'cancelled'))::int as done
-         from pgboss.job where name = 'scan-movie'`,
-        [scan.json.jobId],
-      );
-      const r = rows[0];
+      // One query per poll: the transaction count below includes this loop's.
+      const tally = await jobs.tally({ types: ['library-scan', 'scan-movie'] });
+      const movies = tally.filter((x) => x.name === 'scan-movie');
+      const r = {
+        scan: tally.find((x) => x.name === 'library-scan')?.state ?? null,
+        total: movies.reduce((n, x) => n + x.n, 0),
+        done: movies.filter((x) => FINISHED.includes(x.state)).reduce((n, x) => n + x.n, 0),
+      };
       if (r?.scan === 'completed' && Number.isNaN(listedMs)) listedMs = performance.now() - t0;
       done = r?.done ?? 0;
       if (r?.scan === 'completed' && r.total >= N && r.done === r.total) break;

@@ -1,6 +1,6 @@
 /**
  * bench/notify — 1,000 changed folders across 3 player groups (a shared Kodi pair, Jellyfin, Plex)
- * through the real worker runtime (notify-players fan-out → per-group coalesced jobs → HTTP) against
+ * through the real worker runtime (notify-players fan-out → coalesced notify-group jobs → HTTP) against
  * the fake servers, on one PostgreSQL.
  *
  * Reports:
@@ -15,10 +15,15 @@
  *   BENCH_DATABASE_URL=postgres://… pnpm bench:notify
  */
 import path from 'node:path';
-import { createMediaServerClient, loadConfig, silentLogger, startRuntime } from '@metarr/core';
+import {
+  createJobInspector,
+  createMediaServerClient,
+  loadConfig,
+  silentLogger,
+  startRuntime,
+} from '@metarr/core';
 import { startFakeJellyfin, startFakeKodi, startFakePlex } from '@metarr/testkit';
 import { handlers, startWorkerRuntime } from '@metarr/worker';
-import { sql } from 'kysely';
 import { Agent, request } from 'undici';
 import { benchPostgres } from './support.ts';
 
@@ -152,7 +157,7 @@ async function main() {
       log: silentLogger,
       handlers,
       concurrency: CONCURRENCY,
-      queues: ['notify-players'],
+      queues: ['notify-players', 'notify-group'],
       deps: {
         db,
         log: silentLogger,
@@ -163,11 +168,13 @@ async function main() {
     });
     const { createJobQueue } = await import('@metarr/core');
     const queue = createJobQueue({ boss: rt.boss, db, log: silentLogger });
+    const jobs = createJobInspector(db);
 
     const pending = async () => {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job
-        where name = 'notify-players' and state in ('created', 'retry', 'active')`.execute(db);
-      return rows[0]?.n ?? 0;
+      return jobs.count({
+        types: ['notify-players', 'notify-group'],
+        states: ['created', 'retry', 'active'],
+      });
     };
     const drain = async (deadlineMs: number) => {
       while ((await pending()) > 0) {

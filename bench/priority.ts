@@ -12,6 +12,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createDb, createJobInspector } from '@metarr/core';
 import { startFakeKodi } from '@metarr/testkit';
 import pg from 'pg';
 import { benchPostgres, type MetarrProcesses, pct, ROOT, seedKodiLibrary, startMetarr } from './support.ts';
@@ -25,11 +26,14 @@ async function main() {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-bench-prio-'));
   let metarr: MetarrProcesses | null = null;
   const client = new pg.Client({ connectionString: url });
+  const jobsDb = createDb(url, { max: 1 });
+  const jobs = createJobInspector(jobsDb.db);
   const kodi = await startFakeKodi({});
   const cleanup = async () => {
     await metarr?.stop();
     await kodi.close();
     await client.end().catch(() => {});
+    await jobsDb.close().catch(() => {});
     await server.close();
     await fs.rm(tmp, { recursive: true, force: true });
   };
@@ -63,12 +67,7 @@ async function main() {
     );
 
     let seq = 0;
-    const waiting = async () =>
-      (
-        await client.query<{ n: number }>(
-          `select count(*)::int as n from pgboss.job where name = 'scan-movie' and state in ('created', 'retry')`,
-        )
-      ).rows[0]?.n ?? 0;
+    const waiting = async () => jobs.count({ types: ['scan-movie'], states: ['created', 'retry'] });
     const runTries = async (label: string, count: number) => {
       const webhookWait: number[] = [];
       const scanWait: number[] = [];
@@ -96,11 +95,15 @@ async function main() {
           if (Date.now() - t0 > 30_000) throw new Error('no Kodi scan within 30 s');
           await new Promise((res) => setTimeout(res, 2));
         }
-        const { rows } = await client.query<{ name: string; wait: number }>(
-          `select name, extract(epoch from (started_on - created_on)) * 1000 as wait from pgboss.job
-           where id = $1 or (name = 'scan-movie' and data->>'parentId' = $1::text)`,
-          [r.json.jobId],
-        );
+        const rows = [
+          ...(await jobs.rows({ ids: [r.json.jobId] })),
+          ...(await jobs.rows({ types: ['scan-movie'], parentIds: [r.json.jobId] })),
+        ].map((j) => ({
+          name: j.name,
+          wait: j.started_on
+            ? new Date(j.started_on).getTime() - new Date(j.created_on).getTime()
+            : Number.NaN,
+        }));
         for (const row of rows) (row.name === 'webhook' ? webhookWait : scanWait).push(Number(row.wait));
         await new Promise((res) => setTimeout(res, 100));
       }

@@ -10,8 +10,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startFakeKodi } from '@metarr/testkit';
-import pg from 'pg';
 import { PgBoss } from 'pg-boss';
+import { inspectJobs } from '../test/support/chaos.ts';
 import { benchPostgres, ROOT, seedKodiLibrary, startMetarr } from './support.ts';
 
 const N = Number(process.env.BENCH_N ?? 300);
@@ -98,12 +98,7 @@ async function main() {
       }
       const secs = (Date.now() - s0) / 1000;
       // Count the jobs the pipeline really ran (webhook, scan-movie, notify fan-out, per-group notify).
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      const jobs = Number(
-        (await c.query(`select count(*)::int as n from pgboss.job where name <> 'dead-letter'`)).rows[0].n,
-      );
-      await c.end();
+      const jobs = await inspectJobs(url, (j) => j.count({ notTypes: ['dead-letter'] }));
       results.push({ workers, webhooksPerSec: N / secs, jobsPerSec: jobs / secs, jobsPerWebhook: jobs / N });
       await kodi.close();
       await metarr.stop();

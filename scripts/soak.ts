@@ -18,7 +18,10 @@ import { fileURLToPath } from 'node:url';
 import { createBoss, ensureQueues } from '@metarr/core';
 import { type FakeKodi, startFakeKodi, startFakeTmdb, startTcpProxy } from '@metarr/testkit';
 import {
+  doubledFollowUps,
+  inspectJobs,
   movieFolder,
+  pendingJobs,
   query,
   type RestartablePostgres,
   radarrDownload,
@@ -332,14 +335,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 
     // ---- drain -------------------------------------------------------------------------------
     const drainFrom = Date.now();
-    const pending = async () =>
-      (
-        await query<{ n: number }>(
-          pg.url,
-          `select count(*)::int as n from pgboss.job where state in ('created', 'retry', 'active')
-           and name not in ('dead-letter', 'scheduled-file-scan', 'scheduled-provider-update')`,
-        )
-      )[0]?.n ?? 0;
+    const pending = () => pendingJobs(pg.url);
     try {
       await waitFor('the queues to drain', async () => (await pending()) === 0, 180_000);
     } catch {
@@ -370,13 +366,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 
     // 1. Ack means durable.
     const ackedIds = acked.map((s) => s.json?.jobId as string);
-    const stored = await query<{ job_id: string }>(
+    const deliveryJobs = await query<{ job_id: string }>(
       pg.url,
-      `select d.job_id from webhook_deliveries d join pgboss.job j on j.id = d.job_id and j.name = 'webhook'
-       where d.job_id = any($1::uuid[])`,
+      'select job_id from webhook_deliveries where job_id = any($1::uuid[])',
       [ackedIds],
     );
-    const lost = ackedIds.length - new Set(stored.map((r) => r.job_id)).size;
+    const webhookJobs = await inspectJobs(pg.url, (jobs) => jobs.rows({ types: ['webhook'], ids: ackedIds }));
+    const webhookJob = new Map(webhookJobs.map((j) => [j.id, j]));
+    const lost =
+      ackedIds.length -
+      new Set(deliveryJobs.filter((r) => webhookJob.has(r.job_id)).map((r) => r.job_id)).size;
     figures.lostAcked = lost;
     if (lost) failures.push(`${lost} acked deliveries are not in the database`);
 
@@ -405,28 +404,23 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     if (unexpected) failures.push(`${unexpected} responses were neither 200 nor 503`);
 
     // 3. Every acked webhook job completed; nothing doubled down the chain.
-    const notCompleted = await query<{ id: string; state: string }>(
-      pg.url,
-      `select id, state::text from pgboss.job where name = 'webhook' and id = any($1::uuid[]) and state <> 'completed'`,
-      [ackedIds],
-    );
+    const notCompleted = webhookJobs.filter((j) => j.state !== 'completed');
     if (notCompleted.length) failures.push(`${notCompleted.length} acked webhook jobs did not complete`);
-    const children = await query<{ parent: string; name: string; n: number }>(
-      pg.url,
-      `select data->>'parentId' as parent, name, count(*)::int as n from pgboss.job
-       where data->>'parentId' = any($1::text[]) group by 1, 2`,
-      [ackedIds],
-    );
-    const childOf = new Map(children.map((c) => [c.parent, c]));
-    const retriedWebhooks = new Set(
-      (
-        await query<{ id: string }>(
-          pg.url,
-          `select id from pgboss.job where name = 'webhook' and retry_count > 0 and id = any($1::uuid[])`,
-          [ackedIds],
-        )
-      ).map((r) => r.id),
-    );
+    // Every job but dead letters, looked at once: the checks below group and join it in memory.
+    const allJobs = await inspectJobs(pg.url, (jobs) => jobs.rows({ notTypes: ['dead-letter'] }));
+    const parentOf = (j: { data: { parentId?: string | null } | null }) => j.data?.parentId ?? null;
+    const childGroups = new Map<string, { parent: string; name: string; n: number }>();
+    const acked1 = new Set(ackedIds);
+    for (const j of allJobs) {
+      const parent = parentOf(j);
+      if (!parent || !acked1.has(parent)) continue;
+      const key = `${parent}\0${j.name}`;
+      const g = childGroups.get(key) ?? { parent, name: j.name, n: 0 };
+      g.n++;
+      childGroups.set(key, g);
+    }
+    const childOf = new Map([...childGroups.values()].map((c) => [c.parent, c]));
+    const retriedWebhooks = new Set(webhookJobs.filter((j) => j.retry_count > 0).map((j) => j.id));
     let missingStep = 0;
     let doubledStep = 0;
     for (const s of acked) {
@@ -435,14 +429,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       if (!c || c.name !== want) missingStep++;
       else if (c.n > 1 && !retriedWebhooks.has(s.json?.jobId ?? '')) doubledStep++;
     }
-    const dupRows = await query<{ n: number }>(
-      pg.url,
-      // A retried parent whose follow-up had already run legitimately runs it again.
-      `select count(*)::int as n from (select 1 from pgboss.job c join pgboss.job p on p.id::text = c.data->>'parentId'
-       where c.name <> 'dead-letter' and p.retry_count = 0
-       group by c.data->>'parentId', c.name, c.data->'payload' having count(*) > 1) d`,
-    );
-    doubledStep += dupRows[0]?.n ?? 0;
+    doubledStep += doubledFollowUps(allJobs);
     figures.jobsDoubled = doubledStep;
     if (missingStep) failures.push(`${missingStep} acked deliveries have no follow-up job`);
     if (doubledStep) failures.push(`${doubledStep} follow-up jobs were doubled`);
@@ -466,21 +453,20 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     // Any retried attempt in a delivery's lineage may tell the player once more: the webhook job
     // (by its delivery), jobs with the folder in their payload, and the metadata chain (by movie).
     const folderOfJob = new Map(acked.map((s) => [s.json?.jobId ?? '', s.folder]));
-    for (const j of await query<{
-      id: string;
-      name: string;
-      path: string | null;
-      movie_path: string | null;
-      retries: number;
-    }>(
-      pg.url,
-      `select j.id, j.name, j.data->'payload'->>'path' as path, m.path as movie_path, j.retry_count as retries
-       from pgboss.job j left join movies m on m.id = (j.data->'payload'->>'movieId')::int
-       where j.retry_count > 0 and j.name <> 'dead-letter'`,
-    )) {
-      const folder = j.name === 'webhook' ? folderOfJob.get(j.id) : (j.path ?? j.movie_path);
+    const moviePath = new Map(
+      (await query<{ id: number; path: string }>(pg.url, 'select id, path from movies')).map((m) => [
+        m.id,
+        m.path,
+      ]),
+    );
+    for (const j of allJobs) {
+      if (j.retry_count === 0) continue;
+      const payload = (j.data?.payload ?? {}) as { path?: string; movieId?: number };
+      const path =
+        payload.path ?? (payload.movieId !== undefined ? moviePath.get(payload.movieId) : undefined);
+      const folder = j.name === 'webhook' ? folderOfJob.get(j.id) : path;
       if (!folder) continue;
-      addRetries(j.name === 'webhook' ? folder : toPlayerFolder(folder), j.retries);
+      addRetries(j.name === 'webhook' ? folder : toPlayerFolder(folder), j.retry_count);
     }
     let missingScans = 0;
     let extraScans = 0;
@@ -511,29 +497,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       failures.push(`${extraScans} player scans were doubled (not a retried attempt of the same job)`);
 
     // 5. Dead letters: exactly the injected poison.
-    const dead = await query<{ source_id: string }>(
-      pg.url,
-      `select source_id from pgboss.job where name = 'dead-letter'`,
-    );
-    const deadIds = new Set(dead.map((d) => d.source_id));
+    const dead = await inspectJobs(pg.url, (jobs) => jobs.rows({ types: ['dead-letter'] }));
+    const deadIds = new Set(dead.map((d) => d.source_id ?? ''));
     figures.deadLetters = dead.length;
     const strayDead = [...deadIds].filter((id) => !poison.includes(id)).length;
     const poisonMissing = poison.filter((id) => !deadIds.has(id)).length;
     if (strayDead) failures.push(`${strayDead} dead letters are not injected failures`);
     if (poisonMissing)
       failures.push(`${poisonMissing} injected poison jobs are not in the dead-letter queue`);
-    const poisonRetried = await query<{ n: number }>(
-      pg.url,
-      `select count(*)::int as n from pgboss.job where id = any($1::uuid[]) and retry_count > 0`,
-      [poison],
-    );
-    if (poisonRetried[0]?.n) failures.push(`${poisonRetried[0].n} poison jobs burned retries`);
-    const retried = await query<{ n: number; jobs: number }>(
-      pg.url,
-      `select coalesce(sum(retry_count), 0)::int as n, count(*)::int as jobs from pgboss.job where name <> 'dead-letter'`,
-    );
-    figures.jobs = retried[0]?.jobs ?? 0;
-    figures.retries = retried[0]?.n ?? 0;
+    const poisonRetried = await inspectJobs(pg.url, (jobs) => jobs.count({ ids: poison, retried: true }));
+    if (poisonRetried) failures.push(`${poisonRetried} poison jobs burned retries`);
+    figures.jobs = allJobs.length;
+    figures.retries = allJobs.reduce((n, j) => n + j.retry_count, 0);
 
     // 6. Movie rows: every touched movie exists and equals a clean reference run.
     const touched = new Map<number, Sent>();

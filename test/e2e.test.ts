@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createJobInspector } from '@metarr/core';
 import { startFakeKodi } from '@metarr/testkit';
 import { sql } from 'kysely';
 import t from 'tap';
@@ -9,8 +10,7 @@ const fixture = async (name: string) =>
   JSON.parse(await fs.readFile(path.join(ROOT, 'test', 'fixtures', 'webhooks', name), 'utf8'));
 
 async function jobCount(db: import('@metarr/core').Db) {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job`.execute(db);
-  return rows[0]?.n ?? 0;
+  return createJobInspector(db).count();
 }
 
 t.test(

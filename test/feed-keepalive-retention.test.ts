@@ -1,6 +1,5 @@
 import net from 'node:net';
 import { ConfigError, ensureQueues, jobNames, loadConfig } from '@metarr/core';
-import { sql } from 'kysely';
 import t from 'tap';
 import { openFeed } from './support/feed-client.ts';
 import { API_KEY, startStack, waitFor } from './support/stack.ts';
@@ -55,10 +54,9 @@ t.test('METARR_JOB_RETENTION_DAYS: validated, default 14, applied to every queue
 
   const stack = await startStack(t, { worker: false });
   const deletion = async () =>
-    (
-      await sql<{ name: string; deletion_seconds: number }>`
-        select name, deletion_seconds from pgboss.queue`.execute(stack.db)
-    ).rows.filter((r) => (jobNames as string[]).includes(r.name));
+    (await stack.boss.getQueues())
+      .map((q) => ({ name: q.name, deletion_seconds: q.deleteAfterSeconds }))
+      .filter((r) => (jobNames as string[]).includes(r.name));
   t.ok(
     (await deletion()).every((r) => r.deletion_seconds === 14 * 86_400),
     'the catalog default is 14 days',

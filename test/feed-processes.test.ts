@@ -67,12 +67,11 @@ t.test('two API processes and one worker on one Postgres', async (t) => {
     t.equal(ack.status, 200, ack.text);
     const rootId = ack.json.jobId as string;
 
-    // notify-players runs twice: the library-level job fans out one job per linked player group.
-    let notifyDone = 0;
+    // The library-level notify-players fans out one notify-group per linked player group.
     const notify = await c1.next(
-      (m) => m.event === 'job:completed' && m.data.type === 'notify-players' && ++notifyDone === 2,
+      (m) => m.event === 'job:completed' && m.data.type === 'notify-group',
       30_000,
-      'both notify-players jobs completed',
+      'the notify-group job completed',
     );
     await c2.next((m) => m.event === 'job:completed' && m.data.jobId === notify.data.jobId, 5000);
 
@@ -85,7 +84,7 @@ t.test('two API processes and one worker on one Postgres', async (t) => {
     const seen1 = byJob(c1.messages);
     const seen2 = byJob(c2.messages);
     t.same([...seen1.keys()].sort(), [...seen2.keys()].sort(), 'both replicas saw the same jobs');
-    t.equal(seen1.size, 4, 'webhook, scan-movie, notify-players and its per-group notify-players');
+    t.equal(seen1.size, 4, 'webhook, scan-movie, notify-players and its notify-group');
     t.ok(seen1.has(rootId), 'the webhook job is among them');
     for (const [jobId, events] of seen1) {
       t.same(events, ['job:created', 'job:started', 'job:completed'], `replica 1: ${jobId} in order`);

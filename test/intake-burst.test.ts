@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { startFakeKodi } from '@metarr/testkit';
-import { sql } from 'kysely';
 import t from 'tap';
 import { startStack, waitFor } from './support/stack.ts';
 import { at, fixture } from './support/webhook-fixtures.ts';
@@ -77,12 +76,11 @@ t.test(
     // Wait out two windows and until no notify-players job is left to run.
     await new Promise((r) => setTimeout(r, window * 2 * 1000 + 1000));
     await waitFor('notify jobs drained', async () => {
-      const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from pgboss.job
-      where name in ('webhook', 'notify-players') and state in ('created', 'retry', 'active')`.execute(
-        stack.db,
-      );
-      return rows[0]?.n === 0;
+      const n = await stack.jobs.count({
+        types: ['webhook', 'notify-players', 'notify-group'],
+        states: ['created', 'retry', 'active'],
+      });
+      return n === 0;
     });
     const n = scans().length;
     t.ok(n >= 1 && n <= 2, `Kodi scanned the season folder ${n} time(s)`);

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { buildApp } from '@metarr/api';
-import { createJobQueue, createLogger, silentLogger, startRuntime } from '@metarr/core';
+import { createJobInspector, createJobQueue, createLogger, silentLogger, startRuntime } from '@metarr/core';
 import { startTcpProxy } from '@metarr/testkit';
 import { createTestDatabase } from '@metarr/testkit/db';
 import { sql } from 'kysely';
@@ -100,10 +100,8 @@ for (const mode of ['refuse', 'blackhole'] as const) {
         api.db,
       );
       t.equal(rows[0]?.n, 2, 'only the two acknowledged deliveries are stored');
-      const jobs = await sql<{
-        n: number;
-      }>`select count(*)::int as n from pgboss.job where name = 'webhook'`.execute(api.db);
-      t.equal(jobs.rows[0]?.n, 2, 'and exactly their two jobs');
+      const jobs = await createJobInspector(api.db).count({ types: ['webhook'] });
+      t.equal(jobs, 2, 'and exactly their two jobs');
     },
   );
 }

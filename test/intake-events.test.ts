@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { startFakeKodi } from '@metarr/testkit';
-import { sql } from 'kysely';
 import tap from 'tap';
 import { type Stack, startStack, waitFor } from './support/stack.ts';
 import { fixture } from './support/webhook-fixtures.ts';
@@ -62,10 +61,7 @@ async function settled(stack: Stack, jobId: string) {
 }
 
 async function jobsOfType(stack: Stack, name: string) {
-  const { rows } = await sql<{
-    n: number;
-  }>`select count(*)::int as n from pgboss.job where name = ${name}`.execute(stack.db);
-  return rows[0]?.n ?? -1;
+  return stack.jobs.count({ types: [name] });
 }
 
 tap.test('Sonarr and Lidarr downloads tell Kodi to scan exactly the season or album folder', async (t) => {
@@ -161,8 +157,7 @@ tap.test('Grab, Health and the other non-actionable events: 200 ignored, recorde
   t.equal(u.status, 200, 'an unknown eventType is never a 4xx');
   t.equal(u.json.status, 'ignored');
 
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job`.execute(stack.db);
-  t.equal(rows[0]?.n, 0, 'no job');
+  t.equal(await stack.jobs.count(), 0, 'no job');
   const health = await stack.api('GET', '/api/webhooks/deliveries?eventType=Health');
   t.equal(health.json.length, 3, 'Health is visible in the deliveries list');
   t.match(health.json[0], { eventType: 'Health', status: 'ignored', jobId: null });

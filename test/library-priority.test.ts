@@ -1,6 +1,5 @@
 import { createMediaServerClient, loadConfig, silentLogger } from '@metarr/core';
 import { BULK_BATCH_SIZE, handlers, startWorkerRuntime } from '@metarr/worker';
-import { sql } from 'kysely';
 import t from 'tap';
 import { startStack, waitFor } from './support/stack.ts';
 
@@ -50,10 +49,8 @@ t.test('an urgent scan-movie runs at once while bulk scans occupy every bulk loo
   );
   // Bulk jobs (Metarr priority 8 = pg-boss 3) that are running.
   const active = async () => {
-    const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from pgboss.job
-      where name = 'scan-movie' and state = 'active' and priority = 3`.execute(stack.db);
-    return rows[0]?.n ?? 0;
+    const rows = await stack.jobs.rows({ types: ['scan-movie'], states: ['active'] });
+    return rows.filter((j) => j.priority === 3).length;
   };
   // concurrency 4: the bulk lane is 1 loop × BULK_BATCH_SIZE, every one of them blocked on the gate.
   await waitFor('the bulk loops to fill', async () => (await active()) >= BULK_BATCH_SIZE);
@@ -85,8 +82,7 @@ t.test('follow-ups of bulk work stay bulk; follow-ups of urgent work keep their 
     trigger: 'webhook',
   });
   const childPriority = async (parent: string | undefined) => {
-    const { rows } = await sql<{ priority: number }>`
-      select priority from pgboss.job where data->>'parentId' = ${parent ?? ''}`.execute(stack.db);
+    const rows = await stack.jobs.rows({ parentIds: [parent ?? ''] });
     return rows[0]?.priority;
   };
   t.equal(

@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { sql } from 'kysely';
 import t from 'tap';
 import { type Stack, startStack, waitFor } from './support/stack.ts';
 
@@ -20,10 +19,8 @@ async function scanAndWait(stack: Stack, libraryId: number) {
   await waitFor(
     'the scan-movie jobs',
     async () => {
-      const { rows } = await sql<{ n: number }>`
-        select count(*)::int as n from pgboss.job
-        where name = 'scan-movie' and state not in ('completed', 'failed', 'cancelled')`.execute(stack.db);
-      return rows[0]?.n === 0;
+      const n = await stack.jobs.count({ types: ['scan-movie'], states: ['created', 'retry', 'active'] });
+      return n === 0;
     },
     60_000,
   );
@@ -54,10 +51,9 @@ t.test('a 200-folder library scanned twice: new, changed, removed and moved fold
     afterFirst.every((m) => m.status === 'present' && m.video_file !== null),
     'every movie present with its video',
   );
-  const kids = await sql<{ priority: number; parent: string }>`
-    select priority, data->>'parentId' as parent from pgboss.job where name = 'scan-movie'`.execute(stack.db);
+  const kids = await stack.jobs.rows({ types: ['scan-movie'] });
   t.ok(
-    kids.rows.every((k) => k.priority === 3 && k.parent === first.id),
+    kids.every((k) => k.priority === 3 && k.data?.parentId === first.id),
     'scan-movie jobs are low priority (8 → pg-boss 3) and record the library-scan as parent',
   );
   t.equal(

@@ -8,7 +8,6 @@ import {
   syncSchedules,
 } from '@metarr/core';
 import { handlers, startWorkerRuntime } from '@metarr/worker';
-import { sql } from 'kysely';
 import { PgBoss } from 'pg-boss';
 import t from 'tap';
 import { startStack, waitFor } from './support/stack.ts';
@@ -150,10 +149,7 @@ t.test('a cron tick runs exactly once with two workers', async (t) => {
   });
   t.equal(put.status, 200, put.text);
   const count = async (name: string) => {
-    const { rows } = await sql<{
-      n: number;
-    }>`select count(*)::int as n from pgboss.job where name = ${name}`.execute(stack.db);
-    return rows[0]?.n ?? 0;
+    return stack.jobs.count({ types: [name] });
   };
   await waitFor('the first tick', async () => (await count('scheduled-file-scan')) > 0, 80_000);
   // Give the second instance every chance to send the same occurrence again.
@@ -162,8 +158,7 @@ t.test('a cron tick runs exactly once with two workers', async (t) => {
   const off = await stack.api('PUT', '/api/schedules', { fileScan: { enabled: false } });
   t.equal(off.status, 200, off.text);
   await waitFor('the library scan it started', async () => {
-    const { rows } = await sql<{ state: string; output: unknown }>`
-      select state::text as state, output from pgboss.job where name = 'library-scan'`.execute(stack.db);
+    const rows = await stack.jobs.rows({ types: ['library-scan'] });
     return rows.length === 1 && rows[0]?.state === 'completed';
   });
   t.equal(await count('library-scan'), 1, 'which started one library scan');
@@ -200,12 +195,9 @@ t.test('a scheduled file scan skips a library whose previous scan is still waiti
     return r.json?.state === 'completed' ? r.json : null;
   });
   t.match(done.output, { libraryScans: 1, stillRunning: [a.json.id] });
-  const { rows } = await sql<{ lib: number }>`
-    select (data->'payload'->>'libraryId')::int as lib from pgboss.job where name = 'library-scan' order by created_on`.execute(
-    stack.db,
-  );
+  const rows = await stack.jobs.rows({ types: ['library-scan'] });
   t.same(
-    rows.map((r) => r.lib),
+    rows.map((r) => (r.data?.payload as { libraryId: number } | undefined)?.libraryId),
     [a.json.id, b.json.id],
     'only library B got a new scan',
   );
@@ -246,10 +238,12 @@ t.test('scheduled-provider-update refreshes provider data of stale movies only',
     return r.json?.state === 'completed' ? r.json : null;
   });
   t.match(done.output, { stale: 1, refreshJobs: 1 });
-  const { rows: kids } = await sql<{ movie: number; parent: string; priority: number }>`
-    select (data->'payload'->>'movieId')::int as movie, data->>'parentId' as parent, priority
-    from pgboss.job where name = 'fetch-provider-assets' and data->>'parentId' = ${job?.id ?? ''}`.execute(
-    stack.db,
+  const kids = (await stack.jobs.rows({ types: ['fetch-provider-assets'], parentIds: [job?.id ?? ''] })).map(
+    (k) => ({
+      movie: (k.data?.payload as { movieId: number } | undefined)?.movieId,
+      parent: k.data?.parentId,
+      priority: k.priority,
+    }),
   );
   t.same(
     kids.map((k) => k.movie),

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { JobRow } from '@metarr/core';
 import { startFakeFanart, startFakeKodi, startFakeTmdb } from '@metarr/testkit';
-import { sql } from 'kysely';
 import t from 'tap';
 import { type Stack, startStack, waitFor } from './support/stack.ts';
 
@@ -53,22 +53,16 @@ async function setup(t: TestT, folder: Dir, opts: { tmdbKey?: boolean } = {}) {
 }
 
 async function jobsOf(stack: Stack, name: string) {
-  const { rows } = await sql<{ id: string; state: string; retry_count: number; output: any; data: any }>`
-    select id, state, retry_count, output, data from pgboss.job where name = ${name} order by created_on`.execute(
-    stack.db,
-  );
-  return rows;
+  return (await stack.jobs.rows({ types: [name] })) as (JobRow & { output: any; data: any })[];
 }
 
 t.test('without a TMDB key a scanned folder goes straight to notify-players', async (t) => {
   const { stack, run, folder } = await setup(t, { 'M.mkv': 'v' }, { tmdbKey: false });
   await run();
   const scan = (await jobsOf(stack, 'scan-movie'))[0];
-  const children = await sql<{
-    name: string;
-  }>`select name from pgboss.job where data->>'parentId' = ${scan?.id}`.execute(stack.db);
+  const children = await stack.jobs.rows({ parentIds: [scan?.id ?? ''] });
   t.same(
-    children.rows.map((r) => r.name),
+    children.map((r) => r.name),
     ['notify-players'],
   );
   t.same(await fs.readdir(folder), ['M.mkv'], 'nothing written');

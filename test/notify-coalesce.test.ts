@@ -8,6 +8,7 @@ import {
   jobsOf,
   MOVIE,
   movieLibrary,
+  notifyJobs,
   playerGroup,
   settled,
   startOfWindow,
@@ -99,7 +100,7 @@ t.test(
       const jobs = await jobsOf(stack, 'scan-movie');
       return jobs.length === 20 && jobs.every((j) => j.state === 'completed');
     });
-    await settled(stack, ['webhook', 'scan-movie', 'notify-players'], 30_000);
+    await settled(stack, ['webhook', 'scan-movie', 'notify-players', 'notify-group'], 30_000);
 
     const kodiScans = [...kodiA.calls, ...kodiB.calls].filter((c) => c.method === 'VideoLibrary.Scan');
     t.ok(kodiScans.length >= 1 && kodiScans.length <= 2, `Kodi group: ${kodiScans.length} scan(s)`);
@@ -121,7 +122,7 @@ t.test(
     for (const r of plex.refreshes) t.same(r, { key: '7', path: `D:\\Media\\Movies\\${MOVIE}` });
 
     // 20 library-level jobs fanned out; per group at most two of the 20 children ran.
-    const notify = await jobsOf(stack, 'notify-players');
+    const notify = await notifyJobs(stack);
     const perGroup = new Map<number, number>();
     for (const j of notify) {
       const g = j.data.payload['groupId'] as number | undefined;
@@ -152,7 +153,7 @@ t.test('an event during a window after the first notification brings exactly one
   await waitFor('the first update', async () => jf.updates.length === 1);
   // The folder changes three more times while its first notification is done: one more call.
   for (let i = 0; i < 3; i++) await stack.queue.enqueue('notify-players', payload);
-  await settled(stack, ['notify-players'], 20_000);
+  await settled(stack, ['notify-players', 'notify-group'], 20_000);
   t.equal(jf.updates.length, 2, 'exactly one more call after the window');
 });
 
@@ -192,20 +193,18 @@ t.test('two worker runtimes on one database still coalesce per group and folder'
     ),
   );
   await waitFor('fan-out done', async () => {
-    const jobs = await jobsOf(stack, 'notify-players');
+    const jobs = await notifyJobs(stack);
     return (
       jobs.filter((j) => j.data.payload['groupId'] === undefined && j.state === 'completed').length === 20
     );
   });
-  await settled(stack, ['notify-players'], 30_000);
+  await settled(stack, ['notify-players', 'notify-group'], 30_000);
 
   const kodiScans = kodiA.calls.filter((c) => c.method === 'VideoLibrary.Scan').length;
   t.ok(kodiScans >= 1 && kodiScans <= 2, `Kodi: ${kodiScans}`);
   t.ok(jf.updates.length >= 1 && jf.updates.length <= 2, `Jellyfin: ${jf.updates.length}`);
   t.ok(plex.refreshes.length >= 1 && plex.refreshes.length <= 2, `Plex: ${plex.refreshes.length}`);
-  const groupJobs = (await jobsOf(stack, 'notify-players')).filter(
-    (j) => j.data.payload['groupId'] !== undefined,
-  );
+  const groupJobs = (await notifyJobs(stack)).filter((j) => j.data.payload['groupId'] !== undefined);
   t.ok(
     groupJobs.length >= 3 && groupJobs.length <= 6,
     `${groupJobs.length} group jobs for 20 events × 3 groups`,

@@ -1,13 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startFakeJellyfin, startFakeKodi, startFakePlex } from '@metarr/testkit';
-import { sql } from 'kysely';
 import t from 'tap';
 import {
   download,
   jobsOf,
   MOVIE,
   movieLibrary,
+  notifyJobs,
   playerGroup,
   radarrFixture,
   settled,
@@ -50,7 +50,7 @@ t.test('while Kodi plays, the scan is deferred (not failed) and runs once playba
     '"always" does not even ask what is playing',
   );
   const deferredJob = await waitFor('a deferred notification', async () =>
-    (await jobsOf(stack, 'notify-players')).find((j) => j.state === 'completed' && j.output?.deferred),
+    (await notifyJobs(stack)).find((j) => j.state === 'completed' && j.output?.deferred),
   );
   t.match(deferredJob.output.deferred, { retryInSeconds: 1 });
   t.equal(scans(kodi).length, 0, 'no scan while a video plays');
@@ -62,8 +62,8 @@ t.test('while Kodi plays, the scan is deferred (not failed) and runs once playba
   kodi.setPlaying(false);
   await waitFor('the scan after playback stops', async () => scans(kodi).length === 1, 10_000);
   t.same(scans(kodi)[0]?.params, { directory: `smb://nas/movies/${MOVIE}/`, showdialogs: false });
-  await settled(stack, ['notify-players']);
-  const jobs = await jobsOf(stack, 'notify-players');
+  await settled(stack, ['notify-players', 'notify-group']);
+  const jobs = await notifyJobs(stack);
   t.ok(
     jobs.every((j) => j.state === 'completed'),
     'no notification failed',
@@ -99,7 +99,7 @@ t.test('a delete cleans the Kodi folder only when the group enables cleanAfterDe
   const ack = await stack.api('POST', '/api/webhooks/radarr', await radarrFixture('radarr-download.json'));
   t.equal(ack.status, 200);
   await waitFor('both Kodis scanned', async () => scans(off).length === 1 && scans(on).length === 1);
-  await settled(stack, ['webhook', 'scan-movie', 'notify-players']);
+  await settled(stack, ['webhook', 'scan-movie', 'notify-players', 'notify-group']);
   const offCallsBefore = off.calls.length;
   const del = JSON.parse(
     await fs.readFile(
@@ -113,14 +113,14 @@ t.test('a delete cleans the Kodi folder only when the group enables cleanAfterDe
   await waitFor('Jellyfin told about the delete', async () =>
     jf.updates.some((u) => u.updateType === 'Deleted'),
   );
-  await settled(stack, ['webhook', 'scan-movie', 'notify-players']);
+  await settled(stack, ['webhook', 'scan-movie', 'notify-players', 'notify-group']);
   t.same(scans(on, 'VideoLibrary.Clean')[0]?.params, {
     directory: `smb://nas/movies/${MOVIE}/`,
     showdialogs: false,
   });
   t.equal(scans(off, 'VideoLibrary.Clean').length, 0, 'no clean where the group leaves it off');
   t.equal(off.calls.length, offCallsBefore, 'and no other call either');
-  const skipped = (await jobsOf(stack, 'notify-players')).find((j) => j.output?.skipped);
+  const skipped = (await notifyJobs(stack)).find((j) => j.output?.skipped);
   t.match(skipped?.output.skipped, /cleanAfterDelete is off/);
 });
 
@@ -169,9 +169,7 @@ t.test(
     t.equal(ack.status, 200);
     await waitFor('Kodi scanned', async () => scans(kodi).length === 1);
     const retrying = await waitFor('Jellyfin and Plex jobs retrying', async () => {
-      const jobs = (await jobsOf(stack, 'notify-players')).filter(
-        (j) => j.data.payload['groupId'] !== undefined,
-      );
+      const jobs = (await notifyJobs(stack)).filter((j) => j.data.payload['groupId'] !== undefined);
       const failing = jobs.filter((j) => j.retry_count >= 1);
       return failing.length === 2 ? failing : null;
     });
@@ -180,7 +178,7 @@ t.test(
     plex.setMode('ok');
     await waitFor('Jellyfin updated', async () => jf.updates.length === 1, 20_000);
     await waitFor('Plex refreshed', async () => plex.refreshes.length === 1, 20_000);
-    await settled(stack, ['notify-players']);
+    await settled(stack, ['notify-players', 'notify-group']);
 
     t.same(jf.updates[0], { flavor: 'jellyfin', path: `/data/movies/${MOVIE}`, updateType: 'Created' });
     t.same(plex.refreshes[0], { key: '1', path: `/data/movies/${MOVIE}` });
@@ -189,9 +187,7 @@ t.test(
     const scanJobs = await jobsOf(stack, 'scan-movie');
     t.equal(scanJobs.length, 1, 'the scan ran once');
     t.equal(scanJobs[0]?.retry_count, 0, 'and was never rerun');
-    const groupJobs = (await jobsOf(stack, 'notify-players')).filter(
-      (j) => j.data.payload['groupId'] !== undefined,
-    );
+    const groupJobs = (await notifyJobs(stack)).filter((j) => j.data.payload['groupId'] !== undefined);
     t.ok(
       groupJobs.every((j) => j.state === 'completed'),
       'every group job completed in the end',
@@ -214,8 +210,8 @@ t.test('401 and redirects are permanent: dead letter at once, no retries, a clea
   jf.setMode('redirect');
 
   await stack.queue.enqueue('notify-players', { libraryId: lib.id, path: lib.folder, change: 'modified' });
-  await settled(stack, ['notify-players']);
-  const jobs = await jobsOf(stack, 'notify-players');
+  await settled(stack, ['notify-players', 'notify-group']);
+  const jobs = await notifyJobs(stack);
   const plexJob = jobs.find((j) => j.data.payload['groupId'] === pg.id);
   const jfJob = jobs.find((j) => j.data.payload['groupId'] === jg.id);
   t.equal(plexJob?.state, 'failed');
@@ -232,9 +228,8 @@ t.test('401 and redirects are permanent: dead letter at once, no retries, a clea
     'the redirect was not followed',
   );
   const dead = await waitFor('both in the dead-letter queue', async () => {
-    const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from pgboss.job where name = 'dead-letter'`.execute(stack.db);
-    return (rows[0]?.n ?? 0) >= 2 ? rows[0]?.n : null;
+    const n = await stack.jobs.count({ types: ['dead-letter'] });
+    return n >= 2 ? n : null;
   });
   t.equal(dead, 2);
 });
@@ -262,14 +257,14 @@ t.test(
     a.setMode('500');
 
     await stack.queue.enqueue('notify-players', { libraryId: lib.id, path: lib.folder, change: 'modified' });
-    await settled(stack, ['notify-players']);
+    await settled(stack, ['notify-players', 'notify-group']);
     t.equal(a.calls.length, 1, 'A was tried first (and failed)');
     t.equal(scans(a).length, 0);
     t.equal(scans(b).length, 1, 'B, the next in order, scanned');
     t.equal(scans(c).length, 0, 'C was not needed');
     t.equal(scans(d).length, 1, 'a non-shared group tells every member');
     t.equal(scans(e).length, 1);
-    const jobs = await jobsOf(stack, 'notify-players');
+    const jobs = await notifyJobs(stack);
     t.ok(
       jobs.every((j) => j.state === 'completed'),
       'no job failed: one member answering is enough for a shared library',

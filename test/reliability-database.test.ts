@@ -8,10 +8,11 @@ import { createTestDatabase } from '@metarr/testkit/db';
 import t, { type Test } from 'tap';
 import {
   type Call,
+  doubledFollowUps,
+  inspectJobs,
   movieFolder,
   movieTree,
   pendingJobs,
-  query,
   radarrDownload,
   seedLibrary,
   sleep,
@@ -49,19 +50,11 @@ async function assertScans(t: Test, url: string, traffic: Traffic, ledger: Ledge
     if (c < n) missing += n - c;
     else surplus += c - n;
   }
-  const retried = await query<{ n: number }>(
-    url,
-    `select coalesce(sum(retry_count), 0)::int as n from pgboss.job where name <> 'dead-letter'`,
-  );
+  const all = await inspectJobs(url, (jobs) => jobs.rows());
+  const retried = all.filter((j) => j.name !== 'dead-letter').reduce((n, j) => n + j.retry_count, 0);
   t.equal(missing, 0, 'every acked delivery ended in a player scan');
-  t.ok(surplus <= (retried[0]?.n ?? 0), `no scan doubled beyond retried attempts (surplus ${surplus})`);
-  const doubled = await query<{ n: number }>(
-    url,
-    // A retried parent whose follow-up had already run legitimately runs it again.
-    `select count(*)::int as n from (select 1 from pgboss.job c join pgboss.job p on p.id::text = c.data->>'parentId'
-     where p.retry_count = 0 group by c.data->>'parentId', c.name, c.data->'payload' having count(*) > 1) d`,
-  );
-  t.equal(doubled[0]?.n, 0, 'no follow-up job doubled');
+  t.ok(surplus <= retried, `no scan doubled beyond retried attempts (surplus ${surplus})`);
+  t.equal(doubledFollowUps(all), 0, 'no follow-up job doubled');
 }
 
 const ENV = {
@@ -161,12 +154,10 @@ t.test(
     await waitFor('every job to finish', async () => (await pendingJobs(pg.url)) === 0, 45_000);
     const acked = traffic.acked();
     const ids = acked.map((d) => d.json.jobId as string);
-    const stored = await query<{ n: number }>(
-      pg.url,
-      `select count(*)::int as n from pgboss.job where name = 'webhook' and state = 'completed' and id = any($1::uuid[])`,
-      [ids],
+    const stored = await inspectJobs(pg.url, (jobs) =>
+      jobs.count({ types: ['webhook'], states: ['completed'], ids }),
     );
-    t.equal(stored[0]?.n, acked.length, `all ${acked.length} acked deliveries stored and processed`);
+    t.equal(stored, acked.length, `all ${acked.length} acked deliveries stored and processed`);
     const others = traffic.all.filter((d) => d.status !== 200);
     t.ok(
       others.every(

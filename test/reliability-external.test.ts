@@ -31,7 +31,6 @@ import {
   startFakeKodi,
   startFakeTmdb,
 } from '@metarr/testkit';
-import { sql } from 'kysely';
 import t from 'tap';
 import {
   type BossJob,
@@ -119,8 +118,7 @@ async function pipeline(
 }
 
 const scans = (kodi: FakeKodi) => kodi.calls.filter((c) => c.method === 'VideoLibrary.Scan');
-const groupJobs = async (stack: Stack) =>
-  (await jobsOf(stack, 'notify-players')).filter((j) => j.data.payload['groupId'] !== undefined);
+const groupJobs = async (stack: Stack) => await jobsOf(stack, 'notify-group');
 
 /** Waits for a job of `name` to sit in `retry` (failed, retry pending) and returns that row. */
 async function failedOnce(stack: Stack, name: string, timeoutMs = 30_000): Promise<BossJob> {
@@ -132,16 +130,16 @@ async function failedOnce(stack: Stack, name: string, timeoutMs = 30_000): Promi
 }
 
 /**
- * The chain ran to the end exactly once: one job per step (two notify-players: the library-level
- * fan-out and the group's), all completed, nothing dead-lettered, one publish that wrote the NFO,
+ * The chain ran to the end exactly once: one job per step (the library-level notify-players and
+ * the group's notify-group), all completed, nothing dead-lettered, one publish that wrote the NFO,
  * and Kodi asked to scan the movie folder exactly once.
  */
 async function chainCompletedOnce(t: Checks, p: Pipeline) {
   await waitFor('the Kodi scan', async () => scans(p.kodi).length >= 1, 45_000);
-  await settled(p.stack, METADATA_CHAIN, 45_000);
-  for (const name of METADATA_CHAIN) {
+  await settled(p.stack, [...METADATA_CHAIN, 'notify-group'], 45_000);
+  for (const name of [...METADATA_CHAIN, 'notify-group']) {
     const jobs = await jobsOf(p.stack, name);
-    const n = name === 'notify-players' ? 2 : 1;
+    const n = 1;
     t.equal(jobs.length, n, `${n} ${name} job(s)`);
     t.same(
       jobs.map((j) => j.state),
@@ -213,7 +211,7 @@ t.test('Kodi answering 500 → the notify job retries, Kodi is told once after r
   const p = await pipeline(t);
   p.kodi.setMode('500');
   await p.download();
-  const failed = await failedOnce(p.stack, 'notify-players');
+  const failed = await failedOnce(p.stack, 'notify-group');
   t.match(failed.output, { code: 'NOTIFY_GROUP_FAILED', retryable: true });
   t.match(failed.output.error, /PLAYER_SERVER_ERROR/);
   t.equal(scans(p.kodi).length, 0, 'no scan reached Kodi while it failed');
@@ -232,7 +230,7 @@ t.test('Kodi hanging → the call times out, the notify job retries, Kodi is tol
   const hungAt = Date.now();
   // Only that call hangs: it still has to time out.
   p.kodi.setMode('ok');
-  const failed = await failedOnce(p.stack, 'notify-players', 20_000);
+  const failed = await failedOnce(p.stack, 'notify-group', 20_000);
   const waited = Date.now() - hungAt;
   t.ok(
     waited >= TIMEOUT_SECONDS * 1000 - 500 && waited < TIMEOUT_SECONDS * 1000 + 5000,
@@ -249,7 +247,7 @@ t.test('Kodi resetting connections → the notify job retries, Kodi is told once
   const p = await pipeline(t);
   p.kodi.setMode('reset');
   await p.download();
-  const failed = await failedOnce(p.stack, 'notify-players');
+  const failed = await failedOnce(p.stack, 'notify-group');
   t.match(failed.output, { code: 'NOTIFY_GROUP_FAILED', retryable: true });
   t.match(failed.output.error, /PLAYER_CONNECTION_RESET/);
   p.kodi.setMode('ok');
@@ -265,7 +263,7 @@ t.test('Kodi refusing the credentials (401) → dead letter at once, no retry, a
     player: { username: 'kodi', password: 'wrong-password' },
   });
   await p.download();
-  await settled(p.stack, METADATA_CHAIN, 45_000);
+  await settled(p.stack, [...METADATA_CHAIN, 'notify-group'], 45_000);
   const [group] = await groupJobs(p.stack);
   t.equal(group?.state, 'failed');
   t.equal(group?.retry_count, 0, 'no retry for bad credentials');
@@ -275,11 +273,10 @@ t.test('Kodi refusing the credentials (401) → dead letter at once, no retry, a
   t.equal(p.kodi.calls.length, 1, 'Kodi was asked once, never again');
   t.equal(scans(p.kodi).length, 0);
   const dead = await waitFor('the dead letter', async () => {
-    const { rows } = await sql<{ source_name: string; source_id: string }>`
-      select source_name, source_id from pgboss.job where name = 'dead-letter'`.execute(p.stack.db);
-    return rows.length ? rows : null;
+    const rows = await p.stack.jobs.rows({ types: ['dead-letter'] });
+    return rows.length ? rows.map((r) => ({ source_name: r.source_name, source_id: r.source_id })) : null;
   });
-  t.same(dead, [{ source_name: 'notify-players', source_id: group?.id }], 'only the notification is dead');
+  t.same(dead, [{ source_name: 'notify-group', source_id: group?.id }], 'only the notification is dead');
   t.same(
     (await jobsOf(p.stack, 'publish')).map((j) => j.state),
     ['completed'],

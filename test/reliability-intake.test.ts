@@ -6,7 +6,7 @@
  */
 import { createTestDatabase } from '@metarr/testkit/db';
 import t from 'tap';
-import { pendingJobs, query, radarrDownload, Traffic } from './support/chaos.ts';
+import { inspectJobs, pendingJobs, query, radarrDownload, Traffic } from './support/chaos.ts';
 import { API_KEY, waitFor } from './support/stack.ts';
 import { Supervisor } from './support/supervisor.ts';
 
@@ -48,38 +48,39 @@ t.test(
       `requests in flight at the kill failed (${failed.length}); the *arr sees an error for those`,
     );
     const ids = acked.map((d) => d.json.jobId as string);
-    const rows = await query<{
-      job_id: string;
-      delivery_id: string;
-      state: string;
-      payload_delivery: string;
-    }>(
+    const deliveries = await query<{ job_id: string; delivery_id: string }>(
       database.url,
-      `select d.job_id, d.id::text as delivery_id, j.state::text, j.data->'payload'->>'deliveryId' as payload_delivery
-     from webhook_deliveries d join pgboss.job j on j.id = d.job_id and j.name = 'webhook'
-     where d.job_id = any($1::uuid[])`,
+      'select job_id, id::text as delivery_id from webhook_deliveries where job_id = any($1::uuid[])',
       [ids],
     );
+    const webhookJobs = await inspectJobs(database.url, (jobs) => jobs.rows({ types: ['webhook'] }));
+    const jobById = new Map(webhookJobs.map((j) => [j.id, j]));
+    const rows = deliveries
+      .filter((d) => jobById.has(d.job_id))
+      .map((d) => ({
+        ...d,
+        payload_delivery: (jobById.get(d.job_id)?.data?.payload as { deliveryId?: string } | undefined)
+          ?.deliveryId,
+      }));
     t.equal(rows.length, acked.length, `all ${acked.length} acked deliveries are stored with their job`);
     t.ok(
       rows.every((r) => r.payload_delivery === r.delivery_id),
       'each job points at its own delivery',
     );
-    const orphans = await query<{ n: number }>(
-      database.url,
-      `select count(*)::int as n from pgboss.job j where j.name = 'webhook'
-     and not exists (select 1 from webhook_deliveries d where d.job_id = j.id)`,
+    const withDelivery = new Set(
+      (await query<{ job_id: string }>(database.url, 'select job_id from webhook_deliveries')).map(
+        (d) => d.job_id,
+      ),
     );
-    t.equal(orphans[0]?.n, 0, 'no webhook job without its delivery (one transaction)');
+    const orphans = webhookJobs.filter((j) => !withDelivery.has(j.id)).length;
+    t.equal(orphans, 0, 'no webhook job without its delivery (one transaction)');
 
     // After the crash: a worker alone finishes every acked job.
     await sup.start('worker', { name: 'w1' });
     await waitFor('every webhook job to finish', async () => (await pendingJobs(database.url)) === 0, 45_000);
-    const done = await query<{ n: number }>(
-      database.url,
-      `select count(*)::int as n from pgboss.job where name = 'webhook' and state = 'completed' and id = any($1::uuid[])`,
-      [ids],
+    const done = await inspectJobs(database.url, (jobs) =>
+      jobs.count({ types: ['webhook'], states: ['completed'], ids }),
     );
-    t.equal(done[0]?.n, acked.length, 'every acked delivery was processed after the crash');
+    t.equal(done, acked.length, 'every acked delivery was processed after the crash');
   },
 );

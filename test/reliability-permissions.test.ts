@@ -11,9 +11,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { isTempFileName } from '@metarr/core';
+import { type InspectedJob, isTempFileName } from '@metarr/core';
 import { snapshotFiles, startFakeFanart, startFakeTmdb } from '@metarr/testkit';
-import { sql } from 'kysely';
 import t from 'tap';
 import { ROOT, type Stack, spawnProcess, startStack, waitFor } from './support/stack.ts';
 
@@ -120,11 +119,7 @@ async function startWorker(
 }
 
 async function publishes(stack: Stack) {
-  return (
-    await sql<{ id: string; state: string; retry_count: number; output: any }>`
-      select id, state::text as state, retry_count, output from pgboss.job
-      where name = 'publish' order by created_on`.execute(stack.db)
-  ).rows;
+  return (await stack.jobs.rows({ types: ['publish'] })) as (InspectedJob & { output: any })[];
 }
 
 t.test(

@@ -10,9 +10,9 @@ import { createTestDatabase } from '@metarr/testkit/db';
 import t from 'tap';
 import {
   type Call,
+  inspectJobs,
   movieFolder,
   movieTree,
-  query,
   radarrDownload,
   seedLibrary,
   Traffic,
@@ -82,7 +82,7 @@ t.test(
     await ensureQueues(boss);
     const poisonId = randomUUID();
     await boss.send(
-      'notify-players',
+      'notify-group',
       {
         payload: {
           libraryId: lib2.id,
@@ -113,11 +113,9 @@ t.test(
       async () => ledger.scans().length === 3,
       20_000,
     );
-    const poisonState = await query<{ state: string }>(
-      database.url,
-      'select state::text from pgboss.job where id = $1',
-      [poisonId],
-    );
+    const job = (id: string) =>
+      inspectJobs(database.url, async (jobs) => (await jobs.rows({ ids: [id] }))[0]);
+    const poisonState = [await job(poisonId)];
     t.not(poisonState[0]?.state, 'completed', 'ordinary work went on while the poison job was failing');
 
     // pg-boss keeps only the latest start_after: sample it right after each failure.
@@ -125,11 +123,7 @@ t.test(
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const [r] = await query<{ state: string; retry_count: number; start_after: Date }>(
-          database.url,
-          'select state::text, retry_count, start_after from pgboss.job where id = $1',
-          [poisonId],
-        );
+        const r = await job(poisonId);
         if (r?.state === 'retry' && !scheduled.has(r.retry_count))
           scheduled.set(r.retry_count, new Date(r.start_after).getTime() - Date.now());
         await new Promise((res) => setTimeout(res, 50));
@@ -160,13 +154,9 @@ t.test(
     );
     t.ok((delays[0] as number) >= 900, 'the first retry waited at least its delay');
 
-    const old = await query<{ state: string; retry_count: number; output: { code?: string } }>(
-      database.url,
-      'select state::text, retry_count, output from pgboss.job where id = $1',
-      [oldShapeId],
-    );
+    const old = await job(oldShapeId);
     t.same(
-      { state: old[0]?.state, retries: old[0]?.retry_count, code: old[0]?.output?.code },
+      { state: old?.state, retries: old?.retry_count, code: (old?.output as { code?: string } | null)?.code },
       { state: 'failed', retries: 0, code: 'INVALID_JOB_PAYLOAD' },
       'the old-shaped payload failed at once, without retries',
     );
@@ -181,12 +171,7 @@ t.test(
     t.equal(retry.status, 202, retry.text);
     await waitFor(
       'the retried job to complete',
-      async () =>
-        (
-          await query<{ state: string }>(database.url, 'select state::text from pgboss.job where id = $1', [
-            poisonId,
-          ])
-        )[0]?.state === 'completed',
+      async () => (await job(poisonId))?.state === 'completed',
       20_000,
     );
     t.ok(

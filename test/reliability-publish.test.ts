@@ -9,14 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   buildMovieNfo,
+  type InspectedJob,
   isTempFileName,
+  jobTestControls,
   type MovieMetadata,
   metadataFromTmdb,
   parseMovieNfo,
   removeStaleTempFiles,
 } from '@metarr/core';
 import { snapshotFiles, startFakeFanart, startFakeTmdb, theMatrix } from '@metarr/testkit';
-import { sql } from 'kysely';
 import t from 'tap';
 import { ROOT, type Stack, startStack, waitFor } from './support/stack.ts';
 
@@ -137,11 +138,7 @@ async function pipelineStack(t: TestT, root: string) {
   await fs.writeFile(path.join(folder, 'M.mkv'), 'v');
   const lib = await stack.api('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: root });
   const publishes = async () =>
-    (
-      await sql<{ id: string; state: string; retry_count: number; output: any; start_after: Date }>`
-        select id, state::text as state, retry_count, output, start_after from pgboss.job
-        where name = 'publish' order by created_on`.execute(stack.db)
-    ).rows;
+    (await stack.jobs.rows({ types: ['publish'] })) as (InspectedJob & { output: any })[];
   const scan = async () => {
     const before = (await publishes()).filter((j) => j.state === 'completed').length;
     await stack.queue.enqueue('scan-movie', {
@@ -174,8 +171,7 @@ async function pipelineStack(t: TestT, root: string) {
 }
 
 async function deadLetters(stack: Stack) {
-  return (await sql<{ data: any }>`select data from pgboss.job where name = 'dead-letter'`.execute(stack.db))
-    .rows;
+  return (await stack.jobs.rows({ types: ['dead-letter'] })).map((j) => ({ data: j.data as any }));
 }
 
 t.test(
@@ -212,9 +208,7 @@ t.test(
 
     // Space again; let the retry run now instead of in 15 minutes.
     await fs.rm(filler);
-    await sql`update pgboss.job set start_after = now() where id = ${job?.id}::uuid and state = 'retry'`.execute(
-      s.stack.db,
-    );
+    await jobTestControls(s.stack.db).runRetryNow(job?.id ?? '');
     await waitFor(
       'publish retried',
       async () => (await s.publishes()).find((j) => j.id === job?.id && j.state === 'completed'),

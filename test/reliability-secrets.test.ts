@@ -9,7 +9,7 @@ import { startFakeKodi, startFakeTmdb } from '@metarr/testkit';
 import { createTestDatabase } from '@metarr/testkit/db';
 import t from 'tap';
 import WebSocket from 'ws';
-import { type Call, movieTree, query, radarrDownload, seedLibrary } from './support/chaos.ts';
+import { type Call, inspectJobs, movieTree, radarrDownload, seedLibrary } from './support/chaos.ts';
 import { request, waitFor } from './support/stack.ts';
 import { Supervisor } from './support/supervisor.ts';
 
@@ -133,10 +133,11 @@ t.test(
     );
     t.ok(tmdb.calls.length > 1, 'TMDB was called (and failed once)');
 
-    const rows = await query<{ name: string; data: string; output: string | null }>(
-      database.url,
-      'select name, data::text as data, output::text as output from pgboss.job',
-    );
+    const rows = (await inspectJobs(database.url, (jobs) => jobs.rows())).map((j) => ({
+      name: j.name,
+      data: JSON.stringify(j.data),
+      output: j.output === null ? null : JSON.stringify(j.output),
+    }));
     t.ok(rows.length >= 5, `job rows to inspect (${rows.length})`);
     const logs = sup.output();
     t.ok(

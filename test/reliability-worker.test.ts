@@ -8,12 +8,14 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { InspectedJob } from '@metarr/core';
 import { type FakeKodi, type FakeTmdb, startFakeKodi, startFakeTmdb } from '@metarr/testkit';
 import { createTestDatabase } from '@metarr/testkit/db';
 import t, { type Test } from 'tap';
 import {
   type Call,
   type Gate,
+  inspectJobs,
   movieFolder,
   movieTree,
   query,
@@ -115,20 +117,26 @@ interface JobRow {
 }
 
 /** The per-player notification jobs (the ones whose attempts the faults hit). */
+function jobRow(j: InspectedJob): JobRow {
+  const payload = (j.data?.payload ?? {}) as { playerIds?: number[] };
+  return {
+    id: j.id,
+    name: j.name,
+    state: j.state,
+    retry_count: j.retry_count,
+    output: j.output as Record<string, unknown> | null,
+    player: payload.playerIds?.[0] ?? null,
+  };
+}
+
 async function groupNotifyJobs(url: string): Promise<JobRow[]> {
-  return query<JobRow>(
-    url,
-    `select id, name, state::text, retry_count, output, (data->'payload'->'playerIds'->>0)::int as player
-     from pgboss.job where name = 'notify-players' and data->'payload' ? 'groupId' order by created_on`,
-  );
+  const rows = await inspectJobs(url, (jobs) => jobs.rows({ types: ['notify-group'] }));
+  return rows.map(jobRow);
 }
 
 async function jobsNamed(url: string, name: string): Promise<JobRow[]> {
-  return query<JobRow>(
-    url,
-    `select id, name, state::text, retry_count, output, null as player from pgboss.job where name = $1 order by created_on`,
-    [name],
-  );
+  const rows = await inspectJobs(url, (jobs) => jobs.rows({ types: [name] }));
+  return rows.map((j) => ({ ...jobRow(j), player: null }));
 }
 
 /** Relative path → sha256 of every file Metarr wrote (the video files are the test's own). */

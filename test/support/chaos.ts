@@ -7,7 +7,15 @@ import { readFileSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '@metarr/core';
+import {
+  createDb,
+  createJobInspector,
+  type EmbeddedDatabase,
+  type InspectedJob,
+  type JobInspector,
+  type JobQuery,
+  startEmbeddedPostgres,
+} from '@metarr/core';
 import pg from 'pg';
 import { ROOT } from './stack.ts';
 
@@ -140,6 +148,32 @@ export async function query<R extends pg.QueryResultRow>(
   } finally {
     await c.end().catch(() => {});
   }
+}
+
+/** One short connection to look at the job table through the store (as `query` for SQL). */
+export async function inspectJobs<T>(url: string, fn: (jobs: JobInspector) => Promise<T>): Promise<T> {
+  const handle = createDb(url, { max: 1 });
+  try {
+    return await fn(createJobInspector(handle.db));
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/**
+ * Follow-ups created twice: children of one parent with the same type and payload. A retried parent
+ * whose follow-up had already run legitimately runs it again, so only parents never retried count.
+ */
+export function doubledFollowUps(rows: readonly InspectedJob[]): number {
+  const byId = new Map(rows.map((j) => [j.id, j]));
+  const siblings = new Map<string, number>();
+  for (const c of rows) {
+    const parent = byId.get(c.data?.parentId ?? '');
+    if (parent?.retry_count !== 0) continue;
+    const key = `${parent.id}\0${c.name}\0${JSON.stringify(c.data?.payload ?? null)}`;
+    siblings.set(key, (siblings.get(key) ?? 0) + 1);
+  }
+  return [...siblings.values()].filter((n) => n > 1).length;
 }
 
 // ---- HTTP gate ---------------------------------------------------------------------------------
@@ -434,12 +468,13 @@ export class Traffic {
   }
 }
 
+/** Jobs not finished yet, scheduled maintenance excluded. */
+export const UNFINISHED: JobQuery = {
+  states: ['created', 'retry', 'active'],
+  notTypes: ['dead-letter', 'scheduled-file-scan', 'scheduled-provider-update'],
+};
+
 /** Counts jobs that are not finished yet (scheduled maintenance excluded). */
 export async function pendingJobs(url: string): Promise<number> {
-  const rows = await query<{ n: number }>(
-    url,
-    `select count(*)::int as n from pgboss.job where state in ('created', 'retry', 'active')
-     and name not in ('dead-letter', 'scheduled-file-scan', 'scheduled-provider-update')`,
-  );
-  return rows[0]?.n ?? 0;
+  return inspectJobs(url, (jobs) => jobs.count(UNFINISHED));
 }

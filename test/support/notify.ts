@@ -1,7 +1,6 @@
 /** Shared set-up for the media-server notification tests: a movie library and player groups. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { sql } from 'kysely';
 import { ROOT, type Stack, waitFor } from './stack.ts';
 
 export const MOVIE = 'The Matrix (1999)';
@@ -76,10 +75,12 @@ export interface BossJob {
 }
 
 export async function jobsOf(stack: Stack, name: string): Promise<BossJob[]> {
-  const { rows } = await sql<BossJob>`
-    select id, name, state, retry_count, data, output, start_after from pgboss.job
-    where name = ${name} order by created_on`.execute(stack.db);
-  return rows;
+  return (await stack.jobs.rows({ types: [name] })) as BossJob[];
+}
+
+/** Player notifications: the library-level fan-outs (`notify-players`) and each group's (`notify-group`), oldest first. */
+export async function notifyJobs(stack: Stack): Promise<BossJob[]> {
+  return (await stack.jobs.rows({ types: ['notify-players', 'notify-group'] })) as BossJob[];
 }
 
 /** Waits until no job of these queues is waiting, retrying or running. */
@@ -87,10 +88,7 @@ export async function settled(stack: Stack, names: string[], timeoutMs = 30_000)
   await waitFor(
     `${names.join(', ')} to settle`,
     async () => {
-      const { rows } = await sql<{ n: number }>`
-        select count(*)::int as n from pgboss.job
-        where name in (${sql.join(names)}) and state in ('created', 'retry', 'active')`.execute(stack.db);
-      return rows[0]?.n === 0;
+      return (await stack.jobs.count({ types: names, states: ['created', 'retry', 'active'] })) === 0;
     },
     timeoutMs,
   );

@@ -2,9 +2,11 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { type AuthConfig, buildApp } from '@metarr/api';
 import {
+  createJobInspector,
   createJobQueue,
   createMediaServerClient,
   type Db,
+  type JobInspector,
   type JobQueue,
   type Logger,
   loadConfig,
@@ -38,6 +40,8 @@ export interface Stack {
   db: Db;
   boss: PgBoss;
   queue: JobQueue;
+  /** The job table, read through the job store. */
+  jobs: JobInspector;
   database: TestDatabase;
   /** What the app checks keys against; a test may swap the fixed key for the stored one (`apiKey: undefined`). */
   auth: AuthConfig;
@@ -159,6 +163,7 @@ export async function startStack(
     db: apiRt.dbh.db,
     boss: apiRt.boss,
     queue,
+    jobs: createJobInspector(apiRt.dbh.db),
     database,
     api: (method, route, body, headers) =>
       request(url, method, route, body, { 'x-api-key': API_KEY, ...headers }),

@@ -6,7 +6,7 @@ import type { MetarrConfig } from './config.ts';
 import { createDb, type DbHandle } from './db/connect.ts';
 import { PORT_FILE, runningInstallDatabase, startInstallDatabase } from './db/embeddedInstall.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { createBoss, ensureQueues } from './jobs/queue.ts';
+import { createBoss, ensureQueues } from './jobs/store/setup.ts';
 import { type Logger, throttledErrorLog } from './log.ts';
 import { loadSecretKey, prepareSecrets, secretKey, useSecretKey } from './secrets.ts';
 

@@ -20,7 +20,7 @@ export * from './files/atomicFile.ts';
 export * from './files/nfo.ts';
 export * from './jobs/catalog.ts';
 export * from './jobs/events.ts';
-export * from './jobs/queue.ts';
+export * from './jobs/store/index.ts';
 export * from './log.ts';
 export * from './media.ts';
 export * from './mediaRoots.ts';

@@ -5,9 +5,11 @@ import type {
   EnqueueOptions,
   Fence,
   JobName,
+  JobOutput,
   JobPayload,
   Logger,
   MetarrConfig,
+  PublishFs,
 } from '@metarr/core';
 
 /** What a handler gets for one job: its typed payload, lineage, a job-scoped logger and enqueue. */
@@ -26,6 +28,14 @@ export interface JobContext<N extends JobName> {
     payload: JobPayload<M>,
     opts?: Omit<EnqueueOptions, 'parentId' | 'trx'>,
   ): Promise<EnqueuedJob | null>;
+  /**
+   * Several follow-ups by `enqueue`'s rules, committed in one transaction: a worker sees them all at
+   * once (one fetch can take them together) instead of one by one.
+   */
+  enqueueTogether<M extends JobName>(
+    name: M,
+    items: { payload: JobPayload<M>; opts?: Omit<EnqueueOptions, 'parentId' | 'trx'> }[],
+  ): Promise<(EnqueuedJob | null)[]>;
   /** Bulk follow-ups (one insert per 1,000); each job's parentId is this job. */
   enqueueMany<M extends JobName>(
     name: M,
@@ -40,10 +50,15 @@ export interface JobContext<N extends JobName> {
    */
   assertLease(): Promise<void>;
   /**
-   * The write fence to hand to services (`deps.fence`): called first inside a write transaction, it
-   * locks this job's row for the transaction and rejects (LEASE_LOST) when a newer attempt owns it.
+   * The write fence for a transaction on another handle (batch handlers): called first inside a
+   * write transaction, it locks this job's row for the transaction and rejects (LEASE_LOST) when a
+   * newer attempt owns it. Writes through `db` (and the handler's `deps.db`) do this already.
    */
   fence: Fence;
+  /** The database, every write fenced on this attempt's lease. */
+  db: Db;
+  /** Files, every rename and removal of a published file fenced on this attempt's lease. */
+  fs: PublishFs;
 }
 
 /** The real clients a handler may use; built once in the composition root (main.ts). */
@@ -56,8 +71,7 @@ export interface HandlerDeps {
   config: MetarrConfig;
 }
 
-/** A handler's result is stored as the job's output: what it did, or why it skipped. */
-export type JobOutput = Record<string, unknown>;
+export type { JobOutput } from '@metarr/core';
 
 export type JobHandler<N extends JobName> = (ctx: JobContext<N>, deps: HandlerDeps) => Promise<JobOutput>;
 

@@ -8,4 +8,5 @@ export {
   followUpId,
   startWorkerRuntime,
   URGENT_PRIORITY_MAX,
+  unfenced,
 } from './runtime.ts';

@@ -1,5 +1,4 @@
-import { discoverMovieAssets, silentLogger } from '@metarr/core';
-import { sql } from 'kysely';
+import { discoverMovieAssets, jobTestControls, silentLogger } from '@metarr/core';
 import t from 'tap';
 import { attemptLease } from '../src/runtime.ts';
 import { startTestRuntime } from './support/runtime.ts';
@@ -50,7 +49,7 @@ t.test('a superseded attempt writes nothing: LEASE_LOST and the transaction roll
   const job = await activeJob();
   const lease = attemptLease(db, QUEUE, job.id, job.retryCount);
   // What the supervisor does to an expired attempt, then the newer attempt's fetch.
-  await sql`update pgboss.job set retry_count = retry_count + 1 where id = ${job.id}`.execute(db);
+  await jobTestControls(db).supersede(job.id);
   await t.rejects(discoverMovieAssets({ db, log: silentLogger, fence: lease.fence }, movie.id), {
     code: 'LEASE_LOST',
   });
@@ -70,8 +69,8 @@ t.test('the fence holds the job row until the write commits: a takeover waits fo
   const write = db.transaction().execute(async (trx) => {
     await lease.fence(trx);
     // Another session tries to hand the job to a new attempt while this write is open.
-    takeover = sql`update pgboss.job set retry_count = retry_count + 1 where id = ${job.id}`
-      .execute(db)
+    takeover = jobTestControls(db)
+      .supersede(job.id)
       .then(() => {
         takeoverDone = true;
       });

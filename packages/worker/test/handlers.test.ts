@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
+  createJobInspector,
   createJobQueue,
   DEAD_LETTER_QUEUE,
   type JobName,
@@ -9,11 +10,10 @@ import {
   silentLogger,
   startRuntime,
 } from '@metarr/core';
-import { sql } from 'kysely';
 import t from 'tap';
 import type { HandlerDeps } from '../src/context.ts';
 import { handlers } from '../src/handlers/index.ts';
-import { createJobContext, startWorkerRuntime } from '../src/runtime.ts';
+import { createJobContext, startWorkerRuntime, unfenced } from '../src/runtime.ts';
 import { handlerDeps, startTestRuntime } from './support/runtime.ts';
 
 // Each handler alone, against a real queue and database,
@@ -27,7 +27,7 @@ const fixture = async (name: string) => JSON.parse(await fs.readFile(path.join(f
 
 function ctxFor<N extends JobName>(type: N, payload: JobPayload<N>, priority = 5) {
   return createJobContext(
-    { queue, db, log: silentLogger },
+    { queue, db, log: silentLogger, lease: unfenced(db) },
     {
       id: randomUUID(),
       type,
@@ -41,9 +41,11 @@ function ctxFor<N extends JobName>(type: N, payload: JobPayload<N>, priority = 5
 }
 
 async function jobsOf(name: string) {
-  const { rows } = await sql<{ id: string; data: { payload: Record<string, unknown>; parentId: string } }>`
-    select id, data from pgboss.job where name = ${name} order by created_on`.execute(db);
-  return rows;
+  const rows = await createJobInspector(db).rows({ types: [name] });
+  return rows.map((r) => ({
+    id: r.id,
+    data: r.data as { payload: Record<string, unknown>; parentId: string },
+  }));
 }
 
 t.test('the webhook handler maps the path and creates exactly one scan-movie job', async (t) => {
@@ -164,9 +166,8 @@ t.test('an invalid payload fails permanently: dead-lettered without spending ret
   const id = await rt.boss.send('scan-movie', { payload: { libraryId: 'one', path: 7 }, parentId: null });
   const failed = await (async () => {
     for (let i = 0; i < 400; i++) {
-      const { rows } = await sql<{ state: string; retry_count: number; output: { code?: string } }>`
-        select state, retry_count, output from pgboss.job where id = ${id}`.execute(db);
-      if (rows[0]?.state === 'failed') return rows[0];
+      const [row] = await createJobInspector(db).rows({ ids: [id as string] });
+      if (row?.state === 'failed') return row as typeof row & { output: { code?: string } };
       await new Promise((r) => setTimeout(r, 25));
     }
     return null;
@@ -174,8 +175,6 @@ t.test('an invalid payload fails permanently: dead-lettered without spending ret
   t.ok(failed, 'the job failed');
   t.equal(failed?.retry_count, 0, 'no retries were spent');
   t.equal(failed?.output.code, 'INVALID_JOB_PAYLOAD');
-  const { rows } = await sql<{
-    n: number;
-  }>`select count(*)::int as n from pgboss.job where name = ${DEAD_LETTER_QUEUE}`.execute(db);
-  t.equal(rows[0]?.n, 1, 'it was copied to the dead-letter queue');
+  const dead = await createJobInspector(db).count({ types: [DEAD_LETTER_QUEUE] });
+  t.equal(dead, 1, 'it was copied to the dead-letter queue');
 });

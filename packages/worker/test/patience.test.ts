@@ -1,5 +1,4 @@
-import { createJobQueue, publishFsError, retryable } from '@metarr/core';
-import { sql } from 'kysely';
+import { createJobInspector, createJobQueue, jobTestControls, publishFsError, retryable } from '@metarr/core';
 import t from 'tap';
 import { handlers } from '../src/handlers/index.ts';
 import { startWorkerRuntime } from '../src/runtime.ts';
@@ -40,10 +39,7 @@ interface Row {
   output: { code?: string } | null;
 }
 const row = async (id: string) =>
-  (
-    await sql<Row>`select state::text as state, retry_count, retry_limit, start_after, output
-      from pgboss.job where name = 'publish' and id = ${id}::uuid`.execute(db)
-  ).rows[0] as Row;
+  (await createJobInspector(db).rows({ types: ['publish'], ids: [id] }))[0] as unknown as Row;
 
 const failures = (id: string) => lines.filter((l) => l.jobId === id && l.msg === 'Job failed').length;
 
@@ -72,10 +68,7 @@ async function settled(id: string, attempts: number): Promise<Row> {
 }
 
 const deadLettered = async (id: string) =>
-  (
-    await sql<{ n: number }>`select count(*)::int as n from pgboss.job
-      where name = 'dead-letter' and source_id = ${id}::uuid`.execute(db)
-  ).rows[0]?.n ?? 0;
+  (await createJobInspector(db).rows({ types: ['dead-letter'] })).filter((j) => j.source_id === id).length;
 
 t.test('a full disk does not use up retries for a day, then the retry limit applies', async (t) => {
   const job = await queue.enqueue('publish', { movieId: 1 });
@@ -107,9 +100,7 @@ t.test('a full disk does not use up retries for a day, then the retry limit appl
   );
 
   // A day later the disk is still full: attempts count again and the job dead-letters at its limit.
-  await sql`update pgboss.job set created_on = now() - interval '25 hours' where name = 'publish' and id = ${id}::uuid`.execute(
-    db,
-  );
+  await jobTestControls(db).backdate(id, 25 * 3600);
   let attempts = 0;
   while (r.state !== 'failed' && attempts <= limit + 1) {
     r = await runAttempt(id);

@@ -1,14 +1,16 @@
 import path from 'node:path';
 import {
+  createJobInspector,
   createJobQueue,
   createMediaServerClient,
+  type InspectedJob,
+  jobTestControls,
   loadConfig,
   silentLogger,
   startRuntime,
   toBossPriority,
 } from '@metarr/core';
 import { createTestDatabase } from '@metarr/testkit/db';
-import { sql } from 'kysely';
 import t from 'tap';
 import type { BatchJobHandler } from '../src/context.ts';
 import { handlers } from '../src/handlers/index.ts';
@@ -79,8 +81,7 @@ t.test('a batch where one job lost its lease writes nothing for it and completes
     batches.push(batch.jobs.length);
     // Another attempt takes this job over (what the supervisor and a second worker do to a paused
     // one) after the batch was fetched and before it writes.
-    await sql`update pgboss.job set retry_count = retry_count + 1
-      where name = 'scan-movie' and id = ${idOf('Stolen (2003)')}`.execute(db);
+    await jobTestControls(db).supersede(idOf('Stolen (2003)'));
     return handleScanMovieBatch(batch, deps);
   };
   await startWorkerRuntime({
@@ -96,13 +97,10 @@ t.test('a batch where one job lost its lease writes nothing for it and completes
 
   const state = async (id: string) =>
     (
-      await sql<{
-        state: string;
-        retry_count: number;
+      (await createJobInspector(db).rows({ types: ['scan-movie'], ids: [id] })) as (InspectedJob & {
         output: any;
-      }>`select state::text as state, retry_count, output
-        from pgboss.job where name = 'scan-movie' and id = ${id}`.execute(db)
-    ).rows[0];
+      })[]
+    )[0];
   const others = names.filter((n) => n !== 'Stolen (2003)');
   await waitFor('the other jobs to settle', async () => {
     for (const n of others) if ((await state(idOf(n)))?.state !== 'completed') return false;
@@ -138,10 +136,8 @@ t.test('a batch where one job lost its lease writes nothing for it and completes
     'the newer attempt keeps it',
   );
   t.match((await state(invalidId as string))?.output, { code: 'INVALID_JOB_PAYLOAD', retryable: false });
-  const notify = await sql<{
-    n: number;
-  }>`select count(*)::int as n from pgboss.job where name = 'notify-players'`.execute(db);
-  t.equal(notify.rows[0]?.n, 1, 'one coalesced library-root notification');
+  const notify = await createJobInspector(db).count({ types: ['notify-players'] });
+  t.equal(notify, 1, 'one coalesced library-root notification');
 
   const linesOf = (id: string) => lines.filter((l) => l.jobId === id).map((l) => l.msg);
   for (const n of others)
@@ -168,9 +164,7 @@ t.test('a batch’s follow-ups carry the ids, lineage and priority ctx.enqueue g
     let closed = false;
     t.teardown(() => (closed ? undefined : rt.close()));
     const db = rt.dbh.db;
-    await sql`delete from pgboss.job where name in ('scan-movie', 'notify-players', 'discover-assets')`.execute(
-      db,
-    );
+    await jobTestControls(db).purge(['scan-movie', 'notify-players', 'discover-assets']);
     const queue = createJobQueue({ boss: rt.boss, db, log: silentLogger });
     const lib = await db
       .insertInto('libraries')
@@ -206,15 +200,13 @@ t.test('a batch’s follow-ups carry the ids, lineage and priority ctx.enqueue g
       },
     });
     const outputs = async () =>
-      (
-        await sql<{ id: string; state: string; output: any }>`select id, state::text as state, output
-          from pgboss.job where name = 'scan-movie'`.execute(db)
-      ).rows;
+      (await createJobInspector(db).rows({ types: ['scan-movie'] })) as (InspectedJob & { output: any })[];
     await waitFor('the scans', async () => (await outputs()).every((r) => r.state === 'completed'));
     t.same(batches, [3], `${tmdbKey ? 'with' : 'without'} a TMDB key: one batch`);
     const child = tmdbKey ? 'discover-assets' : 'notify-players';
-    const { rows: children } = await sql<{ id: string; priority: number; data: any }>`
-      select id, priority, data from pgboss.job where name = ${child}`.execute(db);
+    const children = (await createJobInspector(db).rows({ types: [child] })) as (InspectedJob & {
+      data: any;
+    })[];
     t.equal(children.length, 3, `one ${child} per folder`);
     const byId = new Map((await outputs()).map((r) => [r.id, r.output]));
     for (const [k, n] of names.entries()) {

@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
-  encodeJobEvent,
-  JOB_EVENTS_CHANNEL,
-  type JobEnvelope,
+  type EnqueuedJob,
   type JobPayload,
-  jobCatalog,
   parseWebhook,
   recordUnqueuedDelivery,
-  toBossPriority,
   WEBHOOK_SOURCES,
   type WebhookSource,
   webhookBodySchema,
 } from '@metarr/core';
 import { sql } from 'kysely';
-import { fromKysely } from 'pg-boss';
 import Type from 'typebox';
 import type { AppDeps, RoutePlugin } from '../deps.ts';
 import { httpError, isDatabaseUnavailable } from '../errors.ts';
@@ -65,7 +60,6 @@ function bodyProblem(value: unknown, at = 'body', depth = 0, nul = true): string
 
 export const webhookRoutes: RoutePlugin = async (app, deps) => {
   const log = deps.log.child({ service: 'WebhookController' });
-  const jobLog = deps.log.child({ service: 'JobQueue' });
   const ack = createAckBatcher(deps);
 
   for (const source of WEBHOOK_SOURCES) {
@@ -150,18 +144,13 @@ export const webhookRoutes: RoutePlugin = async (app, deps) => {
           return { status: 'duplicate' as const, message: 'Delivery already accepted', jobId: outcome.jobId };
         }
         const { jobId, deliveryId } = outcome;
-        jobLog.info(
-          { jobId, type: 'webhook', priority: WEBHOOK_PRIORITY, parentId: null, source: 'WebhookController' },
-          'Job created',
-        );
+        outcome.job.announce();
         log.info({ source, ip: req.ip, eventType: parsed.eventType, jobId, deliveryId }, 'Webhook queued');
         return reply.send({ status: 'success' as const, message: 'Webhook queued for processing', jobId });
       },
     });
   }
 };
-
-const WEBHOOK_PRIORITY = jobCatalog.webhook.policy.priority;
 
 interface AckRequest {
   key: string;
@@ -177,7 +166,7 @@ interface AckRequest {
 }
 
 type AckOutcome =
-  | { duplicate: false; jobId: string; deliveryId: string }
+  | { duplicate: false; jobId: string; deliveryId: string; job: EnqueuedJob }
   | { duplicate: true; jobId: string | null };
 
 interface Waiting extends AckRequest {
@@ -252,32 +241,18 @@ async function commitBatch(deps: AppDeps, batch: AckRequest[]): Promise<AckOutco
   const ordered = [...leaders.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
   return deps.db.transaction().execute(async (trx) => {
-    // One statement stores the rows and queues their feed events (delivered only on commit).
     const source = sql.join(
       ordered.map(
         (it) =>
-          sql`(${it.row.source}, ${it.row.event_type}, ${it.row.instance_name}, ${it.row.idempotency_key}, ${it.row.body}, ${it.jobId}, ${encodeJobEvent(
-            {
-              event: 'job:created',
-              data: { jobId: it.jobId, type: 'webhook', priority: WEBHOOK_PRIORITY, parentId: null },
-            },
-          )})`,
+          sql`(${it.row.source}, ${it.row.event_type}, ${it.row.instance_name}, ${it.row.idempotency_key}, ${it.row.body}, ${it.jobId})`,
       ),
     );
     const { rows: inserted } = await sql<{ id: string; idempotency_key: string }>`
-      with src (source, event_type, instance_name, idempotency_key, body, job_id, evt) as (values ${source}),
-      ins as (
-        insert into webhook_deliveries (source, event_type, instance_name, idempotency_key, body, status, job_id)
-        select source, event_type, instance_name, idempotency_key, body::jsonb, 'queued', job_id::uuid from src
-        on conflict (idempotency_key) where status = 'queued' do nothing
-        returning id, idempotency_key, job_id
-      ),
-      announced as (
-        select pg_notify(${JOB_EVENTS_CHANNEL}, src.evt) from ins join src on src.job_id::uuid = ins.job_id
-      )
-      select ins.id::text as id, ins.idempotency_key from ins where (select count(*) from announced) >= 0`.execute(
-      trx,
-    );
+      insert into webhook_deliveries (source, event_type, instance_name, idempotency_key, body, status, job_id)
+      select source, event_type, instance_name, idempotency_key, body::jsonb, 'queued', job_id::uuid
+      from (values ${source}) as src (source, event_type, instance_name, idempotency_key, body, job_id)
+      on conflict (idempotency_key) where status = 'queued' do nothing
+      returning id::text as id, idempotency_key`.execute(trx);
     const deliveryOf = new Map(inserted.map((r) => [r.idempotency_key, String(r.id)]));
 
     const repeated = ordered.filter((it) => !deliveryOf.has(it.key)).map((it) => it.key);
@@ -292,26 +267,25 @@ async function commitBatch(deps: AppDeps, batch: AckRequest[]): Promise<AckOutco
       for (const r of rows) firstJob.set(r.idempotency_key, r.job_id);
     }
 
-    const jobs = ordered
+    // The jobs and their feed events commit with the deliveries; each `Job created` line follows
+    // its request's commit (`announce`).
+    const items = ordered
       .filter((it) => deliveryOf.has(it.key))
-      .map((it) => {
-        const payload: JobPayload<'webhook'> = {
-          ...it.payload,
-          deliveryId: deliveryOf.get(it.key) as string,
-        };
-        if (!jobCatalog.webhook.validator.check(payload)) throw new Error('webhook job payload is invalid');
-        const data: JobEnvelope = { payload, parentId: null };
-        return { id: it.jobId, data, priority: toBossPriority(WEBHOOK_PRIORITY) };
-      });
-    if (jobs.length) {
-      await deps.boss.insert('webhook', jobs, { db: fromKysely(trx as never), returnId: true });
-    }
+      .map((it) => ({
+        id: it.jobId,
+        payload: { ...it.payload, deliveryId: deliveryOf.get(it.key) as string } as JobPayload<'webhook'>,
+      }));
+    const jobs = items.length
+      ? await deps.queue.insertMany('webhook', items, { trx, source: 'WebhookController' })
+      : [];
+    const jobOf = new Map(jobs.map((j) => [j.id, j]));
 
     return batch.map((it): AckOutcome => {
       const leader = leaders.get(it.key) as AckRequest;
       const deliveryId = deliveryOf.get(it.key);
       if (deliveryId === undefined) return { duplicate: true, jobId: firstJob.get(it.key) ?? null };
-      if (it === leader) return { duplicate: false, jobId: it.jobId, deliveryId };
+      const job = jobOf.get(it.jobId);
+      if (it === leader && job) return { duplicate: false, jobId: it.jobId, deliveryId, job };
       return { duplicate: true, jobId: leader.jobId };
     });
   });

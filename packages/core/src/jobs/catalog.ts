@@ -71,6 +71,26 @@ export function notifyCoalesceKey(p: {
   return `${p.groupId}${players}:${p.change === 'deleted' ? 'clean' : 'scan'}:${p.path}`;
 }
 
+const Change = Type.Union([Type.Literal('created'), Type.Literal('modified'), Type.Literal('deleted')]);
+
+/** Player notifications retry longer than the default: a player may be rebooting. */
+const NOTIFY_POLICY = { priority: 3, retryLimit: 5, retryDelay: 10, retryDelayMax: 900 };
+
+const NotifyGroupPayload = Type.Object({
+  libraryId: Id,
+  /** The changed folder, in Metarr's form (the group's mappings are applied when it runs). */
+  path: AbsPath,
+  change: Change,
+  movieId: Type.Optional(Id),
+  groupId: Id,
+  /** The group's coalescing window when the job was made (0 = no coalescing). */
+  windowSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+  /** Only these players (one player of a group that is not a shared library, or a deferred scan). */
+  playerIds: Type.Optional(Type.Array(Id, { maxItems: 1000 })),
+  /** How many times playback already deferred this scan. */
+  deferrals: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+
 export const jobCatalog = {
   webhook: job(
     Type.Object({
@@ -96,35 +116,24 @@ export const jobCatalog = {
     }),
     { priority: 2 },
   ),
-  /**
-   * Without `groupId`: fans out one job per player group linked to the library. With it: notifies
-   * that group only, coalesced per group + folder within the group's window (`windowSeconds`), so a
-   * failing group retries alone and never re-notifies another.
-   */
+  /** A library folder changed: fans out one `notify-group` per player group linked to the library. */
   'notify-players': job(
     Type.Object({
       libraryId: Id,
       /** The changed folder, in Metarr's form (group mappings are applied per group). */
       path: AbsPath,
-      change: Type.Union([Type.Literal('created'), Type.Literal('modified'), Type.Literal('deleted')]),
+      change: Change,
       movieId: Type.Optional(Id),
-      groupId: Type.Optional(Id),
-      /** The group's coalescing window when the job was made (0 = no coalescing). */
-      windowSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
-      /** Only these players (a deferred scan for the players that were playing). */
-      playerIds: Type.Optional(Type.Array(Id, { maxItems: 1000 })),
-      /** How many times playback already deferred this scan. */
-      deferrals: Type.Optional(Type.Integer({ minimum: 0 })),
     }),
-    { priority: 3, retryLimit: 5, retryDelay: 10, retryDelayMax: 900 },
-    (p) =>
-      p.groupId === undefined || !p.windowSeconds
-        ? null
-        : {
-            key: notifyCoalesceKey({ ...p, groupId: p.groupId }),
-            seconds: p.windowSeconds,
-            mode: 'debounce',
-          },
+    NOTIFY_POLICY,
+  ),
+  /**
+   * Tells one player group (or some of its players) that a folder changed, coalesced per group +
+   * folder within the group's window (`windowSeconds`), so a failing group retries alone and never
+   * re-notifies another.
+   */
+  'notify-group': job(NotifyGroupPayload, NOTIFY_POLICY, (p) =>
+    p.windowSeconds ? { key: notifyCoalesceKey(p), seconds: p.windowSeconds, mode: 'debounce' } : null,
   ),
   'discover-assets': job(Type.Object({ movieId: Id }), { priority: 4 }),
   'fetch-provider-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),

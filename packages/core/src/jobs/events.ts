@@ -51,3 +51,11 @@ export function encodeJobEvent(evt: JobEvent): string {
 export async function publishJobEvent(db: AnyKysely, evt: JobEvent): Promise<void> {
   await sql`select pg_notify(${JOB_EVENTS_CHANNEL}, ${encodeJobEvent(evt)})`.execute(db);
 }
+
+/** Publishes many events in one round trip (a batch's or a bulk insert's). */
+export async function publishJobEvents(db: AnyKysely, events: JobEvent[]): Promise<void> {
+  if (!events.length) return;
+  await sql`select pg_notify(${JOB_EVENTS_CHANNEL}, e) from unnest(${events.map(encodeJobEvent)}::text[]) as e`.execute(
+    db,
+  );
+}

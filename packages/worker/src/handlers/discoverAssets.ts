@@ -6,7 +6,7 @@ import { providerSettingsFor } from './providers.ts';
 export const handleDiscoverAssets: JobHandler<'discover-assets'> = async (ctx, deps) => {
   const { movieId } = ctx.payload;
   const { found, userEdits } = await discoverMovieAssets(
-    { db: deps.db, log: ctx.log, clock: deps.clock, fence: ctx.fence },
+    { db: ctx.db, log: ctx.log, clock: deps.clock },
     movieId,
   );
   const summary = {

@@ -11,12 +11,11 @@ export const handleFetchProviderAssets: JobHandler<'fetch-provider-assets'> = as
   try {
     const r = await fetchProviderData(
       {
-        db: deps.db,
+        db: ctx.db,
         log: ctx.log,
         tmdb: providers.tmdb,
         fanart: providers.fanart,
         clock: deps.clock,
-        fence: ctx.fence,
       },
       movieId,
       {

@@ -3,6 +3,7 @@ import { handleDiscoverAssets } from './discoverAssets.ts';
 import { handleEnrichMetadata } from './enrichMetadata.ts';
 import { handleFetchProviderAssets } from './fetchProviderAssets.ts';
 import { handleLibraryScan } from './libraryScan.ts';
+import { handleNotifyGroup } from './notifyGroup.ts';
 import { handleNotifyPlayers } from './notifyPlayers.ts';
 import { handlePublish } from './publish.ts';
 import { handleScanMovie, handleScanMovieBatch } from './scanMovie.ts';
@@ -15,6 +16,7 @@ export const handlers: HandlerMap = {
   webhook: handleWebhook,
   'scan-movie': handleScanMovie,
   'notify-players': handleNotifyPlayers,
+  'notify-group': handleNotifyGroup,
   'discover-assets': handleDiscoverAssets,
   'fetch-provider-assets': handleFetchProviderAssets,
   'enrich-metadata': handleEnrichMetadata,

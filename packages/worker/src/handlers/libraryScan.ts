@@ -41,7 +41,7 @@ export const handleLibraryScan: JobHandler<'library-scan'> = async (ctx, deps) =
   }
 
   const rec = await reconcileLibrary(
-    { db: deps.db, log, clock: deps.clock, fence: ctx.fence },
+    { db: ctx.db, log, clock: deps.clock },
     { libraryId: library.id, folders },
   );
   const payloads: JobPayload<'scan-movie'>[] = rec.toScan.map((t) => ({
@@ -55,7 +55,7 @@ export const handleLibraryScan: JobHandler<'library-scan'> = async (ctx, deps) =
   }));
   const jobs = await ctx.enqueueMany('scan-movie', payloads, { priority: LIBRARY_SCAN_CHILD_PRIORITY });
   await recordFolderFingerprints(
-    { db: deps.db, clock: deps.clock, fence: ctx.fence },
+    { db: ctx.db, clock: deps.clock },
     { libraryId: library.id, scanned: rec.toScan, listedPaths: folders.map((f) => f.path) },
   );
   await ctx.reportProgress(100, `${folders.length}/${folders.length} folders`);

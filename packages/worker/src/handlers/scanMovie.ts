@@ -99,7 +99,7 @@ export const handleScanMovie: JobHandler<'scan-movie'> = async (ctx, deps) => {
   if (!library) throw permanent('LIBRARY_NOT_FOUND', `library ${p.libraryId} no longer exists`);
 
   const result = await scanMovieDirectory(
-    { db: deps.db, log: ctx.log, clock: deps.clock, fence: ctx.fence },
+    { db: ctx.db, log: ctx.log, clock: deps.clock },
     scanInput(library, p),
   );
   // The key is the one in force now (environment, else stored through the API), not the one at start.

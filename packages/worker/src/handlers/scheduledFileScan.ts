@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { createJobReader } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
 
 /**
@@ -11,13 +11,13 @@ export const handleScheduledFileScan: JobHandler<'scheduled-file-scan'> = async 
   if (ctx.payload.libraryId !== undefined) q = q.where('id', '=', ctx.payload.libraryId);
   const libraries = (await q.execute()).filter((l) => l.type === 'movie');
   if (!libraries.length) return { skipped: 'no movie library to scan' };
-  const { rows: busy } = await sql<{ library_id: number }>`
-    select distinct (data->'payload'->>'libraryId')::int as library_id from pgboss.job
-    where name = 'library-scan' and state in ('created', 'retry', 'active')`.execute(deps.db);
+  const busy = new Set(
+    (await createJobReader(deps.db).unfinishedPayloadValues('library-scan', 'libraryId')).map(Number),
+  );
   const jobIds: string[] = [];
   const skipped: number[] = [];
   for (const l of libraries) {
-    if (busy.some((b) => b.library_id === l.id)) {
+    if (busy.has(l.id)) {
       skipped.push(l.id);
       continue;
     }

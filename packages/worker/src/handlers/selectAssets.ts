@@ -3,7 +3,7 @@ import type { JobHandler } from '../context.ts';
 
 export const handleSelectAssets: JobHandler<'select-assets'> = async (ctx, deps) => {
   const { movieId } = ctx.payload;
-  const r = await selectMovieAssets({ db: deps.db, log: ctx.log, fence: ctx.fence }, movieId, {
+  const r = await selectMovieAssets({ db: ctx.db, log: ctx.log }, movieId, {
     language: deps.config.metadataLanguage,
   });
   const next = await ctx.enqueue('publish', { movieId });

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
-import { fromKysely, PgBoss, type SendOptions } from 'pg-boss';
-import { permanent } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { fromKysely, type PgBoss, type SendOptions } from 'pg-boss';
+import { permanent } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
 import {
   type CoalesceSpec,
-  DEAD_LETTER_QUEUE,
   type JobEnvelope,
   type JobName,
   type JobPayload,
   jobCatalog,
-  jobNames,
   toBossPriority,
-} from './catalog.ts';
-import type { AnyKysely } from './events.ts';
-import { encodeJobEvent, JOB_EVENTS_CHANNEL, publishJobEvent } from './events.ts';
+} from '../catalog.ts';
+import type { AnyKysely } from '../events.ts';
+import { publishJobEvent, publishJobEvents } from '../events.ts';
+import { createJobReader } from './read.ts';
 
 export interface EnqueueOptions {
   parentId?: string | null;
@@ -63,13 +61,15 @@ export interface JobQueue {
     opts?: Pick<EnqueueOptions, 'parentId' | 'priority' | 'source'>,
   ): Promise<EnqueuedJob[]>;
   /**
-   * The bulk path with each job's own id, parent and priority (a batch's follow-ups). A job whose id
-   * exists already is folded into it: only the jobs actually created are returned (and announced).
+   * The bulk path with each job's own id, parent and priority (a batch's follow-ups, a webhook
+   * batch). A job whose id exists already is folded into it: only the jobs actually created are
+   * returned (and announced). With `trx`, the jobs and their feed events commit with the caller's
+   * transaction, and the caller calls each job's `announce()` after the commit.
    */
   insertMany<N extends JobName>(
     name: N,
     items: BulkJob<N>[],
-    opts?: Pick<EnqueueOptions, 'source'>,
+    opts?: Pick<EnqueueOptions, 'source' | 'trx'>,
   ): Promise<EnqueuedJob[]>;
 }
 
@@ -83,6 +83,8 @@ export interface BulkJob<N extends JobName> {
 
 export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger }): JobQueue {
   const log = deps.log.child({ service: 'JobQueue' });
+  const reader = (db: AnyKysely) => (db === deps.db ? dbReader : createJobReader(db));
+  const dbReader = createJobReader(deps.db);
   return {
     async enqueue(name, payload, opts = {}) {
       const def = jobCatalog[name];
@@ -121,7 +123,7 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
         if (coalesce.mode === 'debounce') {
           // A job for this key that has not started yet will see this change too: nothing to add.
           // Otherwise the window's slot takes it (at once), or the next window's (one more run).
-          sent = (await hasWaitingJob(opts.trx ?? deps.db, name, coalesce.key))
+          sent = (await reader(opts.trx ?? deps.db).hasWaiting(name, coalesce.key))
             ? null
             : await deps.boss.sendDebounced(name, envelope, sendOpts, coalesce.seconds, coalesce.key);
         } else {
@@ -184,22 +186,30 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
               data: { payload: j.payload, parentId: j.parentId } satisfies JobEnvelope,
               priority: toBossPriority(j.priority),
             })),
-            { returnId: true },
+            { returnId: true, ...(opts.trx && { db: fromKysely(opts.trx as never) }) },
           )) ?? [],
         );
         const jobs = chunk.filter((j) => created.has(j.id));
         if (!jobs.length) continue;
         // One round trip publishes the whole chunk's feed events.
-        await sql`select pg_notify(${JOB_EVENTS_CHANNEL}, e) from unnest(${jobs.map((j) =>
-          encodeJobEvent({
+        await publishJobEvents(
+          opts.trx ?? deps.db,
+          jobs.map((j) => ({
             event: 'job:created',
             data: { jobId: j.id, type: name, priority: j.priority, parentId: j.parentId },
-          }),
-        )}::text[]) as e`.execute(deps.db);
+          })),
+        );
         for (const j of jobs) {
           const fields = { jobId: j.id, type: name, priority: j.priority, parentId: j.parentId };
-          log.info({ ...fields, source: opts.source }, 'Job created');
-          out.push({ id: j.id, type: name, priority: j.priority, parentId: j.parentId, announce: () => {} });
+          const announce = () => log.info({ ...fields, source: opts.source }, 'Job created');
+          if (!opts.trx) announce();
+          out.push({
+            id: j.id,
+            type: name,
+            priority: j.priority,
+            parentId: j.parentId,
+            announce: opts.trx ? announce : () => {},
+          });
         }
       }
       return out;
@@ -207,122 +217,7 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
   };
 }
 
-/** Whether a job with this key is created or in retry (not started): pg-boss's job_i17 index. */
-async function hasWaitingJob(db: AnyKysely, name: string, key: string): Promise<boolean> {
-  const { rows } = await sql<{ one: number }>`
-    select 1 as one from pgboss.job
-    where name = ${name} and singleton_key = ${key} and singleton_key is not null
-      and state < 'active'
-    limit 1`.execute(db);
-  return rows.length > 0;
-}
-
 function catalogCoalesce<N extends JobName>(name: N, payload: JobPayload<N>): CoalesceSpec | null {
   const def = jobCatalog[name] as { coalesce?: (p: JobPayload<N>) => CoalesceSpec | null };
   return def.coalesce ? def.coalesce(payload) : null;
-}
-
-export interface BossOptions {
-  connectionString: string;
-  max?: number;
-  /** Instance name in pg-boss's registry: `api`, `worker`. */
-  instanceName: string;
-  /** Whether this instance runs maintenance (expiry, retention). Workers do; the API need not. */
-  supervise?: boolean;
-  schedule?: boolean;
-  /** Server options for every session, e.g. `-c synchronous_commit=off`. */
-  options?: string;
-}
-
-export function createBoss(opts: BossOptions): PgBoss {
-  return new PgBoss({
-    connectionString: opts.connectionString,
-    ...(opts.options && { options: opts.options }),
-    max: opts.max ?? 5,
-    application_name: `metarr-${opts.instanceName}`,
-    instanceName: opts.instanceName,
-    // NOTIFY wake-ups: pickup in milliseconds instead of the 2 s polling interval.
-    useListenNotify: true,
-    supervise: opts.supervise ?? true,
-    schedule: opts.schedule ?? true,
-    // Recover a killed worker's jobs in seconds, not minutes (defaults are 60 s).
-    superviseIntervalSeconds: 5,
-    monitorIntervalSeconds: 5,
-    connectionTimeoutMillis: 3000,
-  });
-}
-
-/**
- * Every catalog queue's heartbeat. A running job's worker refreshes it every half period; the
- * supervisor (every 5 s) fails a job whose heartbeat went stale, so the job of a `kill -9`ed, paused
- * or cut-off worker is retried elsewhere within ~10-15 s instead of after `expireInSeconds` (5 min).
- * The stale attempt, should it wake up, is fenced by the worker runtime (lease check) and by pg-boss
- * (completion is keyed on id + retryCount).
- */
-export const JOB_HEARTBEAT_SECONDS = 10;
-
-/** Creates every catalog queue with its policy; updates policies that changed since last start. */
-export async function ensureQueues(
-  boss: PgBoss,
-  opts: {
-    /** METARR_JOB_RETENTION_DAYS: overrides every queue's `deleteAfterSeconds` (finished jobs). */
-    retentionDays?: number;
-  } = {},
-): Promise<void> {
-  await boss.createQueue(DEAD_LETTER_QUEUE, {
-    retryLimit: 0,
-    deleteAfterSeconds: 30 * 86_400,
-    retentionSeconds: 30 * 86_400,
-  });
-  const existing = new Set((await boss.getQueues()).map((q) => q.name));
-  for (const name of jobNames) {
-    const p = jobCatalog[name].policy;
-    const options = {
-      retryLimit: p.retryLimit,
-      retryDelay: p.retryDelay,
-      retryBackoff: true,
-      retryDelayMax: p.retryDelayMax,
-      expireInSeconds: p.expireInSeconds,
-      deleteAfterSeconds:
-        opts.retentionDays !== undefined ? opts.retentionDays * 86_400 : p.deleteAfterSeconds,
-      notify: true,
-      heartbeatSeconds: JOB_HEARTBEAT_SECONDS,
-    };
-    if (existing.has(name)) {
-      await boss.updateQueue(name, options);
-    } else {
-      await boss.createQueue(name, { ...options, deadLetter: DEAD_LETTER_QUEUE });
-    }
-  }
-  await ensureJobIndexes(boss);
-}
-
-/** Our index on pg-boss's job table: children by `data->>'parentId'` (job list, detail, tree). */
-export const JOB_PARENT_INDEX = 'metarr_job_parent_id';
-/**
- * Our index on pg-boss's job table: a job by id alone (detail, retry, the tree's anchors and walk
- * up). pg-boss's primary key is (name, id); only PostgreSQL 18's skip scan seeks it by id, so on 17
- * (docker-compose) and older each lookup read the whole table (30 ms at 300,000 jobs on PG 15).
- */
-export const JOB_ID_INDEX = 'metarr_job_id';
-// Any fixed key apart from the migrations' (7_979_001).
-const JOB_INDEX_LOCK_KEY = 7_979_002;
-
-/**
- * Creates our indexes once pg-boss's schema exists. Built on the partitioned parent, so
- * PostgreSQL adds them to every partition, including ones a later `createQueue` attaches. One DO
- * block = one transaction: the advisory lock makes concurrent starts wait for the first build
- * instead of racing on the catalog, and the catalog check first means a start that finds them
- * takes no table lock (CREATE INDEX, even IF NOT EXISTS, would block job writes while it waits).
- */
-async function ensureJobIndexes(boss: PgBoss): Promise<void> {
-  await boss.getDb().executeSql(`
-    do $$
-    begin
-      if to_regclass('pgboss.${JOB_PARENT_INDEX}') is null or to_regclass('pgboss.${JOB_ID_INDEX}') is null then
-        perform pg_advisory_xact_lock(${JOB_INDEX_LOCK_KEY});
-        create index if not exists ${JOB_PARENT_INDEX} on pgboss.job ((data->>'parentId'));
-        create index if not exists ${JOB_ID_INDEX} on pgboss.job (id);
-      end if;
-    end $$`);
 }

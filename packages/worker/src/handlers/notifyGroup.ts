@@ -1,0 +1,89 @@
+import { AppError, loadGroupsForLibrary, mapGroupPath, notifyCoalesceKey, notifyGroup } from '@metarr/core';
+import type { JobHandler } from '../context.ts';
+
+/** Playback defers a Kodi scan at most this long in total; then the scan runs anyway. */
+const MAX_DEFER_TOTAL_SECONDS = 6 * 3600;
+
+/**
+ * Tells one player group (or the players the job names) that a folder changed. A playing Kodi
+ * defers to a later `notify-group` job instead of failing.
+ */
+export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) => {
+  const p = ctx.payload;
+  const library = await ctx.db
+    .selectFrom('libraries')
+    .select(['id', 'type'])
+    .where('id', '=', p.libraryId)
+    .executeTakeFirst();
+  if (!library) return { skipped: `library ${p.libraryId} no longer exists` };
+  const [group] = await loadGroupsForLibrary(ctx.db, p.libraryId, p.groupId);
+  if (!group)
+    return { skipped: `player group ${p.groupId} is gone or no longer linked to library ${p.libraryId}` };
+  const players = p.playerIds ? group.players.filter((pl) => p.playerIds?.includes(pl.id)) : group.players;
+  if (!players.length) return { groupId: group.groupId, skipped: 'none of its players is enabled any more' };
+  const folder = mapGroupPath(p.path, group.mappings);
+  const deferrals = p.deferrals ?? 0;
+  const deferSeconds = deps.config.notifyDeferSeconds;
+
+  let r: Awaited<ReturnType<typeof notifyGroup>>;
+  try {
+    r = await notifyGroup(
+      { log: ctx.log, clientFor: deps.clientFor },
+      {
+        groupId: group.groupId,
+        groupName: group.groupName,
+        sharedLibrary: group.sharedLibrary,
+        players,
+        folder,
+      },
+      {
+        mediaKind: library.type === 'music' ? 'music' : 'video',
+        change: p.change,
+        signal: ctx.signal,
+        cleanAfterDelete: group.cleanAfterDelete,
+        deferWhilePlaying:
+          group.scanWhilePlaying === 'defer' && deferrals * deferSeconds < MAX_DEFER_TOTAL_SECONDS,
+      },
+    );
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError('NOTIFY_FAILED', String(err), { retryable: true });
+  }
+  if (r.skipped) return { groupId: group.groupId, folder, skipped: r.skipped };
+
+  const out: Record<string, unknown> = {
+    groupId: group.groupId,
+    folder,
+    notified: r.notified,
+    failures: r.failures,
+  };
+  if (r.deferred.length) {
+    // A shared library is scanned by whichever member is free then; others by player.
+    const playerIds = group.sharedLibrary ? undefined : r.deferred;
+    const next = await ctx.enqueue(
+      'notify-group',
+      {
+        libraryId: p.libraryId,
+        path: p.path,
+        change: p.change,
+        ...(p.movieId !== undefined && { movieId: p.movieId }),
+        groupId: group.groupId,
+        windowSeconds: p.windowSeconds ?? group.debounceSeconds,
+        ...(playerIds && { playerIds }),
+        deferrals: deferrals + 1,
+      },
+      {
+        startAfter: deferSeconds,
+        retry: { delay: deps.config.notifyRetryDelaySeconds },
+        // Deferrals of one folder made within a defer period fold into one later check.
+        coalesce: {
+          key: `${notifyCoalesceKey({ ...p, groupId: group.groupId, ...(playerIds && { playerIds }) })}:deferred`,
+          seconds: deferSeconds,
+          mode: 'throttle',
+        },
+      },
+    );
+    out['deferred'] = { playerIds: r.deferred, retryInSeconds: deferSeconds, jobId: next?.id ?? null };
+  }
+  return out;
+};
