@@ -7,6 +7,15 @@ export { createKodiClient } from './clients/kodi.ts';
 export { createPlexClient } from './clients/plex.ts';
 export * from './clients/tmdb.ts';
 export * from './config.ts';
+export {
+  type EnvGroup,
+  type EnvMeta,
+  type EnvName,
+  EnvSchema,
+  type EnvValues,
+  type EnvVariable,
+  envVariables,
+} from './configSchema.ts';
 export * from './dataDir.ts';
 export * from './db/connect.ts';
 export * from './db/embedded.ts';
