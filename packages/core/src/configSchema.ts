@@ -12,7 +12,7 @@ export type EnvGroup = 'database' | 'api' | 'workers' | 'providers' | 'logging' 
 /** Metarr's own keywords on a variable's schema (under `env`), beside the JSON Schema ones. */
 export interface EnvMeta {
   group: EnvGroup;
-  /** A credential: never logged, left empty in `.env.example`. */
+  /** A credential: its default is not shown in `.env.example`. */
   secret?: boolean;
   /** In `.env.example`: a line to fill in, a commented-out line, or absent. */
   example: 'set' | 'commented' | 'omit';
@@ -91,6 +91,7 @@ export const EnvSchema = Type.Object({
   POSTGRES_PASSWORD: Type.Optional(
     Type.String({
       default: 'metarr',
+      examples: ['metarr'],
       description: 'docker compose only: password of the bundled PostgreSQL service',
       ...env({ group: 'database', example: 'set', secret: true, composeOnly: true }),
     }),
