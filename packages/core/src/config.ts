@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { type EnvMeta, type EnvValues, envVariables } from './configSchema.ts';
+import type { EnvMeta } from './configRules.ts';
+import { type EnvValues, envVariables } from './configSchema.ts';
 
 /** Validated environment. Every bad variable is reported at once, never one per restart. */
 export interface MetarrConfig {
@@ -63,7 +64,7 @@ export class ConfigError extends Error {
   }
 }
 
-export { MIN_API_KEY_LENGTH, MIN_WEBHOOK_PASSWORD_LENGTH, weakApiKey } from './configSchema.ts';
+export { MIN_API_KEY_LENGTH, MIN_WEBHOOK_PASSWORD_LENGTH, weakApiKey } from './configRules.ts';
 
 type Schema = Record<string, unknown>;
 

@@ -7,9 +7,8 @@ export { createKodiClient } from './clients/kodi.ts';
 export { createPlexClient } from './clients/plex.ts';
 export * from './clients/tmdb.ts';
 export * from './config.ts';
+export type { EnvGroup, EnvMeta } from './configRules.ts';
 export {
-  type EnvGroup,
-  type EnvMeta,
   type EnvName,
   EnvSchema,
   type EnvValues,
