@@ -1,5 +1,8 @@
-import os from 'node:os';
 import path from 'node:path';
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import type { EnvMeta } from './configRules.ts';
+import { type EnvValues, envVariables } from './configSchema.ts';
 
 /** Validated environment. Every bad variable is reported at once, never one per restart. */
 export interface MetarrConfig {
@@ -61,162 +64,124 @@ export class ConfigError extends Error {
   }
 }
 
-export const MIN_API_KEY_LENGTH = 32;
-export const MIN_WEBHOOK_PASSWORD_LENGTH = 12;
+export { MIN_API_KEY_LENGTH, MIN_WEBHOOK_PASSWORD_LENGTH, weakApiKey } from './configRules.ts';
 
-/** Values copied from examples and docs: anyone who read the same page knows them. */
-const PLACEHOLDER_KEY =
-  /^(change[-_ ]?me.*|changeit|replace[-_ ]?me.*|your[-_ ]?api[-_ ]?key.*|api[-_ ]?key|secret|password|metarr|x+|test|example.*)$/i;
+type Schema = Record<string, unknown>;
 
-/** Why a configured API key is unusable, or null. The key guards every admin route, so a guessable one is refused. */
-export function weakApiKey(key: string): string | null {
-  if (PLACEHOLDER_KEY.test(key.trim()))
-    return 'is a placeholder from an example: set a random key (e.g. `openssl rand -hex 32`)';
-  if (key.length < MIN_API_KEY_LENGTH)
-    return `must be at least ${MIN_API_KEY_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`;
-  if (new Set(key).size < 8) return 'has too few distinct characters to be random';
-  return null;
+/**
+ * Reads every declared variable from `env` as its schema says: unset or empty → the schema's
+ * default; a bad value is recorded in `problems` and replaced by the default so the rest still parse.
+ */
+export function parseEnv(env: NodeJS.ProcessEnv): { values: EnvValues; problems: string[] } {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  const read = (name: string) => (env[name] === '' ? undefined : env[name]);
+  for (const { name, schema, meta } of envVariables()) {
+    if (meta.composeOnly) continue;
+    const raw = read(name);
+    if (meta.pairedWith && (raw === undefined) !== (read(meta.pairedWith) === undefined))
+      problems.push(`${name} and ${meta.pairedWith} must be set together`);
+    if (raw === undefined) {
+      values[name] = schema.default;
+      continue;
+    }
+    const problem = (what: string) => problems.push(`${name} ${what}`);
+    const parsed = parseOne(raw, schema, meta, problem);
+    values[name] = parsed === INVALID ? schema.default : parsed;
+  }
+  return { values: values as EnvValues, problems };
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const INVALID = Symbol('invalid');
+
+function parseOne(raw: string, schema: Schema, meta: EnvMeta, problem: (what: string) => void): unknown {
+  const fail = (what: string) => {
+    problem(what);
+    return INVALID;
+  };
+  if (schema.type === 'integer') {
+    const n = Number(raw);
+    if (/^\d+$/.test(raw.trim()) && Value.Check(schema as TSchema, n)) return n;
+    return fail(`must be an integer from ${schema.minimum} to ${schema.maximum} (got "${raw}")`);
+  }
+  if (schema.type === 'boolean') {
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    return fail(`must be true or false (got "${raw}")`);
+  }
+  if (Array.isArray(schema.enum)) {
+    if (Value.Check(schema as TSchema, raw)) return raw;
+    return fail(`must be one of ${schema.enum.join(', ')}`);
+  }
+  if (schema.type === 'array') {
+    const entries = raw
+      .split(new RegExp(meta.separator ?? ','))
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const entry of entries)
+      if (!Value.Check(schema.items as TSchema, entry))
+        problem(`entries must be ${meta.expected} (got "${entry}")`);
+    return entries.length ? entries : undefined;
+  }
+  if (meta.protocols) {
+    try {
+      if (!meta.protocols.includes(new URL(raw).protocol)) throw new Error('protocol');
+    } catch {
+      return fail(`must be a ${meta.protocols.join(' or ')} URL (got "${raw}")`);
+    }
+    return meta.trimTrailingSlash ? raw.replace(/\/+$/, '') : raw;
+  }
+  if (meta.check) {
+    const why = meta.check(raw);
+    return why ? fail(why) : raw;
+  }
+  const value = meta.pathPrefix ? `/${raw.replace(/^\/+|\/+$/g, '')}` : raw;
+  if (typeof schema.minLength === 'number') {
+    const counted = meta.trimForLength ? value.trim() : value;
+    if (counted.length < schema.minLength)
+      return fail(`must be at least ${schema.minLength} characters${meta.hint ?? ''}`);
+  }
+  if (!Value.Check(schema as TSchema, value))
+    return fail(`must be ${meta.expected ?? 'valid'} (got "${raw}")`);
+  return value;
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
-  const problems: string[] = [];
-  const str = (name: string) => {
-    const v = env[name];
-    return v === undefined || v === '' ? undefined : v;
-  };
-  const int = (name: string, def: number, min: number, max: number) => {
-    const raw = str(name);
-    if (raw === undefined) return def;
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-      return def;
-    }
-    return n;
-  };
-  const url = (name: string, def: string, protocols: string[]) => {
-    const raw = str(name) ?? def;
-    try {
-      const u = new URL(raw);
-      if (!protocols.includes(u.protocol)) throw new Error('protocol');
-      return raw.replace(/\/+$/, '');
-    } catch {
-      problems.push(`${name} must be a ${protocols.join(' or ')} URL (got "${raw}")`);
-      return def;
-    }
-  };
-
-  const code = (name: string, def: string, re: RegExp, what: string) => {
-    const raw = str(name) ?? def;
-    if (re.test(raw)) return raw;
-    problems.push(`${name} must be ${what} (got "${raw}")`);
-    return def;
-  };
-
-  const databaseUrl = str('DATABASE_URL');
-  if (databaseUrl !== undefined) url('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
-
-  let basePath = str('METARR_BASE_PATH') ?? '';
-  if (basePath) {
-    basePath = `/${basePath.replace(/^\/+|\/+$/g, '')}`;
-    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) {
-      problems.push(`METARR_BASE_PATH must be a URL path like /metarr (got "${env.METARR_BASE_PATH}")`);
-      basePath = '';
-    }
-  }
-
-  const trustRaw = str('METARR_TRUST_PROXY');
-  const trustProxy = trustRaw
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const entry of trustProxy ?? []) {
-    if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry)) {
-      problems.push(`METARR_TRUST_PROXY entries must be IP addresses or CIDRs (got "${entry}")`);
-    }
-  }
-
-  const publicRaw = str('METARR_PUBLIC_URL');
-  const publicUrl =
-    publicRaw === undefined ? undefined : url('METARR_PUBLIC_URL', publicRaw, ['http:', 'https:']);
-
-  const mediaRoots = str('METARR_MEDIA_ROOTS')
-    ?.split(/[:,]/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const entry of mediaRoots ?? []) {
-    if (!entry.startsWith('/') || entry.split('/').includes('..'))
-      problems.push(`METARR_MEDIA_ROOTS entries must be absolute paths (got "${entry}")`);
-  }
-
-  const apiKey = str('METARR_API_KEY');
-  const keyProblem = apiKey === undefined ? null : weakApiKey(apiKey);
-  if (keyProblem) problems.push(`METARR_API_KEY ${keyProblem}`);
-
-  const secretKey = str('METARR_SECRET_KEY');
-  if (secretKey !== undefined && secretKey.trim().length < 32)
-    problems.push('METARR_SECRET_KEY must be at least 32 characters (for example: openssl rand -base64 32)');
-
-  const webhookUsername = str('METARR_WEBHOOK_USERNAME');
-  const webhookPassword = str('METARR_WEBHOOK_PASSWORD');
-  if ((webhookUsername === undefined) !== (webhookPassword === undefined)) {
-    problems.push('METARR_WEBHOOK_USERNAME and METARR_WEBHOOK_PASSWORD must be set together');
-  }
-  if (webhookPassword !== undefined && webhookPassword.length < MIN_WEBHOOK_PASSWORD_LENGTH)
-    problems.push(`METARR_WEBHOOK_PASSWORD must be at least ${MIN_WEBHOOK_PASSWORD_LENGTH} characters`);
-
-  const logLevel = str('LOG_LEVEL') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-
-  const cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-  const config: MetarrConfig = {
-    databaseUrl,
-    dataDir: path.resolve(str('METARR_DATA_DIR') ?? './.metarr'),
-    host: str('METARR_HOST') ?? '0.0.0.0',
-    port: int('METARR_PORT', 7979, 0, 65535),
-    basePath,
-    trustProxy,
-    publicUrl,
-    mediaRoots: mediaRoots?.length ? mediaRoots : undefined,
-    apiKey,
-    secretKey,
-    webhookUsername,
-    webhookPassword,
-    workerConcurrency: int('METARR_WORKER_CONCURRENCY', Math.min(16, cpus * 4), 1, 256),
-    tmdbApiKey: str('TMDB_API_KEY'),
-    fanartApiKey: str('FANART_API_KEY'),
-    tmdbBaseUrl: url('METARR_TMDB_BASE_URL', 'https://api.themoviedb.org/3', ['http:', 'https:']),
-    tmdbImageBaseUrl: url('METARR_TMDB_IMAGE_BASE_URL', 'https://image.tmdb.org/t/p', ['http:', 'https:']),
-    fanartBaseUrl: url('METARR_FANART_BASE_URL', 'https://webservice.fanart.tv/v3', ['http:', 'https:']),
-    fanartClientKey: str('FANART_CLIENT_KEY'),
-    metadataLanguage: code(
-      'METARR_METADATA_LANGUAGE',
-      'en',
-      /^[a-z]{2}$/,
-      'a two-letter ISO 639-1 code like en',
-    ),
-    certificationCountry: code(
-      'METARR_CERTIFICATION_COUNTRY',
-      'US',
-      /^[A-Z]{2}$/,
-      'a two-letter ISO 3166-1 code like US',
-    ),
-    providerCacheTtlSeconds: int('METARR_PROVIDER_CACHE_TTL_SECONDS', 7 * 86_400, 60, 365 * 86_400),
-    tmdbRateLimit: int('METARR_TMDB_RATE_LIMIT', 40, 1, 1000),
-    writeMovieNfo: code('METARR_WRITE_MOVIE_NFO', 'false', /^(true|false)$/, 'true or false') === 'true',
-    logLevel,
-    dbPoolMax: int('METARR_DB_POOL_MAX', 10, 2, 100),
-    jobRetentionDays: int('METARR_JOB_RETENTION_DAYS', 14, 1, 3650),
-    shutdownGraceSeconds: int('METARR_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
-    notifyRetryDelaySeconds: int('METARR_NOTIFY_RETRY_DELAY_SECONDS', 10, 1, 3600),
-    notifyDeferSeconds: int('METARR_NOTIFY_DEFER_SECONDS', 60, 1, 86_400),
-    playerTimeoutSeconds: int('METARR_PLAYER_TIMEOUT_SECONDS', 10, 1, 300),
-    providerTimeoutSeconds: int('METARR_PROVIDER_TIMEOUT_SECONDS', 15, 1, 300),
-  };
+  const { values: v, problems } = parseEnv(env);
   if (problems.length) throw new ConfigError(problems);
-  return config;
+  return {
+    databaseUrl: v.DATABASE_URL,
+    dataDir: path.resolve(v.METARR_DATA_DIR),
+    host: v.METARR_HOST,
+    port: v.METARR_PORT,
+    basePath: v.METARR_BASE_PATH,
+    trustProxy: v.METARR_TRUST_PROXY,
+    publicUrl: v.METARR_PUBLIC_URL,
+    mediaRoots: v.METARR_MEDIA_ROOTS,
+    apiKey: v.METARR_API_KEY,
+    secretKey: v.METARR_SECRET_KEY,
+    webhookUsername: v.METARR_WEBHOOK_USERNAME,
+    webhookPassword: v.METARR_WEBHOOK_PASSWORD,
+    workerConcurrency: v.METARR_WORKER_CONCURRENCY,
+    tmdbApiKey: v.TMDB_API_KEY,
+    fanartApiKey: v.FANART_API_KEY,
+    tmdbBaseUrl: v.METARR_TMDB_BASE_URL,
+    tmdbImageBaseUrl: v.METARR_TMDB_IMAGE_BASE_URL,
+    fanartBaseUrl: v.METARR_FANART_BASE_URL,
+    fanartClientKey: v.FANART_CLIENT_KEY,
+    metadataLanguage: v.METARR_METADATA_LANGUAGE,
+    certificationCountry: v.METARR_CERTIFICATION_COUNTRY,
+    providerCacheTtlSeconds: v.METARR_PROVIDER_CACHE_TTL_SECONDS,
+    tmdbRateLimit: v.METARR_TMDB_RATE_LIMIT,
+    writeMovieNfo: v.METARR_WRITE_MOVIE_NFO,
+    logLevel: v.LOG_LEVEL,
+    dbPoolMax: v.METARR_DB_POOL_MAX,
+    jobRetentionDays: v.METARR_JOB_RETENTION_DAYS,
+    shutdownGraceSeconds: v.METARR_SHUTDOWN_GRACE_SECONDS,
+    notifyRetryDelaySeconds: v.METARR_NOTIFY_RETRY_DELAY_SECONDS,
+    notifyDeferSeconds: v.METARR_NOTIFY_DEFER_SECONDS,
+    playerTimeoutSeconds: v.METARR_PLAYER_TIMEOUT_SECONDS,
+    providerTimeoutSeconds: v.METARR_PROVIDER_TIMEOUT_SECONDS,
+  };
 }
 
 /** For entrypoints: the validated config, or every problem printed and exit code 2. */

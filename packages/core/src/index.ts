@@ -8,6 +8,14 @@ export { createKodiClient } from './clients/kodi.ts';
 export { createPlexClient } from './clients/plex.ts';
 export * from './clients/tmdb.ts';
 export * from './config.ts';
+export type { EnvGroup, EnvMeta } from './configRules.ts';
+export {
+  type EnvName,
+  EnvSchema,
+  type EnvValues,
+  type EnvVariable,
+  envVariables,
+} from './configSchema.ts';
 export * from './dataDir.ts';
 export * from './db/connect.ts';
 export * from './db/embedded.ts';

@@ -8,6 +8,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
+import { DEFAULT_DATA_DIR } from './configSchema.ts';
 import type { Db } from './db/connect.ts';
 import { AppError } from './errors.ts';
 
@@ -99,7 +100,7 @@ export async function secretKey(): Promise<Buffer> {
   if (active) return active;
   loading ??= loadSecretKey({
     secretKey: process.env.METARR_SECRET_KEY || undefined,
-    dataDir: path.resolve(process.env.METARR_DATA_DIR || './.metarr'),
+    dataDir: path.resolve(process.env.METARR_DATA_DIR || DEFAULT_DATA_DIR),
   });
   active = await loading;
   return active;
