@@ -62,6 +62,16 @@ export async function getMovieMetadata(
   return meta ? { ...(meta.data as Record<string, unknown>), updatedAt: meta.updated_at } : null;
 }
 
+/** The JSON document a pipeline step stored for a movie (`movie_metadata` or `movie_discovery`), or undefined. */
+export async function movieDocument<T>(
+  db: Db,
+  table: 'movie_metadata' | 'movie_discovery',
+  movieId: number,
+): Promise<T | undefined> {
+  const row = await db.selectFrom(table).select('data').where('movie_id', '=', movieId).executeTakeFirst();
+  return row?.data as T | undefined;
+}
+
 /** The locked fields and artwork types of a movie, sorted. */
 export async function listMovieLocks(db: Db, movieId: number): Promise<string[]> {
   const rows = await db

@@ -7,6 +7,19 @@ import { openSecret, sealSecret, secretKey } from '../secrets.ts';
  * them. The password and API key are stored sealed (secrets.ts) and opened here.
  */
 
+/** What a call to a player needs: where it is and its credentials (opened, never logged). */
+export interface PlayerConn {
+  id: number;
+  name: string;
+  type: PlayerType;
+  host: string;
+  port: number;
+  useTls: boolean;
+  username?: string | null;
+  password?: string | null;
+  apiKey?: string | null;
+}
+
 export interface PlayerRecord {
   id: number;
   groupId: number;

@@ -13,26 +13,15 @@ import { createPlexClient, findSectionForPath } from '../clients/plex.ts';
 import { AppError, errorCode, errorMessage, isRetryable } from '../errors.ts';
 import { type Logger, serviceLogger } from '../log.ts';
 import { containsPath, kodiFolder, trimTrailingSeparators } from '../paths.ts';
+import type { PlayerConn } from '../records/players.ts';
 
 export const NOTIFICATION_SERVICE = 'MediaPlayerNotificationService';
 
 import type { PlayerType } from '../db/schema.ts';
 
-export type { PlayerType };
+export type { PlayerConn, PlayerType };
 export type MediaKind = 'video' | 'music';
 export type MediaChange = 'created' | 'modified' | 'deleted';
-
-export interface PlayerConn {
-  id: number;
-  name: string;
-  type: PlayerType;
-  host: string;
-  port: number;
-  useTls: boolean;
-  username?: string | null;
-  password?: string | null;
-  apiKey?: string | null;
-}
 
 export interface RefreshOptions {
   mediaKind: MediaKind;

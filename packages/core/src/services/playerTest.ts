@@ -6,22 +6,11 @@
 import { createJellyfinClient } from '../clients/jellyfin.ts';
 import { type ClientOptions, createKodiClient } from '../clients/kodi.ts';
 import { createPlexClient } from '../clients/plex.ts';
-import type { PlayerType } from '../db/schema.ts';
 import { errorCode } from '../errors.ts';
+import type { PlayerConn } from '../records/players.ts';
 
-/** What a test needs of a player (the notification service's connection shape). */
-export interface TestedPlayer {
-  id: number;
-  name: string;
-  type: PlayerType;
-  host: string;
-  port: number;
-  useTls: boolean;
-  username?: string | null;
-  password?: string | null;
-  apiKey?: string | null;
-}
-type PlayerConn = TestedPlayer;
+/** What a test needs of a player: the same connection a notification uses. */
+export type TestedPlayer = PlayerConn;
 
 /**
  * `ok`: reachable and the credentials work; `auth_failed`: reachable, credentials missing or

@@ -28,6 +28,7 @@ import { buildMovieNfo, type MovieMetadata, parseMovieNfo } from '../files/nfo.t
 import { assertInsideLibrary, libraryGuardedFs } from '../files/safeWrite.ts';
 import type { Logger } from '../log.ts';
 import type { DiscoveredFolder } from '../media.ts';
+import { movieDocument } from '../records/movies.ts';
 import { UNCONFIRMED_HASH } from '../records/publishedFiles.ts';
 
 export {
@@ -86,21 +87,9 @@ export async function publishMovie(
     .executeTakeFirst();
   if (!movie) throw permanent('MOVIE_NOT_FOUND', `movie ${movieId} does not exist`);
   const fs = libraryGuardedFs(deps.fs ?? nodeFs, movie.libraryPath);
-  const meta = (
-    await deps.db
-      .selectFrom('movie_metadata')
-      .select('data')
-      .where('movie_id', '=', movieId)
-      .executeTakeFirst()
-  )?.data as MovieMetadata | undefined;
+  const meta = await movieDocument<MovieMetadata>(deps.db, 'movie_metadata', movieId);
   if (!meta) throw permanent('METADATA_MISSING', `movie ${movieId} has no metadata yet; run enrich-metadata`);
-  const found = (
-    await deps.db
-      .selectFrom('movie_discovery')
-      .select('data')
-      .where('movie_id', '=', movieId)
-      .executeTakeFirst()
-  )?.data as DiscoveredFolder | undefined;
+  const found = await movieDocument<DiscoveredFolder>(deps.db, 'movie_discovery', movieId);
   if (!found)
     throw permanent('DISCOVERY_MISSING', `movie ${movieId} has not been discovered; run discover-assets`);
   const folder = movie.path;

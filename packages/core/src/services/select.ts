@@ -8,6 +8,7 @@ import { permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
 import type { DiscoveredFolder } from '../media.ts';
+import { movieDocument } from '../records/movies.ts';
 
 export interface ArtworkSpec {
   width: number;
@@ -66,13 +67,7 @@ export async function selectMovieAssets(
   const log = deps.log.child({ service: 'SelectService', operation: 'selectMovieAssets', movieId });
   const movie = await deps.db.selectFrom('movies').select('id').where('id', '=', movieId).executeTakeFirst();
   if (!movie) throw permanent('MOVIE_NOT_FOUND', `movie ${movieId} does not exist`);
-  const discovery = (
-    await deps.db
-      .selectFrom('movie_discovery')
-      .select('data')
-      .where('movie_id', '=', movieId)
-      .executeTakeFirst()
-  )?.data as DiscoveredFolder | undefined;
+  const discovery = await movieDocument<DiscoveredFolder>(deps.db, 'movie_discovery', movieId);
   const ours = new Set(
     (
       await deps.db
