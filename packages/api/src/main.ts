@@ -9,11 +9,12 @@ import {
   tolerateConnectionLossWhileStopping,
 } from '@metarr/core';
 import { buildApp } from './app.ts';
+import { startUrls } from './startUrls.ts';
 
 /** Composition root of the API process: the only place its real clients are built. */
 async function main() {
   const config = loadConfigOrExit();
-  const log = createLogger({ name: 'api', level: config.logLevel });
+  const log = createLogger({ name: 'api', level: config.logLevel, format: config.logFormat });
   const database = await resolveDatabase(config, log);
   const runtime = await startRuntime({
     url: database.url,
@@ -50,6 +51,9 @@ async function main() {
   });
   const address = await app.listen({ host: config.host, port: config.port });
   log.info({ service: 'Api', address, basePath: config.basePath || '/' }, 'Metarr API listening');
+  const urls = startUrls(address, config.basePath);
+  log.info({ service: 'Api', url: urls.jobsPage }, 'Jobs page');
+  log.info({ service: 'Api', url: urls.apiDocs }, 'API docs');
 
   let stopping = false;
   const stop = async (signal: string) => {
