@@ -50,6 +50,5 @@ t.test('an unreachable database is named by host:port, never with its password',
   const line = all.split('\n').find((l) => l.includes('not reachable')) ?? '';
   const o = JSON.parse(line);
   t.equal(o.database, `127.0.0.1:${port}`);
-  t.match(o.msg, `127.0.0.1:${port}`);
   t.notMatch(all, 's3cret-pw');
 });

@@ -94,7 +94,7 @@ export async function retryWhileDbUnreachable<T>(
           code,
           ...(target && { database: target }),
         },
-        target ? `Database at ${target} not reachable yet; retrying` : 'Database not reachable yet; retrying',
+        'Database not reachable yet; retrying',
       );
       await new Promise((r) => setTimeout(r, delay));
     }
