@@ -14,7 +14,7 @@ import {
 
 const root = path.resolve(import.meta.dirname, '..');
 const config = loadConfigOrExit();
-const log = createLogger({ name: 'launcher', level: config.logLevel });
+const log = createLogger({ name: 'launcher', level: config.logLevel, format: config.logFormat });
 
 /** Start-up failures are for the user to fix: one line saying what and where, exit 1, no stack. */
 function fail(err: unknown): never {

@@ -7,12 +7,15 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '@metarr/core';
+import { cleanStaleTestServers } from '@metarr/testkit/db';
 
 const root = path.resolve(import.meta.dirname, '..');
 process.chdir(root);
 
 let stopDb = async () => {};
 const env = { ...process.env };
+// A previous run that was killed left its embedded servers running: stop them first.
+await cleanStaleTestServers(path.join(root, '.tmp'), ['test-pg', 'pg-solo']);
 if (!env.TEST_DATABASE_URL && !env.DATABASE_URL) {
   const dataDir = path.join(root, '.tmp', `test-pg-${process.pid}`);
   const pg = await startEmbeddedPostgres({ dataDir, persistent: false, tuning: 'fast' });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { launchChromium } from './support/browser.ts';
+import { browserSkip, launchChromium } from './support/browser.ts';
 import { API_KEY, request, startStack } from './support/stack.ts';
 
 t.test('the browsable API docs page under METARR_BASE_PATH', async (t) => {
@@ -61,76 +61,80 @@ t.test('the browsable API docs page under METARR_BASE_PATH', async (t) => {
     t.match(init.text, /requestInterceptor/, 'the page sends the key with its requests');
   });
 
-  await t.test('in a real browser: the operations render with the key, none without', async (t) => {
-    const browser = await launchChromium(t);
+  await t.test(
+    'in a real browser: the operations render with the key, none without',
+    { skip: browserSkip() },
+    async (t) => {
+      const browser = await launchChromium(t);
 
-    const watch = (page: import('playwright-core').Page) => {
-      const seen = { hosts: new Set<string>(), errors: [] as string[], dialogs: [] as string[] };
-      page.on('request', (r) => seen.hosts.add(new URL(r.url()).host));
-      page.on('pageerror', (e) => seen.errors.push(e.message));
-      page.on('console', (m) => {
-        if (m.type() === 'error' && !/401/.test(m.text())) seen.errors.push(m.text());
+      const watch = (page: import('playwright-core').Page) => {
+        const seen = { hosts: new Set<string>(), errors: [] as string[], dialogs: [] as string[] };
+        page.on('request', (r) => seen.hosts.add(new URL(r.url()).host));
+        page.on('pageerror', (e) => seen.errors.push(e.message));
+        page.on('console', (m) => {
+          if (m.type() === 'error' && !/401/.test(m.text())) seen.errors.push(m.text());
+        });
+        return seen;
+      };
+
+      const page = await browser.newPage();
+      const seen = watch(page);
+      page.on('dialog', (d) => {
+        seen.dialogs.push(d.message());
+        void d.dismiss();
       });
-      return seen;
-    };
+      await page.goto(`${pageUrl}?apikey=${API_KEY}`);
+      await page.locator('.opblock-summary-path[data-path="/metarr/api/libraries"]').first().waitFor({
+        timeout: 20_000,
+      });
+      const ops = await page.locator('.opblock').count();
+      t.ok(ops > 30, `${ops} operations rendered`);
+      t.notMatch(page.url(), 'apikey', 'the key is stripped from the address bar');
+      t.same(seen.dialogs, [], 'no prompt when the key came in the URL');
+      t.same(seen.errors, [], 'no script error, no CSP violation');
+      t.same([...seen.hosts], [new URL(stack.url).host], 'every request stays on this server');
 
-    const page = await browser.newPage();
-    const seen = watch(page);
-    page.on('dialog', (d) => {
-      seen.dialogs.push(d.message());
-      void d.dismiss();
-    });
-    await page.goto(`${pageUrl}?apikey=${API_KEY}`);
-    await page.locator('.opblock-summary-path[data-path="/metarr/api/libraries"]').first().waitFor({
-      timeout: 20_000,
-    });
-    const ops = await page.locator('.opblock').count();
-    t.ok(ops > 30, `${ops} operations rendered`);
-    t.notMatch(page.url(), 'apikey', 'the key is stripped from the address bar');
-    t.same(seen.dialogs, [], 'no prompt when the key came in the URL');
-    t.same(seen.errors, [], 'no script error, no CSP violation');
-    t.same([...seen.hosts], [new URL(stack.url).host], 'every request stays on this server');
+      // "Try it out" goes through the same interceptor: the key is sent, so the API answers 200.
+      await page.locator('.opblock-summary-path[data-path="/metarr/api/settings/providers"]').first().click();
+      // Operations are grouped by tag: Swagger UI's id is `operations-<tag>-<operationId>`.
+      const get = page.locator('#operations-Settings-get_metarr_api_settings_providers');
+      await get.locator('button.try-out__btn').click();
+      const [tried] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/metarr/api/settings/providers'), { timeout: 10_000 }),
+        get.locator('button.execute').click(),
+      ]);
+      t.equal(tried.status(), 200, 'Try it out is authorised with the key');
+      t.equal(tried.request().headers()['x-api-key'], API_KEY, 'sent as X-Api-Key');
+      const shown = get.locator('.live-responses-table tbody .response-col_status').first();
+      await shown.waitFor({ timeout: 10_000 });
+      t.equal((await shown.textContent())?.trim(), '200', 'the page shows the answer');
 
-    // "Try it out" goes through the same interceptor: the key is sent, so the API answers 200.
-    await page.locator('.opblock-summary-path[data-path="/metarr/api/settings/providers"]').first().click();
-    // Operations are grouped by tag: Swagger UI's id is `operations-<tag>-<operationId>`.
-    const get = page.locator('#operations-Settings-get_metarr_api_settings_providers');
-    await get.locator('button.try-out__btn').click();
-    const [tried] = await Promise.all([
-      page.waitForResponse((r) => r.url().endsWith('/metarr/api/settings/providers'), { timeout: 10_000 }),
-      get.locator('button.execute').click(),
-    ]);
-    t.equal(tried.status(), 200, 'Try it out is authorised with the key');
-    t.equal(tried.request().headers()['x-api-key'], API_KEY, 'sent as X-Api-Key');
-    const shown = get.locator('.live-responses-table tbody .response-col_status').first();
-    await shown.waitFor({ timeout: 10_000 });
-    t.equal((await shown.textContent())?.trim(), '200', 'the page shows the answer');
+      // The example body Swagger UI builds from the schema carries the real defaults.
+      const createGroup = page.locator('#operations-Player_groups-post_metarr_api_player_groups');
+      await createGroup.locator('.opblock-summary').click();
+      const example = createGroup.locator('.body-param__example, .model-example .microlight').first();
+      await example.waitFor({ timeout: 10_000 });
+      const sample = JSON.parse((await example.textContent()) ?? '{}');
+      t.match(
+        sample,
+        { debounceSeconds: 10, cleanAfterDelete: false, scanWhilePlaying: 'defer', sharedLibrary: false },
+        'the generated example shows the defaults',
+      );
 
-    // The example body Swagger UI builds from the schema carries the real defaults.
-    const createGroup = page.locator('#operations-Player_groups-post_metarr_api_player_groups');
-    await createGroup.locator('.opblock-summary').click();
-    const example = createGroup.locator('.body-param__example, .model-example .microlight').first();
-    await example.waitFor({ timeout: 10_000 });
-    const sample = JSON.parse((await example.textContent()) ?? '{}');
-    t.match(
-      sample,
-      { debounceSeconds: 10, cleanAfterDelete: false, scanWhilePlaying: 'defer', sharedLibrary: false },
-      'the generated example shows the defaults',
-    );
-
-    // A fresh tab without a key: the page asks; a refused key asks again; the right one shows the API.
-    const ctx = await browser.newContext();
-    const fresh = await ctx.newPage();
-    const freshSeen = watch(fresh);
-    const answers = ['wrong-key-123456', API_KEY];
-    fresh.on('dialog', (d) => {
-      freshSeen.dialogs.push(d.message());
-      void d.accept(answers.shift() ?? '');
-    });
-    await fresh.goto(pageUrl);
-    await fresh.locator('.opblock').first().waitFor({ timeout: 20_000 });
-    t.equal(freshSeen.dialogs.length, 2, 'asked, refused, asked again');
-    t.match(freshSeen.dialogs[1], /refused/);
-    await ctx.close();
-  });
+      // A fresh tab without a key: the page asks; a refused key asks again; the right one shows the API.
+      const ctx = await browser.newContext();
+      const fresh = await ctx.newPage();
+      const freshSeen = watch(fresh);
+      const answers = ['wrong-key-123456', API_KEY];
+      fresh.on('dialog', (d) => {
+        freshSeen.dialogs.push(d.message());
+        void d.accept(answers.shift() ?? '');
+      });
+      await fresh.goto(pageUrl);
+      await fresh.locator('.opblock').first().waitFor({ timeout: 20_000 });
+      t.equal(freshSeen.dialogs.length, 2, 'asked, refused, asked again');
+      t.match(freshSeen.dialogs[1], /refused/);
+      await ctx.close();
+    },
+  );
 });

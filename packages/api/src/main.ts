@@ -9,11 +9,12 @@ import {
   tolerateConnectionLossWhileStopping,
 } from '@metarr/core';
 import { buildApp } from './app.ts';
+import { startUrls } from './startUrls.ts';
 
 /** Composition root of the API process: the only place its real clients are built. */
 async function main() {
   const config = loadConfigOrExit();
-  const log = createLogger({ name: 'api', level: config.logLevel });
+  const log = createLogger({ name: 'api', level: config.logLevel, format: config.logFormat });
   const database = await resolveDatabase(config, log);
   const runtime = await startRuntime({
     url: database.url,
@@ -48,8 +49,18 @@ async function main() {
     config,
     feed: { databaseUrl: database.url },
   });
-  const address = await app.listen({ host: config.host, port: config.port });
+  const address = await app.listen({ host: config.host, port: config.port }).catch((err) => {
+    // The usual cause is a second Metarr or another service on the port: name the setting that moves it.
+    if ((err as { code?: string }).code === 'EADDRINUSE')
+      throw new Error(
+        `port ${config.port} on ${config.host} is already in use (METARR_PORT=${config.port}); stop what uses it or set METARR_PORT to a free port`,
+      );
+    throw err;
+  });
   log.info({ service: 'Api', address, basePath: config.basePath || '/' }, 'Metarr API listening');
+  const urls = startUrls(address, config.basePath);
+  log.info({ service: 'Api', url: urls.jobsPage }, 'Jobs page');
+  log.info({ service: 'Api', url: urls.apiDocs }, 'API docs');
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -62,10 +62,21 @@ export function isTransientDbError(err: unknown): boolean {
  * (not up yet, restarting, a dropped connection): a process started next to its database, or one
  * whose database restarts during start-up, waits for it instead of exiting. Other errors throw.
  */
+/** `host:port` of a database URL: what a person needs to find the server, never its password. */
+export function databaseTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}`;
+  } catch {
+    return 'the configured database';
+  }
+}
+
 export async function retryWhileDbUnreachable<T>(
   log: Logger,
   step: string,
   fn: () => Promise<T>,
+  target?: string,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -75,7 +86,14 @@ export async function retryWhileDbUnreachable<T>(
       if (!isTransientDbError(err) || attempt >= 30) throw err;
       const delay = backoffDelay(attempt, { baseMs: 250, maxMs: 10_000 });
       log.warn(
-        { service: 'DatabaseService', step, attempt, delayMs: delay, code },
+        {
+          service: 'DatabaseService',
+          step,
+          attempt,
+          delayMs: delay,
+          code,
+          ...(target && { database: target }),
+        },
         'Database not reachable yet; retrying',
       );
       await new Promise((r) => setTimeout(r, delay));
@@ -158,7 +176,12 @@ export async function startRuntime(opts: {
     ...(opts.queryTimeoutMillis !== undefined && { queryTimeoutMillis: opts.queryTimeoutMillis }),
     ...(sessionOptions && { options: sessionOptions }),
   });
-  await retryWhileDbUnreachable(opts.log, 'migrate', () => migrateToLatest(dbh.db, opts.log));
+  await retryWhileDbUnreachable(
+    opts.log,
+    'migrate',
+    () => migrateToLatest(dbh.db, opts.log),
+    databaseTarget(opts.url),
+  );
   const key = opts.secrets ? await loadSecretKey(opts.secrets) : await secretKey();
   useSecretKey(key);
   const { sealed } = await prepareSecrets(dbh.db, key).catch(async (err) => {
@@ -191,7 +214,12 @@ export async function startRuntime(opts: {
   };
   // The database can also go away after the migrations (a Postgres restart while a worker starts):
   // that is retried like a database that is not up yet, instead of exiting.
-  const boss = await retryWhileDbUnreachable(opts.log, 'start-job-queue', startBoss);
+  const boss = await retryWhileDbUnreachable(
+    opts.log,
+    'start-job-queue',
+    startBoss,
+    databaseTarget(opts.url),
+  );
   // Pool + pg-boss pool + its LISTEN connection + the API's feed listener.
   await checkConnectionBudget(
     dbh,

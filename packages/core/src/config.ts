@@ -40,6 +40,8 @@ export interface MetarrConfig {
   /** Also write `movie.nfo` next to `<video>.nfo` (for tools that only read that name). */
   writeMovieNfo: boolean;
   logLevel: string;
+  /** `json` or `pretty`; undefined: pretty only when stdout is a terminal. */
+  logFormat: 'json' | 'pretty' | undefined;
   dbPoolMax: number;
   /** Finished jobs (completed, failed, cancelled) are deleted after this many days. */
   jobRetentionDays: number;
@@ -174,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     tmdbRateLimit: v.METARR_TMDB_RATE_LIMIT,
     writeMovieNfo: v.METARR_WRITE_MOVIE_NFO,
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
     dbPoolMax: v.METARR_DB_POOL_MAX,
     jobRetentionDays: v.METARR_JOB_RETENTION_DAYS,
     shutdownGraceSeconds: v.METARR_SHUTDOWN_GRACE_SECONDS,

@@ -326,6 +326,16 @@ export const EnvSchema = Type.Object({
     description: 'pino level',
     ...env({ group: 'logging', example: 'commented' }),
   }),
+  LOG_FORMAT: Type.Optional(
+    Type.Enum(['json', 'pretty'], {
+      description: 'log line format; unset: human-readable when stdout is a terminal, JSON otherwise',
+      ...env({
+        group: 'logging',
+        example: 'commented',
+        defaultText: 'auto (`pretty` on a TTY, else `json`)',
+      }),
+    }),
+  ),
   // ── compose only
   MEDIA_ROOT: Type.Optional(
     Type.String({

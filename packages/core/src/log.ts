@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino';
+import { prettyDestination } from './logPretty.ts';
 
 export type { Logger };
 
@@ -25,7 +26,29 @@ const REDACT = [
   'config.fanartApiKey',
 ];
 
-export function createLogger(opts: { level?: string; name: string; destination?: pino.DestinationStream }) {
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * JSON for log collectors; readable text for a person at a terminal. Unset, the format follows whether
+ * stdout is a TTY, so `pnpm start` in a shell is readable and containers stay JSON.
+ */
+export function resolveLogFormat(
+  format: LogFormat | undefined,
+  isTTY = process.stdout.isTTY === true,
+): LogFormat {
+  return format ?? (isTTY ? 'pretty' : 'json');
+}
+
+export function createLogger(opts: {
+  level?: string;
+  name: string;
+  destination?: pino.DestinationStream;
+  format?: LogFormat;
+}) {
+  // A caller-supplied destination (tests capturing lines) gets JSON unless pretty is asked for.
+  const format = opts.destination ? (opts.format ?? 'json') : resolveLogFormat(opts.format);
+  const destination =
+    format === 'pretty' ? prettyDestination(opts.destination ?? process.stdout) : opts.destination;
   return pino(
     {
       level: opts.level ?? 'info',
@@ -34,7 +57,7 @@ export function createLogger(opts: { level?: string; name: string; destination?:
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    opts.destination,
+    destination,
   );
 }
 

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
+import { cleanStaleTestServers } from './staleServers.ts';
+
+export { cleanStaleTestServers };
 
 /**
  * Each test file gets its own throwaway database on the suite's PostgreSQL server
@@ -27,6 +30,7 @@ async function adminUrl(): Promise<string> {
         s.close(() => resolve(p));
       });
     });
+    await cleanStaleTestServers(path.resolve('.tmp'), ['pg-solo', 'test-pg']);
     const dir = path.resolve('.tmp', `pg-solo-${process.pid}-${randomBytes(3).toString('hex')}`);
     const server = new EmbeddedPostgres({
       databaseDir: dir,

@@ -14,7 +14,7 @@ import { startWorkerRuntime } from './runtime.ts';
 /** Composition root of a worker process: the only place its real clients are built. */
 async function main() {
   const config = loadConfigOrExit();
-  const log = createLogger({ name: 'worker', level: config.logLevel });
+  const log = createLogger({ name: 'worker', level: config.logLevel, format: config.logFormat });
   const database = await resolveDatabase(config, log);
   const runtime = await startRuntime({
     url: database.url,

@@ -175,6 +175,7 @@ export async function notifyGroup(
   const notified: number[] = [];
   const failures: NotifyFailure[] = [];
   const deferred: number[] = [];
+  const failedFields: Record<string, unknown>[] = [];
 
   if (target.players.length === 0) {
     log.warn(
@@ -221,20 +222,26 @@ export async function notifyGroup(
         retryable: isRetryable(err),
       };
       failures.push(failure);
-      log.warn(
-        {
-          ...fields,
-          ok: false,
-          code: failure.code,
-          retryable: failure.retryable,
-          error: failure.message,
-          durationMs: Date.now() - started,
-        },
-        target.sharedLibrary
-          ? 'player notification failed; trying the next player'
-          : 'player notification failed',
-      );
+      // Logged below once the group's outcome is known: when no player was reached the thrown error
+      // carries every failure and the job runner logs it once, so per-player lines would repeat it.
+      failedFields.push({
+        ...fields,
+        ok: false,
+        code: failure.code,
+        retryable: failure.retryable,
+        error: failure.message,
+        durationMs: Date.now() - started,
+      });
     }
+  }
+
+  for (const f of failedFields) {
+    log[notified.length > 0 ? 'warn' : 'debug'](
+      f,
+      target.sharedLibrary
+        ? 'player notification failed; tried the next player'
+        : 'player notification failed',
+    );
   }
 
   if (notified.length === 0 && deferred.length > 0) {
@@ -247,10 +254,6 @@ export async function notifyGroup(
       .map((f) => `${names.get(f.playerId)} (#${f.playerId}): ${f.code} ${f.message}`)
       .join('; ');
     const retry = failures.some((f) => f.retryable);
-    log.error(
-      { groupId, groupName: target.groupName, folder: target.folder, retryable: retry },
-      'no player of the group was notified',
-    );
     throw new AppError(
       'NOTIFY_GROUP_FAILED',
       `no player of group ${target.groupName} could be notified: ${summary}`,

@@ -47,7 +47,8 @@ export function beginAttempt(
 ): Attempt {
   const started = Date.now();
   const priority = fromBossPriority(job.priority);
-  const log = opts.log.child({ service: 'JobRunner', jobId: job.id, jobType: name });
+  // jobId comes with every line's own fields (base); binding it here too would write the key twice.
+  const log = opts.log.child({ service: 'JobRunner', jobType: name });
   const readyAt = Math.max(new Date(job.createdOn).getTime(), new Date(job.startAfter).getTime());
   const waitMs = Math.max(0, new Date(job.startedOn ?? started).getTime() - readyAt);
   const envelope = job.data ?? ({} as JobEnvelope);
@@ -118,7 +119,8 @@ export async function attemptFailed(
   const code = errorCode(err);
   const retryAfterSeconds = willRetry && err instanceof AppError ? err.retryAfterSeconds : undefined;
   const counts = { retryCount: job.retryCount, maxRetries: retryLimit, willRetry };
-  a.log.error(
+  // An attempt that will be retried is a warning; only the final failure (dead letter) is an error.
+  a.log[willRetry ? 'warn' : 'error'](
     {
       ...a.base,
       error,
