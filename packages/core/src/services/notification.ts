@@ -175,7 +175,10 @@ export async function notifyGroup(
   const notified: number[] = [];
   const failures: NotifyFailure[] = [];
   const deferred: number[] = [];
-  const failedFields: Record<string, unknown>[] = [];
+  // Attempt lines are written in order once the group's outcome is known: a failure is a warn when
+  // another player was reached, a debug line when none was (the thrown error carries every failure
+  // and the job runner logs it once, so per-player lines would repeat it).
+  const attempts: { fields: Record<string, unknown>; msg: string; failed: boolean }[] = [];
 
   if (target.players.length === 0) {
     log.warn(
@@ -207,12 +210,20 @@ export async function notifyGroup(
       if (opts.deferWhilePlaying && client.isPlaying && (await client.isPlaying(opts.signal))) {
         // A library scan stutters playback on small boxes: wait, do not fail.
         deferred.push(player.id);
-        log.info({ ...fields, deferred: true }, 'player is playing; scan deferred');
+        attempts.push({
+          fields: { ...fields, deferred: true },
+          msg: 'player is playing; scan deferred',
+          failed: false,
+        });
         continue;
       }
       await client.refreshFolder(folder, opts);
       notified.push(player.id);
-      log.info({ ...fields, ok: true, code: null, durationMs: Date.now() - started }, 'player notified');
+      attempts.push({
+        fields: { ...fields, ok: true, code: null, durationMs: Date.now() - started },
+        msg: 'player notified',
+        failed: false,
+      });
       if (target.sharedLibrary) break;
     } catch (err) {
       const failure: NotifyFailure = {
@@ -222,26 +233,27 @@ export async function notifyGroup(
         retryable: isRetryable(err),
       };
       failures.push(failure);
-      // Logged below once the group's outcome is known: when no player was reached the thrown error
-      // carries every failure and the job runner logs it once, so per-player lines would repeat it.
-      failedFields.push({
-        ...fields,
-        ok: false,
-        code: failure.code,
-        retryable: failure.retryable,
-        error: failure.message,
-        durationMs: Date.now() - started,
+      attempts.push({
+        fields: {
+          ...fields,
+          ok: false,
+          code: failure.code,
+          retryable: failure.retryable,
+          error: failure.message,
+          durationMs: Date.now() - started,
+        },
+        msg: target.sharedLibrary
+          ? 'player notification failed; tried the next player'
+          : 'player notification failed',
+        failed: true,
       });
     }
   }
 
-  for (const f of failedFields) {
-    log[notified.length > 0 ? 'warn' : 'debug'](
-      f,
-      target.sharedLibrary
-        ? 'player notification failed; tried the next player'
-        : 'player notification failed',
-    );
+  for (const a of attempts) {
+    if (!a.failed) log.info(a.fields, a.msg);
+    else if (notified.length > 0) log.warn(a.fields, a.msg);
+    else log.debug(a.fields, a.msg);
   }
 
   if (notified.length === 0 && deferred.length > 0) {
