@@ -10,8 +10,16 @@
  *   BENCH_DATABASE_URL=postgres://… pnpm bench:job-tree
  */
 import os from 'node:os';
-import { JOB_PARENT_INDEX } from '@metarr/core';
-import pg from 'pg';
+import {
+  analyzeJobTable,
+  createDb,
+  dropJobIndex,
+  insertSyntheticJobs,
+  JOB_PARENT_INDEX,
+  jobTableStats,
+  labelJobId,
+  type SyntheticJob,
+} from '@metarr/core';
 import { benchPostgres, type MetarrProcesses, pct, startMetarr } from './support.ts';
 
 const CHAINS = Number(process.env.BENCH_CHAINS ?? 48_000);
@@ -20,44 +28,80 @@ const BIG_SCAN = 10_000;
 const SCANS = 28; // every 6 h for a week
 const SMALL_SCAN = 100;
 
+const CHAIN = [
+  'webhook',
+  'scan-movie',
+  'discover-assets',
+  'fetch-provider-assets',
+  'enrich-metadata',
+  'notify-players',
+];
+const ms = (t: number, plus: number) => new Date(t + plus);
+
 /**
- * Ids derive from a label (`md5(label)::uuid`), so children name their parents without lookups and
- * the bench finds any job again. A webhook chain: webhook → scan-movie → discover-assets →
+ * Ids derive from a label (`labelJobId`), so children name their parents without lookups and the
+ * bench finds any job again. A webhook chain: webhook → scan-movie → discover-assets →
  * fetch-provider-assets → enrich-metadata, plus the scan's `notify-players` (6 jobs, 5 levels).
  */
-const SEED = [
-  `insert into pgboss.job (id, name, data, state, priority, created_on, start_after, started_on, completed_on, output)
-  select md5('w' || i || '/' || l)::uuid, (array['webhook', 'scan-movie', 'discover-assets',
-      'fetch-provider-assets', 'enrich-metadata', 'notify-players'])[l + 1],
-    jsonb_build_object(
-      'payload', case l
-        when 0 then jsonb_build_object('source', 'radarr', 'deliveryId', i, 'event', 'Download',
-          'path', '/movies/Movie ' || i || ' (2001)')
-        when 1 then jsonb_build_object('libraryId', 1, 'path', '/data/movies/Movie ' || i || ' (2001)',
-          'trigger', 'webhook', 'title', 'Movie ' || i)
-        when 5 then jsonb_build_object('libraryId', 1, 'path', '/data/movies/Movie ' || i || ' (2001)',
-          'change', 'modified', 'groupId', 1, 'windowSeconds', 10)
-        else jsonb_build_object('movieId', i) end,
-      'parentId', case when l = 0 then null when l = 5 then md5('w' || i || '/1')::uuid::text
-        else md5('w' || i || '/' || (l - 1))::uuid::text end),
-    'completed', 0, t, t, t + interval '5 ms', t + interval '40 ms',
-    jsonb_build_object('ms', 35, 'movieId', i)
-  from generate_series(1, $1::int) i, generate_series(0, 5) l,
-    lateral (select now() - ($1::int - i) * (interval '7 days' / $1::int) + l * interval '50 ms' as t) x`,
-  `insert into pgboss.job (id, name, data, state, priority, created_on, start_after, started_on, completed_on)
-  select md5('s' || s)::uuid, 'library-scan',
-    jsonb_build_object('payload', jsonb_build_object('libraryId', 1), 'parentId', null),
-    'completed', 0, t, t, t, t + interval '2 s'
-  from generate_series(0, ${SCANS - 1}) s, lateral (select now() - s * interval '6 hours' as t) x`,
-  `insert into pgboss.job (id, name, data, state, priority, created_on, start_after, started_on, completed_on, output)
-  select gen_random_uuid(), 'scan-movie',
-    jsonb_build_object('payload', jsonb_build_object('libraryId', 1, 'path', '/data/movies/Folder ' || f,
-      'trigger', 'library-scan'), 'parentId', md5('s' || s)::uuid::text),
-    'completed', 0, t, t, t, t, jsonb_build_object('ms', 3)
-  from generate_series(0, ${SCANS - 1}) s,
-    generate_series(1, case when s = 0 then ${BIG_SCAN} else ${SMALL_SCAN} end) f,
-    lateral (select now() - s * interval '6 hours' + f * interval '1 ms' as t) x`,
-];
+function* webhookChains(now: number): Generator<SyntheticJob> {
+  for (let i = 1; i <= CHAINS; i++) {
+    const folder = `/data/movies/Movie ${i} (2001)`;
+    for (let l = 0; l < CHAIN.length; l++) {
+      const t = now - (CHAINS - i) * ((7 * 86_400_000) / CHAINS) + l * 50;
+      const payload =
+        l === 0
+          ? { source: 'radarr', deliveryId: i, event: 'Download', path: `/movies/Movie ${i} (2001)` }
+          : l === 1
+            ? { libraryId: 1, path: folder, trigger: 'webhook', title: `Movie ${i}` }
+            : l === 5
+              ? { libraryId: 1, path: folder, change: 'modified', groupId: 1, windowSeconds: 10 }
+              : { movieId: i };
+      const parentId = l === 0 ? null : labelJobId(`w${i}/${l === 5 ? 1 : l - 1}`);
+      yield {
+        id: labelJobId(`w${i}/${l}`),
+        name: CHAIN[l] as string,
+        data: { payload, parentId },
+        state: 'completed',
+        createdOn: ms(t, 0),
+        startedOn: ms(t, 5),
+        completedOn: ms(t, 40),
+        output: { ms: 35, movieId: i },
+      };
+    }
+  }
+}
+
+/** A week of 6-hourly library scans; the latest has BIG_SCAN scan-movie children, the others SMALL_SCAN. */
+function* libraryScans(now: number): Generator<SyntheticJob> {
+  for (let s = 0; s < SCANS; s++) {
+    const t = now - s * 6 * 3_600_000;
+    const id = labelJobId(`s${s}`);
+    yield {
+      id,
+      name: 'library-scan',
+      data: { payload: { libraryId: 1 }, parentId: null },
+      state: 'completed',
+      createdOn: ms(t, 0),
+      startedOn: ms(t, 0),
+      completedOn: ms(t, 2000),
+    };
+    for (let f = 1; f <= (s === 0 ? BIG_SCAN : SMALL_SCAN); f++) {
+      yield {
+        id: crypto.randomUUID(),
+        name: 'scan-movie',
+        data: {
+          payload: { libraryId: 1, path: `/data/movies/Folder ${f}`, trigger: 'library-scan' },
+          parentId: id,
+        },
+        state: 'completed',
+        createdOn: ms(t, f),
+        startedOn: ms(t, f),
+        completedOn: ms(t, f),
+        output: { ms: 3 },
+      };
+    }
+  }
+}
 
 interface Case {
   label: string;
@@ -67,26 +111,19 @@ interface Case {
 async function main() {
   const server = await benchPostgres();
   const url = await server.newDatabase();
-  const client = new pg.Client({ connectionString: url });
+  const { db, close } = createDb(url, { max: 2 });
   let metarr: MetarrProcesses | null = null;
   try {
     // No worker: nothing here should run, and the API creates the index at start-up.
     metarr = await startMetarr(url, { workers: 0 });
-    await client.connect();
     const t0 = performance.now();
-    await client.query(SEED[0] as string, [CHAINS]);
-    for (const statement of SEED.slice(1)) await client.query(statement);
+    const now = Date.now();
+    await insertSyntheticJobs(db, [...webhookChains(now), ...libraryScans(now)]);
     // What autovacuum does after a bulk insert; without it the first calls race its own run.
-    await client.query('vacuum (analyze) pgboss.job');
+    await analyzeJobTable(db, { vacuum: true });
     const seedMs = performance.now() - t0;
-    const { rows: size } = await client.query<{ n: number; table: string; index: string }>(
-      `select (select count(*)::int from pgboss.job) as n,
-         pg_size_pretty(pg_total_relation_size('pgboss.job_common')) as table,
-         (select pg_size_pretty(sum(pg_relation_size(h.inhrelid))) from pg_inherits h
-           where h.inhparent = to_regclass('pgboss.${JOB_PARENT_INDEX}')) as index`,
-    );
-    const id = async (label: string) =>
-      (await client.query<{ id: string }>('select md5($1)::uuid::text as id', [label])).rows[0]?.id as string;
+    const size = await jobTableStats(db, JOB_PARENT_INDEX);
+    const id = async (label: string) => labelJobId(label);
     const big = await id('s0');
     // A different chain per call, spread over the table: ids[i][level].
     const ids: string[][] = [];
@@ -127,11 +164,11 @@ async function main() {
     if (tree.json.size !== 6 || tree.json.rootId !== at(0, 0)) throw new Error('unexpected tree');
 
     const indexed = await measure();
-    await client.query(`drop index pgboss.${JOB_PARENT_INDEX}`);
+    await dropJobIndex(db, JOB_PARENT_INDEX);
     const baseline = await measure();
 
     console.log(
-      `\nbench/job-tree — ${size[0]?.n.toLocaleString('en')} jobs (table ${size[0]?.table}, index ${size[0]?.index}), ` +
+      `\nbench/job-tree — ${size.rows.toLocaleString('en')} jobs (table ${size.table}, index ${size.index}), ` +
         `seeded + vacuumed in ${(seedMs / 1000).toFixed(1)} s; ${TRIES} calls per route over HTTP; ` +
         `node ${process.version}; ${os.cpus().length} CPUs; load ${os.loadavg()[0]?.toFixed(1)}`,
     );
@@ -150,7 +187,7 @@ async function main() {
     console.log('× = baseline / indexed (how many times slower without the index)');
   } finally {
     await metarr?.stop();
-    await client.end().catch(() => {});
+    await close().catch(() => {});
     await server.close();
   }
 }

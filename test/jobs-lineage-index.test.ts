@@ -6,10 +6,16 @@
  */
 import { buildApp } from '@metarr/api';
 import {
+  analyzeJobTable,
   createJobQueue,
+  insertSyntheticJobs,
   JOB_ID_INDEX,
   JOB_PARENT_INDEX,
+  jobIndexInfo,
+  labelJobId,
+  queueJobTable,
   type Runtime,
+  type SyntheticJob,
   silentLogger,
   startRuntime,
 } from '@metarr/core';
@@ -47,28 +53,16 @@ t.test('children and parents are found through indexes', async (t) => {
   });
   const pool = rt.dbh.pool;
 
+  const store = rt.dbh.db;
   // Every partition's copy of the index is attached to the parent's (pg_inherits).
   const partitionIndexes = async (parent = JOB_PARENT_INDEX) =>
-    (
-      await pool.query<{ table: string; index: string }>(
-        `select t.relname as table, i.relname as index
-         from pg_inherits h join pg_class i on i.oid = h.inhrelid join pg_index x on x.indexrelid = i.oid
-           join pg_class t on t.oid = x.indrelid
-         where h.inhparent = to_regclass($1)`,
-        [`pgboss.${parent}`],
-      )
-    ).rows;
+    (await jobIndexInfo(store, parent)).partitions;
 
   await t.test('the index exists after start-up, on every partition', async (t) => {
-    const { rows } = await pool.query<{ def: string }>(`select pg_get_indexdef(to_regclass($1)) as def`, [
-      `pgboss.${JOB_PARENT_INDEX}`,
-    ]);
-    t.match(rows[0]?.def ?? '', /ON ONLY pgboss\.job USING btree \(+data ->> 'parentId'::text\)+$/);
-    const { rows: byId } = await pool.query<{ def: string }>(
-      `select pg_get_indexdef(to_regclass($1)) as def`,
-      [`pgboss.${JOB_ID_INDEX}`],
-    );
-    t.match(byId[0]?.def ?? '', /ON ONLY pgboss\.job USING btree \(id\)$/, 'and one on id alone');
+    const parent = await jobIndexInfo(store, JOB_PARENT_INDEX);
+    t.match(parent.definition ?? '', /ON ONLY pgboss\.job USING btree \(+data ->> 'parentId'::text\)+$/);
+    const byId = await jobIndexInfo(store, JOB_ID_INDEX);
+    t.match(byId.definition ?? '', /ON ONLY pgboss\.job USING btree \(id\)$/, 'and one on id alone');
     t.ok(
       (await partitionIndexes(JOB_ID_INDEX)).some((p) => p.table === 'job_common'),
       'which the default partition has too',
@@ -79,11 +73,10 @@ t.test('children and parents are found through indexes', async (t) => {
     );
     // A queue with its own partition, created after start-up, gets it too.
     await rt.boss.createQueue('lineage-own-partition', { partition: true });
-    const { rows: q } = await pool.query<{ table_name: string }>(
-      `select table_name from pgboss.queue where name = 'lineage-own-partition'`,
-    );
+    const own = await queueJobTable(store, 'lineage-own-partition');
+    t.ok(own, 'the queue has its own partition');
     t.ok(
-      (await partitionIndexes()).some((p) => p.table === q[0]?.table_name),
+      (await partitionIndexes()).some((p) => p.table === own),
       'a partition attached later has it',
     );
     await rt.boss.deleteQueue('lineage-own-partition');
@@ -91,21 +84,26 @@ t.test('children and parents are found through indexes', async (t) => {
 
   await t.test('the routes use it (and the primary key on the way up)', async (t) => {
     // Ids derive from (chain, level), so a child names its parent without a lookup.
-    await pool.query(
-      `insert into pgboss.job (id, name, data, state, created_on, start_after, started_on, completed_on)
-       select md5('c' || i || '/' || l)::uuid, ($2::text[])[l + 1],
-         jsonb_build_object('payload', jsonb_build_object('movieId', i),
-           'parentId', case when l > 0 then md5('c' || i || '/' || (l - 1))::uuid::text end),
-         'completed', ts, ts, ts, ts
-       from generate_series(1, $1::int) i, generate_series(0, 4) l,
-         lateral (select now() - ($1::int - i) * interval '1 min' + l * interval '1 s' as ts) x`,
-      [CHAINS, CHAIN],
-    );
+    const now = Date.now();
+    const jobs: SyntheticJob[] = [];
+    for (let i = 1; i <= CHAINS; i++) {
+      for (let l = 0; l < CHAIN.length; l++) {
+        const at = new Date(now - (CHAINS - i) * 60_000 + l * 1000);
+        jobs.push({
+          id: labelJobId(`c${i}/${l}`),
+          name: CHAIN[l] as string,
+          data: { payload: { movieId: i }, parentId: l > 0 ? labelJobId(`c${i}/${l - 1}`) : null },
+          state: 'completed',
+          createdOn: at,
+          startedOn: at,
+          completedOn: at,
+        });
+      }
+    }
+    await insertSyntheticJobs(store, jobs);
     // Autovacuum would do this on a real install; here the planner needs the expression's statistics now.
-    await pool.query('analyze pgboss.job');
-    const id = async (chain: number, level: number) =>
-      (await pool.query<{ id: string }>(`select md5($1)::uuid::text as id`, [`c${chain}/${level}`])).rows[0]
-        ?.id as string;
+    await analyzeJobTable(store);
+    const id = async (chain: number, level: number) => labelJobId(`c${chain}/${level}`);
 
     // The API on the same pool, with a query log: the SQL the routes really send.
     const captured: CompiledQuery[] = [];
@@ -166,10 +164,15 @@ t.test('children and parents are found through indexes', async (t) => {
 
     // A parentId that is no uuid's text (never written by Metarr) is no parent, not a cast error.
     const odd = '44444444-4444-4444-8444-444444444444';
-    await pool.query(
-      `insert into pgboss.job (id, name, data, state) values ($1, 'webhook', $2, 'completed')`,
-      [odd, { payload: {}, parentId: 'not-a-uuid' }],
-    );
+    await insertSyntheticJobs(store, [
+      {
+        id: odd,
+        name: 'webhook',
+        data: { payload: {}, parentId: 'not-a-uuid' },
+        state: 'completed',
+        createdOn: new Date(),
+      },
+    ]);
     const oddTree = await app.inject({
       method: 'GET',
       url: `/api/jobs/${odd}/tree`,

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { JobRow } from '@metarr/core';
+import { type JobRow, jobTestControls } from '@metarr/core';
 import { startFakeFanart, startFakeKodi, startFakeTmdb } from '@metarr/testkit';
 import t from 'tap';
 import { type Stack, startStack, waitFor } from './support/stack.ts';
@@ -28,6 +28,8 @@ async function setup(t: TestT, folder: Dir, opts: { tmdbKey?: boolean } = {}) {
     name: 'G',
     type: 'kodi',
     sharedLibrary: false,
+    // Each run() waits for its own Kodi scan: no group debounce holding a repeat back (notify-coalesce tests it).
+    debounceSeconds: 0,
     libraryIds: [lib.json.id],
     pathMappings: [],
   });
@@ -211,6 +213,8 @@ t.test('a failed publish leaves the previous NFO and images intact, and its retr
     'no temp file left',
   );
   fanart.setMode('ok');
+  // The retry's backoff is pg-boss's to keep; that the job is retried is what is tested, so it runs now.
+  await jobTestControls(stack.db).runRetryNow(job?.id ?? '');
   await waitFor(
     'publish retried',
     async () => (await jobsOf(stack, 'publish')).find((j) => j.id === job?.id && j.state === 'completed'),

@@ -191,19 +191,7 @@ export async function request(
   return { status: res.status, json, text, headers: res.headers };
 }
 
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | null | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitFor } from '@metarr/testkit';
 
 /**
  * A Metarr entrypoint as its own OS process (as another user with `as`, when this one is root);

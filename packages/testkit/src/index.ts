@@ -6,3 +6,4 @@ export * from './fake-tmdb.ts';
 export * from './files.ts';
 export type { FakeMode, FakeServerBase } from './http-fake.ts';
 export * from './tcp-proxy.ts';
+export * from './wait.ts';

@@ -51,23 +51,24 @@ t.test('the environment wins over stored keys; the client key comes from the env
 
 t.test('providersFor rebuilds clients only when the effective settings change', async (t) => {
   const config = loadConfig({ METARR_DATA_DIR: '.tmp/unused', TMDB_API_KEY: '', FANART_API_KEY: '' });
-  const deps = { db, config };
+  let now = Date.now();
+  const deps = { db, config, clock: () => new Date(now) };
   const none = await providersFor(deps);
   t.equal(none.tmdb, null, 'no key: no TMDB client');
   t.equal(await providersFor(deps), none, 'same settings: same clients');
 
   await store('tmdb_api_key', 'stored-tmdb-key');
-  await new Promise((r) => setTimeout(r, PROVIDER_SETTINGS_TTL_MS + 100));
+  now += PROVIDER_SETTINGS_TTL_MS;
   const keyed = await providersFor(deps);
   t.not(keyed, none, 'a stored key: new clients');
   t.ok(keyed.tmdb, 'with a TMDB client');
   t.equal(keyed.fanart, null);
   t.equal((await providerSettingsFor(deps)).tmdbApiKey, 'stored-tmdb-key');
 
-  await new Promise((r) => setTimeout(r, PROVIDER_SETTINGS_TTL_MS + 100));
+  now += PROVIDER_SETTINGS_TTL_MS;
   t.equal(await providersFor(deps), keyed, 'read again, unchanged: the same clients');
 
   await store('tmdb_api_key', null);
-  await new Promise((r) => setTimeout(r, PROVIDER_SETTINGS_TTL_MS + 100));
+  now += PROVIDER_SETTINGS_TTL_MS;
   t.equal((await providersFor(deps)).tmdb, null, 'key removed: no TMDB client');
 });

@@ -10,6 +10,7 @@ import {
   startRuntime,
   toBossPriority,
 } from '@metarr/core';
+import { waitFor } from '@metarr/testkit';
 import { createTestDatabase } from '@metarr/testkit/db';
 import t from 'tap';
 import type { BatchJobHandler } from '../src/context.ts';
@@ -25,14 +26,6 @@ const database = await createTestDatabase();
 t.teardown(() => database.drop());
 
 const { log, lines } = captureLog();
-
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 t.test('a batch where one job lost its lease writes nothing for it and completes the others', async (t) => {
   const root = t.testdir({

@@ -30,7 +30,10 @@ interface ProviderState {
  */
 const states = new WeakMap<Db, WeakMap<MetarrConfig, ProviderState>>();
 
-function stateFor(deps: { db: Db; config: MetarrConfig }): ProviderState {
+/** What the provider helpers need; `clock` (the worker's) times the settings TTL, so tests can move it. */
+type ProviderStateDeps = { db: Db; config: MetarrConfig; clock?: () => Date };
+
+function stateFor(deps: ProviderStateDeps): ProviderState {
   let byConfig = states.get(deps.db);
   if (!byConfig) {
     byConfig = new WeakMap();
@@ -39,8 +42,12 @@ function stateFor(deps: { db: Db; config: MetarrConfig }): ProviderState {
   let s = byConfig.get(deps.config);
   if (!s) {
     const { tmdbApiKey, fanartApiKey, fanartClientKey } = deps.config;
+    const clock = deps.clock;
     s = {
-      read: createProviderSettingsReader({ db: deps.db }, { tmdbApiKey, fanartApiKey, fanartClientKey }),
+      read: createProviderSettingsReader(
+        { db: deps.db, ...(clock && { now: () => clock().getTime() }) },
+        { tmdbApiKey, fanartApiKey, fanartClientKey },
+      ),
       built: null,
     };
     byConfig.set(deps.config, s);
@@ -53,7 +60,7 @@ function stateFor(deps: { db: Db; config: MetarrConfig }): ProviderState {
  * applies within PROVIDER_SETTINGS_TTL_MS in every worker, without a restart. Handlers read this per
  * job instead of `deps.config.tmdbApiKey` (which holds the environment only).
  */
-export function providerSettingsFor(deps: { db: Db; config: MetarrConfig }): Promise<ProviderSettings> {
+export function providerSettingsFor(deps: ProviderStateDeps): Promise<ProviderSettings> {
   return stateFor(deps).read();
 }
 
@@ -67,7 +74,7 @@ export function imageHosts(config: MetarrConfig): string[] {
  * (the reader keeps one object while they do not); the HTTP connection pools are undici's and
  * outlive the clients.
  */
-export async function providersFor(deps: { db: Db; config: MetarrConfig }): Promise<Providers> {
+export async function providersFor(deps: ProviderStateDeps): Promise<Providers> {
   const state = stateFor(deps);
   const settings = await state.read();
   if (state.built?.settings === settings) return state.built.providers;

@@ -3,6 +3,7 @@
 export * from './control.ts';
 export * from './fencedDb.ts';
 export * from './inspect.ts';
+export * from './jobTable.ts';
 export * from './lease.ts';
 export * from './output.ts';
 export * from './queue.ts';
