@@ -1,32 +1,8 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { createBoss, createDb, createJobQueue, silentLogger } from '@metarr/core';
 import { createTestDatabase } from '@metarr/testkit/db';
 import { sql } from 'kysely';
-import t, { type Test } from 'tap';
-import { ROOT } from './support/stack.ts';
-
-const exec = promisify(execFile);
-
-/** Runs the real CLI as a child process; resolves its exit code and output, never throws. */
-async function cli(env: Record<string, string>, ...args: string[]) {
-  try {
-    const r = await exec(process.execPath, [path.join(ROOT, 'scripts', 'metarr.ts'), ...args], {
-      env: { ...process.env, METARR_API_KEY: '', LOG_LEVEL: 'warn', ...env },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: Number(e.code ?? -1), stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-const oneLine = (t: Test, s: string) => {
-  t.equal(s.trim().split('\n').length, 1, `one line: ${s.trim()}`);
-  t.notMatch(s, /\n\s+at /, 'no stack trace');
-};
+import t from 'tap';
+import { cli, oneLine } from './support/cli.ts';
 
 t.test('help, per-command help and usage errors need no database', async (t) => {
   const env = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' };

@@ -2,13 +2,15 @@
 import { apiKey } from './apiKey.ts';
 import { type Args, CliError, parseArgs } from './io.ts';
 import { jobs, retry, status } from './jobs.ts';
+import { explain, scan } from './library.ts';
 
 interface Command {
   usage: string;
   summary: string;
   /** Options taking a value. */
   valued?: string[];
-  run(args: Args): Promise<void>;
+  /** Resolves an exit code (a number), anything else meaning 0. */
+  run(args: Args): Promise<unknown>;
 }
 
 export const commands: Record<string, Command> = {
@@ -27,6 +29,16 @@ export const commands: Record<string, Command> = {
     usage: 'retry <jobId> | retry --all-failed [--json]',
     summary: 'Run a failed or cancelled job again, or every failed job',
     run: retry,
+  },
+  scan: {
+    usage: 'scan <library id or path> [--json]',
+    summary: 'Queue a scan of one library: new, changed and vanished folders are reconciled',
+    run: scan,
+  },
+  explain: {
+    usage: 'explain <radarr|sonarr|lidarr> <path> [--json]',
+    summary: 'How a path the *arr app sends maps to a library and each player, or why it stops',
+    run: explain,
   },
   'api-key': {
     usage: 'api-key [--rotate|--regenerate]',
@@ -70,8 +82,8 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await command.run(parseArgs(rest, command.valued));
-    return 0;
+    const code = await command.run(parseArgs(rest, command.valued));
+    return typeof code === 'number' ? code : 0;
   } catch (err) {
     const usage = err instanceof CliError && err.exitCode === 2;
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
