@@ -1,5 +1,6 @@
 /** The command table and dispatch: help, `<command> --help`, exit codes, one-line errors. */
 import { apiKey } from './apiKey.ts';
+import { doctor } from './doctor.ts';
 import { type Args, CliError, parseArgs } from './io.ts';
 import { jobs, retry, status } from './jobs.ts';
 import { explain, scan } from './library.ts';
@@ -39,6 +40,11 @@ export const commands: Record<string, Command> = {
     usage: 'explain <radarr|sonarr|lidarr> <path> [--json]',
     summary: 'How a path the *arr app sends maps to a library and each player, or why it stops',
     run: explain,
+  },
+  doctor: {
+    usage: 'doctor [--json]',
+    summary: 'Check Node, the database, each library, player and TMDB, and say what to fix',
+    run: doctor,
   },
   'api-key': {
     usage: 'api-key [--rotate|--regenerate]',
