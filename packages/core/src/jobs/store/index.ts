@@ -4,6 +4,7 @@ export * from './control.ts';
 export * from './fencedDb.ts';
 export * from './inspect.ts';
 export * from './lease.ts';
+export * from './metrics.ts';
 export * from './output.ts';
 export * from './queue.ts';
 export * from './read.ts';
