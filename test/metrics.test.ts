@@ -13,7 +13,7 @@ interface Family {
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"';
 const SAMPLE = new RegExp(
-  `^(${NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|\\+Inf|-Inf|NaN))(?: -?[0-9]+)?$`,
+  `^(${NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|[+-]?[Ii][Nn][Ff]|[Nn][Aa][Nn]))(?: -?[0-9]+)?$`,
 );
 const HELP = new RegExp(`^# HELP (${NAME}) (.*)$`);
 const TYPE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`);
@@ -60,7 +60,8 @@ function parseExposition(text: string): Map<string, Family> {
       labels[lm[1] as string] = lm[2] as string;
     }
     const raw = m[3] as string;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
+    // Go's ParseFloat, as Prometheus reads values: Inf and NaN in any case.
+    const value = /^[+-]?inf$/i.test(raw) ? (raw.startsWith('-') ? -Infinity : Infinity) : Number(raw);
     familyOf(m[1] as string).samples.push({ name: m[1] as string, labels, value });
   }
   for (const [name, f] of families) {
@@ -178,6 +179,7 @@ t.test('families move after a Radarr webhook is acknowledged and its jobs reach 
   const before = await scrape();
   t.equal(value(before, 'metarr_webhook_deliveries_total', { source: 'radarr' }), 0);
   t.equal(value(before, 'metarr_webhook_ack_seconds_count'), 0);
+  t.equal(value(before, 'metarr_webhook_to_player_seconds_count'), 0);
 
   const body = JSON.parse(
     await fs.readFile(path.join(ROOT, 'test', 'fixtures', 'webhooks', 'radarr-download.json'), 'utf8'),
@@ -199,6 +201,9 @@ t.test('families move after a Radarr webhook is acknowledged and its jobs reach 
     t.equal(value(after, 'metarr_job_run_seconds_count', { type }), 1, `${type} run counted`);
     t.equal(value(after, 'metarr_job_wait_seconds_count', { type }), 1, `${type} wait counted`);
   }
+  t.equal(value(after, 'metarr_webhook_to_player_seconds_count', { source: 'radarr' }), 1);
+  t.equal(value(after, 'metarr_player_calls_total', { type: 'kodi', result: 'ok' }), 1);
+  t.equal(value(after, 'metarr_player_calls_total', { type: 'kodi', result: 'failed' }), 0);
   t.equal(value(after, 'metarr_jobs_failed'), 0);
   t.equal(value(after, 'metarr_library_items', { kind: 'movie', state: 'present' }), 1);
   t.ok(after.get('metarr_jobs_queued') && after.get('metarr_jobs_active'), 'queue gauges declared');

@@ -6,6 +6,8 @@ import {
   JOB_DURATION_BUCKETS,
   type JobMetricsSnapshot,
   libraryItemCounts,
+  playerGroupTypes,
+  WEBHOOK_TO_PLAYER_WINDOW,
 } from '@metarr/core';
 import { collectDefaultMetrics, Histogram, type Metric, Registry } from 'prom-client';
 
@@ -16,6 +18,7 @@ interface Snapshot {
   jobs: JobMetricsSnapshot;
   deliveries: Awaited<ReturnType<typeof deliveryCounts>>;
   items: Awaited<ReturnType<typeof libraryItemCounts>>;
+  groupTypes: Map<number, string>;
 }
 
 type Labels = Record<string, string>;
@@ -48,17 +51,17 @@ function dbFamily(
   } as unknown as Metric;
 }
 
-function histogramSamples(name: string, hs: DurationHistogram[]): Sample[] {
+function histogramSamples(name: string, hs: DurationHistogram[], label = 'type'): Sample[] {
   const out: Sample[] = [];
   for (const h of hs) {
     let cumulative = 0;
     h.counts.forEach((c, i) => {
       cumulative += c;
       const le = i < JOB_DURATION_BUCKETS.length ? String(JOB_DURATION_BUCKETS[i]) : '+Inf';
-      out.push({ metricName: `${name}_bucket`, labels: { type: h.type, le }, value: cumulative });
+      out.push({ metricName: `${name}_bucket`, labels: { [label]: h.type, le }, value: cumulative });
     });
-    out.push({ metricName: `${name}_sum`, labels: { type: h.type }, value: h.sum });
-    out.push({ metricName: `${name}_count`, labels: { type: h.type }, value: h.count });
+    out.push({ metricName: `${name}_sum`, labels: { [label]: h.type }, value: h.sum });
+    out.push({ metricName: `${name}_count`, labels: { [label]: h.type }, value: h.count });
   }
   return out;
 }
@@ -79,8 +82,13 @@ export function createApiMetrics(db: Db): ApiMetrics {
   let inflight: Promise<Snapshot> | null = null;
   // Every family's get() runs in the same tick of one scrape, so they share one snapshot.
   const snapshot = () => {
-    inflight ??= Promise.all([reader.snapshot(), deliveryCounts(db), libraryItemCounts(db)])
-      .then(([jobs, deliveries, items]) => ({ jobs, deliveries, items }))
+    inflight ??= Promise.all([
+      reader.snapshot(),
+      deliveryCounts(db),
+      libraryItemCounts(db),
+      playerGroupTypes(db),
+    ])
+      .then(([jobs, deliveries, items, groupTypes]) => ({ jobs, deliveries, items, groupTypes }))
       .finally(() => {
         inflight = null;
       });
@@ -135,6 +143,30 @@ export function createApiMetrics(db: Db): ApiMetrics {
       'counter',
       snapshot,
       (s) => s.deliveries.map((d) => ({ labels: { source: d.source, outcome: d.status }, value: d.n })),
+    ),
+    dbFamily(
+      'metarr_webhook_to_player_seconds',
+      `Webhook received to a player group told, over the latest ${WEBHOOK_TO_PLAYER_WINDOW} notified groups`,
+      'histogram',
+      snapshot,
+      (s) => histogramSamples('metarr_webhook_to_player_seconds', s.jobs.webhookToPlayer, 'source'),
+    ),
+    dbFamily(
+      'metarr_player_calls_total',
+      'Player calls per player type and result, from notify-group jobs the table holds',
+      'counter',
+      snapshot,
+      (s) => {
+        const sums = new Map<string, number>();
+        for (const c of s.jobs.playerCalls) {
+          const k = `${s.groupTypes.get(c.groupId) ?? 'unknown'}\t${c.result}`;
+          sums.set(k, (sums.get(k) ?? 0) + c.n);
+        }
+        return [...sums].map(([k, n]) => {
+          const [type = 'unknown', result = 'unknown'] = k.split('\t');
+          return { labels: { type, result }, value: n };
+        });
+      },
     ),
     dbFamily('metarr_library_items', 'Library items per kind and state', 'gauge', snapshot, (s) =>
       s.items.map((i) => ({ labels: { kind: i.kind, state: i.state }, value: i.n })),

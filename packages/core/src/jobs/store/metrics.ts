@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { DEAD_LETTER_QUEUE } from '../catalog.ts';
 import type { AnyKysely } from '../events.ts';
+import { CANONICAL_UUID } from './read.ts';
 
 /** Upper bounds (seconds) of the job wait and run duration histograms. */
 export const JOB_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] as const;
@@ -22,7 +23,14 @@ export interface JobMetricsSnapshot {
   run: DurationHistogram[];
   retries: { type: string; code: string; n: number }[];
   deadLetters: { type: string; code: string; n: number }[];
+  /** Webhook received → a player group told, for the latest notify-group jobs a webhook started. */
+  webhookToPlayer: DurationHistogram[];
+  /** Player calls per group, from notify-group outputs (`ok`) and failed attempts (`failed`). */
+  playerCalls: { groupId: number; result: 'ok' | 'failed'; n: number }[];
 }
+
+/** How many of the latest notified groups the webhook-to-player histogram covers (keeps it cheap). */
+export const WEBHOOK_TO_PLAYER_WINDOW = 1000;
 
 /**
  * What `/metrics` reads from pg-boss's job table, in two queries per scrape: one pass over the
@@ -72,6 +80,32 @@ export function createJobMetricsReader(db: AnyKysely) {
         from f
         group by 1, 2, 3`.execute(db);
 
+      const { rows: reach } = await sql<{ source: string; latency: number }>`
+        with recursive n as (
+          select id, completed_on, data->>'parentId' as parent from pgboss.job
+          where name = 'notify-group' and state = 'completed' and output ? 'notified'
+            and jsonb_array_length(output->'notified') > 0
+          order by completed_on desc limit ${WEBHOOK_TO_PLAYER_WINDOW}
+        ), up(nid, done, parent, root_name, root_source, root_created, depth) as (
+          select id, completed_on, parent, null::text, null::text, null::timestamptz, 0 from n
+          union all
+          select up.nid, up.done, j.data->>'parentId', j.name, j.data->'payload'->>'source', j.created_on,
+            up.depth + 1
+          from up join pgboss.job j on j.id = case when up.parent ~ ${CANONICAL_UUID} then up.parent::uuid end
+          where up.depth < 10
+        )
+        select coalesce(root_source, 'unknown') as source,
+          extract(epoch from (done - root_created))::float8 as latency from up
+        where root_name = 'webhook' and (parent is null or parent = '')`.execute(db);
+
+      const { rows: calls } = await sql<{ group_id: number; ok: number; failed: number }>`
+        select (output->>'groupId')::int as group_id,
+          coalesce(sum(jsonb_array_length(output->'notified')), 0)::int as ok,
+          (coalesce(sum(jsonb_array_length(output->'failures')), 0) + sum(retry_count))::int as failed
+        from pgboss.job
+        where name = 'notify-group' and state = 'completed' and output ? 'notified'
+        group by 1`.execute(db);
+
       const hist = (key: 'wb' | 'rb', sumKey: 'wsum' | 'rsum') => {
         const byType = new Map<string, DurationHistogram>();
         for (const r of rows) {
@@ -106,12 +140,34 @@ export function createJobMetricsReader(db: AnyKysely) {
         retries: failures
           .filter((f) => f.kind === 'retry')
           .map(({ name, code, n }) => ({ type: name, code, n })),
+        webhookToPlayer: [...new Set(reach.map((r) => r.source))].map((source) =>
+          bucketed(
+            source,
+            reach.filter((r) => r.source === source).map((r) => r.latency),
+          ),
+        ),
+        playerCalls: calls.flatMap((c) => [
+          { groupId: c.group_id, result: 'ok' as const, n: c.ok },
+          { groupId: c.group_id, result: 'failed' as const, n: c.failed },
+        ]),
         deadLetters: failures
           .filter((f) => f.kind === 'dead')
           .map(({ name, code, n }) => ({ type: name, code, n })),
       };
     },
   };
+}
+
+function bucketed(type: string, values: number[]): DurationHistogram {
+  const counts = new Array<number>(JOB_DURATION_BUCKETS.length + 1).fill(0);
+  let sum = 0;
+  for (const v of values) {
+    const i = JOB_DURATION_BUCKETS.findIndex((b) => v <= b);
+    const at = i < 0 ? JOB_DURATION_BUCKETS.length : i;
+    counts[at] = (counts[at] ?? 0) + 1;
+    sum += Math.max(v, 0);
+  }
+  return { type, counts, sum, count: values.length };
 }
 
 export type JobMetricsReader = ReturnType<typeof createJobMetricsReader>;
