@@ -6,11 +6,14 @@ import { AUTH_LIMIT, createAuthLimiter } from './authLimit.ts';
 import { type AppDeps, HTTP_TIMEOUTS, WEBHOOK_BODY_LIMIT } from './deps.ts';
 import { makeErrorHandler, routeOf } from './errors.ts';
 import { FEED_MAX_MESSAGE_BYTES } from './feed/routes.ts';
+import { createApiMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { routePlugins } from './routes/index.ts';
 import { jsonSerializerCompiler, typeboxValidatorCompiler } from './validation.ts';
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
+  const deps: AppDeps = { ...given, metrics: given.metrics ?? createApiMetrics(given.db) };
+  const webhookAck = deps.metrics?.webhookAck;
   const timeouts = { ...HTTP_TIMEOUTS, ...deps.timeouts };
   const app = Fastify({
     logger: false,
@@ -68,6 +71,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.addHook('onResponse', async (req, reply) => {
+    if (req.routeOptions.config?.auth === 'webhook' && reply.statusCode < 300) {
+      const source = req.routeOptions.url?.split('/').pop() ?? 'unknown';
+      webhookAck?.observe({ source }, reply.elapsedTime / 1000);
+    }
     deps.log.debug(
       {
         service: 'Api',

@@ -19,6 +19,12 @@ export interface AuthConfig {
 function presentedApiKey(req: FastifyRequest): string | undefined {
   const header = req.headers['x-api-key'];
   if (typeof header === 'string' && header) return header;
+  // Prometheus' `authorization` (and most HTTP tools) send the key as a bearer token.
+  const authz = req.headers.authorization;
+  if (authz?.startsWith('Bearer ')) {
+    const token = authz.slice(7).trim();
+    if (token) return token;
+  }
   const q = (req.query as Record<string, unknown> | undefined)?.apikey;
   return typeof q === 'string' && q ? q : undefined;
 }

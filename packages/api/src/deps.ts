@@ -6,6 +6,7 @@ import type { TSchema } from 'typebox';
 import type { AuthConfig } from './auth.ts';
 import type { AuthLimit } from './authLimit.ts';
 import type { FeedOptions } from './feed/routes.ts';
+import type { ApiMetrics } from './metrics.ts';
 
 /** What the API process hands every route plugin (built in main.ts, or by a test). */
 export interface AppDeps {
@@ -20,6 +21,8 @@ export interface AppDeps {
   feed?: FeedOptions;
   /** Set by the feed plugin: whether its LISTEN connection is up (for `/api/health/ready`). */
   feedListening?: () => boolean;
+  /** The `/metrics` registry; buildApp makes one when absent. */
+  metrics?: ApiMetrics;
   /** Overrides of AUTH_LIMIT (failed authentications per address before 429). */
   authLimit?: Partial<AuthLimit>;
   /** Overrides of HTTP_TIMEOUTS (tests shorten them to prove a slow client is cut). */

@@ -41,6 +41,7 @@ export const TAGS = [
   { name: 'Workers', description: 'Live worker processes' },
   { name: 'Schedules', description: 'Cron schedules of file scans and provider updates' },
   { name: 'Settings', description: 'Provider API keys (write-only; reads are masked)' },
+  { name: 'Metrics', description: 'Prometheus metrics (the key also as `Authorization: Bearer`)' },
   { name: 'Feed', description: 'The WebSocket job progress feed' },
   { name: 'Docs', description: 'This document' },
 ] as const;

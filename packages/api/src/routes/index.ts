@@ -6,6 +6,7 @@ import { docsRoutes } from './docs.ts';
 import { healthRoutes } from './health.ts';
 import { jobRoutes } from './jobs.ts';
 import { libraryRoutes } from './libraries.ts';
+import { metricsRoutes } from './metrics.ts';
 import { movieRoutes } from './movies.ts';
 import { pathMappingRoutes } from './pathMappings.ts';
 import { pathRoutes } from './paths.ts';
@@ -31,6 +32,7 @@ export const routePlugins: RoutePlugin[] = [
   workerRoutes,
   scheduleRoutes,
   settingsRoutes,
+  metricsRoutes,
   feedRoutes,
   docsRoutes,
   uiRoutes,

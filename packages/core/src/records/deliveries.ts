@@ -78,3 +78,13 @@ export async function recordUnqueuedDelivery(
     })
     .execute();
 }
+
+/** Deliveries kept, per source and what became of them (for `/metrics`). */
+export async function deliveryCounts(db: Db): Promise<{ source: string; status: string; n: number }[]> {
+  return db
+    .selectFrom('webhook_deliveries')
+    .select(['source', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy(['source', 'status'])
+    .execute()
+    .then((rows) => rows.map((r) => ({ source: r.source, status: r.status, n: Number(r.n) })));
+}

@@ -110,3 +110,14 @@ export interface MovieIdentity {
   year?: number;
   radarrId?: number;
 }
+
+/** Library items per library kind and state (for `/metrics`). */
+export async function libraryItemCounts(db: Db): Promise<{ kind: string; state: string; n: number }[]> {
+  const rows = await db
+    .selectFrom('movies')
+    .innerJoin('libraries', 'libraries.id', 'movies.library_id')
+    .select(['libraries.type as kind', 'movies.status as state', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy(['libraries.type', 'movies.status'])
+    .execute();
+  return rows.map((r) => ({ kind: r.kind, state: r.state, n: Number(r.n) }));
+}

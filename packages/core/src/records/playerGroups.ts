@@ -174,3 +174,9 @@ export async function deletePlayerGroup(db: Db, id: number): Promise<boolean> {
   const r = await db.deleteFrom('player_groups').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
+
+/** Every group's player type, by id (for `/metrics`). */
+export async function playerGroupTypes(db: Db): Promise<Map<number, PlayerType>> {
+  const rows = await db.selectFrom('player_groups').select(['id', 'type']).execute();
+  return new Map(rows.map((r) => [r.id, r.type]));
+}

@@ -5,6 +5,7 @@ export * from './fencedDb.ts';
 export * from './inspect.ts';
 export * from './jobTable.ts';
 export * from './lease.ts';
+export * from './metrics.ts';
 export * from './output.ts';
 export * from './queue.ts';
 export * from './read.ts';

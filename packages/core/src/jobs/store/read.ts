@@ -51,7 +51,7 @@ const COLUMNS = sql`id, name, priority, data, state, retry_limit, retry_count, s
 // The walk up compares uuids, so an index on id finds each parent (`j.id::text = parent` read the
 // whole table per level). Only text a uuid prints as can match; anything else is no parent rather
 // than a cast error.
-const CANONICAL_UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+export const CANONICAL_UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
 /** A chain longer than this is a bug (a handler enqueuing itself), not a lineage to draw. */
 export const MAX_TREE = 500;
