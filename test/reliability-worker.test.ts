@@ -18,6 +18,7 @@ import {
   inspectJobs,
   movieFolder,
   movieTree,
+  pendingJobs,
   query,
   radarrDownload,
   seedLibrary,
@@ -195,7 +196,8 @@ t.test(
       45_000,
     );
     const recoveredMs = Date.now() - killedAt;
-    await sleep(1500);
+    // Drained: a doubled notification would be a job still to run (the killed worker's own request died with it).
+    await waitFor('every job to finish', async () => (await pendingJobs(s.url)) === 0, 20_000);
     t.ok(done.retry_count >= 1, `the killed attempt counted (retry_count ${done.retry_count})`);
     t.equal(
       s.gate.requests.find((r) => r.fate !== 'forwarded')?.fate,
@@ -334,7 +336,7 @@ t.test(
     t.equal(done.retry_count, 1, 'the interrupted run counted as one attempt');
     const job = await s.call('GET', `/api/jobs/${done.id}`);
     t.equal(job.json.attempts, 2, 'the jobs API shows two attempts');
-    await sleep(1000);
+    await waitFor('every job to finish', async () => (await pendingJobs(s.url)) === 0, 20_000);
     t.equal(s.ledger.scanTimes('kodi1', FOLDER).length, 1, 'player 1 told once');
     t.equal(s.ledger.scanTimes('kodi2', FOLDER).length, 1, 'player 2 told once');
   },

@@ -4,7 +4,7 @@
  * answers them: arrays of `{id, url, lang, likes}` where likes is a string.
  */
 
-import { sendImage } from './fake-tmdb.ts';
+import { sendImage } from './fake-images.ts';
 import { type FakeServerBase, sendJson, startFake } from './http-fake.ts';
 
 export interface FakeFanart extends FakeServerBase {
