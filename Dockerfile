@@ -24,8 +24,12 @@ COPY package.json pnpm-workspace.yaml ./
 COPY packages ./packages
 COPY deploy/docker-entrypoint.sh /usr/local/bin/metarr
 RUN chmod 0755 /usr/local/bin/metarr && mkdir -p /data/metarr && chown node:node /data/metarr
-# The image's unprivileged user; never run as root.
-USER node
+# The entrypoint starts as root only to apply PUID/PGID/UMASK (linuxserver.io style), then runs
+# Metarr as that unprivileged user via setpriv (util-linux); Metarr itself never runs as root.
+ENV PUID=1000 PGID=1000 UMASK=022 TZ=Etc/UTC
 EXPOSE 7979
+# Ready = database and job queue reachable (GET {METARR_BASE_PATH}/api/health/ready).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.METARR_PORT||7979)+(process.env.METARR_BASE_PATH||'')+'/api/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["metarr"]
 CMD ["api"]
