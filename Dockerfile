@@ -28,8 +28,8 @@ RUN chmod 0755 /usr/local/bin/metarr && mkdir -p /data/metarr && chown node:node
 # Metarr as that unprivileged user via setpriv (util-linux); Metarr itself never runs as root.
 ENV PUID=1000 PGID=1000 UMASK=022 TZ=Etc/UTC
 EXPOSE 7979
-# Ready = database and job queue reachable (GET {METARR_BASE_PATH}/api/health/ready).
-HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.METARR_PORT||7979)+(process.env.METARR_BASE_PATH||'')+'/api/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# API: ready = database and job queue reachable ({METARR_BASE_PATH}/api/health/ready); worker: its
+# instance is live in the job queue's registry (see deploy/docker-entrypoint.sh).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 CMD ["metarr", "health"]
 ENTRYPOINT ["metarr"]
 CMD ["api"]

@@ -4,10 +4,19 @@
 # image's `node` user to those ids, owns the data dir, applies UMASK, then drops root with setpriv.
 # Started as a non-root user (`docker run --user`), it runs as that user unchanged. TZ is read by
 # Node itself. exec, so the process gets SIGTERM directly (graceful shutdown).
-# METARR_APP_DIR and METARR_RUN_USER exist for the tests; the image uses the defaults.
+# `metarr health` is the image's HEALTHCHECK: the API's readiness endpoint, or for a worker
+# container (pid 1 runs the worker) its live instance in the job queue's registry.
+# METARR_APP_DIR, METARR_RUN_USER and METARR_PID1_CMDLINE exist for the tests.
 set -e
 APP_DIR="${METARR_APP_DIR:-/app}"
 RUN_USER="${METARR_RUN_USER:-node}"
+if [ "$1" = "health" ]; then
+  cd "$APP_DIR"
+  case "$(tr '\0' ' ' < "${METARR_PID1_CMDLINE:-/proc/1/cmdline}")" in
+    *packages/worker/src/main.ts*) exec node packages/worker/src/health.ts ;;
+  esac
+  exec node -e "fetch('http://127.0.0.1:'+(process.env.METARR_PORT||7979)+(process.env.METARR_BASE_PATH||'')+'/api/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+fi
 case "${1:-api}" in
   api) main=packages/api/src/main.ts ;;
   worker) main=packages/worker/src/main.ts ;;

@@ -30,7 +30,7 @@ t.test(
     t.match(df, /^ENV PUID=1000 PGID=1000 UMASK=022 TZ=\S+$/m, 'linuxserver.io-style defaults');
     t.match(
       /^HEALTHCHECK [\s\S]*?\n(?!\s)/m.exec(df)?.[0],
-      /CMD node -e .*\/api\/health\/ready/,
+      /CMD \["metarr", "health"\]/,
       'a HEALTHCHECK on the readiness endpoint',
     );
     const port = /^EXPOSE (\d+)$/m.exec(df)?.[1];
@@ -175,3 +175,19 @@ t.test('as a non-root user the entrypoint runs Metarr unchanged; bad values are 
   t.equal(role.r.code, 2, 'only api or worker');
   t.same(role.calls, []);
 });
+
+t.test(
+  'the image health check asks the API for readiness, a worker container its worker check',
+  async (t) => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-health-'));
+    t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+    const cmdline = path.join(dir, 'cmdline');
+    const check = async (pid1: string) => {
+      await fs.writeFile(cmdline, pid1);
+      const { calls } = await runEntrypoint(t, { METARR_PID1_CMDLINE: cmdline }, 'health');
+      return calls.join('\n');
+    };
+    t.match(await check('node\0packages/worker/src/main.ts\0'), /^node packages\/worker\/src\/health\.ts /);
+    t.match(await check('node\0packages/api/src/main.ts\0'), /^node -e .*\/api\/health\/ready/);
+  },
+);
