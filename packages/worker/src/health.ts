@@ -1,12 +1,12 @@
 /**
  * The worker container's health check: `node packages/worker/src/health.ts` exits 0 when the worker
- * in this container (pid 1, this host name; METARR_HEALTH_PID overrides the pid) holds a live
+ * in this container (pid 1, this host name; a pid argument overrides it) holds a live
  * instance in the job queue's registry, so it is connected and heartbeating; 1 otherwise.
  */
 import os from 'node:os';
 import { createDb, instanceLive, loadConfig } from '@metarr/core';
 
-const pid = Number(process.env.METARR_HEALTH_PID ?? 1);
+const pid = Number(process.argv[2] ?? 1);
 const url = loadConfig().databaseUrl;
 let live = false;
 if (url) {
