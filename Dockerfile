@@ -24,8 +24,12 @@ COPY package.json pnpm-workspace.yaml ./
 COPY packages ./packages
 COPY deploy/docker-entrypoint.sh /usr/local/bin/metarr
 RUN chmod 0755 /usr/local/bin/metarr && mkdir -p /data/metarr && chown node:node /data/metarr
-# The image's unprivileged user; never run as root.
-USER node
+# The entrypoint starts as root only to apply PUID/PGID/UMASK (linuxserver.io style), then runs
+# Metarr as that unprivileged user via setpriv (util-linux); Metarr itself never runs as root.
+ENV PUID=1000 PGID=1000 UMASK=022 TZ=Etc/UTC
 EXPOSE 7979
+# API: ready = database and job queue reachable ({METARR_BASE_PATH}/api/health/ready); worker: its
+# instance is live in the job queue's registry (see deploy/docker-entrypoint.sh).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 CMD ["metarr", "health"]
 ENTRYPOINT ["metarr"]
 CMD ["api"]

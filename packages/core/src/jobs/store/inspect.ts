@@ -62,3 +62,16 @@ export function createJobInspector(db: AnyKysely) {
 }
 
 export type JobInspector = ReturnType<typeof createJobInspector>;
+
+/**
+ * Whether a process on `host` with `pid` holds a live pg-boss instance named `name`: registered,
+ * not stopped, and its heartbeat no more than three periods old (pg-boss's own rule for `live`).
+ * The worker container's health check.
+ */
+export async function instanceLive(db: AnyKysely, name: string, host: string, pid: number): Promise<boolean> {
+  const { rows } = await sql<{ one: number }>`select 1 as one from pgboss.instance
+    where name = ${name} and host = ${host} and pid = ${pid} and stopped_on is null
+      and heartbeat_on >= now() - heartbeat_seconds * 3 * interval '1 second'
+    limit 1`.execute(db);
+  return rows.length > 0;
+}
