@@ -208,3 +208,23 @@ t.test('families move after a Radarr webhook is acknowledged and its jobs reach 
   t.equal(value(after, 'metarr_library_items', { kind: 'movie', state: 'present' }), 1);
   t.ok(after.get('metarr_jobs_queued') && after.get('metarr_jobs_active'), 'queue gauges declared');
 });
+
+t.test('every expression of the Grafana dashboard uses a family /metrics exports', async (t) => {
+  const stack = await startStack(t, { worker: false });
+  const fams = parseExposition((await stack.api('GET', '/metrics')).text);
+  const dashboard = JSON.parse(
+    await fs.readFile(path.join(ROOT, 'deploy', 'grafana-dashboard.json'), 'utf8'),
+  );
+  const exprs: string[] = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) =>
+    p.targets.map((x) => x.expr),
+  );
+  t.ok(exprs.length >= 10);
+  for (const expr of exprs) {
+    const names = [...expr.matchAll(/\bmetarr_[a-z0-9_]+/g)].map((m) => m[0]);
+    t.ok(names.length, `${expr} names a family`);
+    for (const n of names) {
+      const base = n.replace(/_(bucket|sum|count)$/, '');
+      t.ok(fams.has(n) || fams.get(base)?.type === 'histogram', `${n} is exported`);
+    }
+  }
+});
