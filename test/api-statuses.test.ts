@@ -200,6 +200,7 @@ t.test('every route answers only the statuses it declares, with the bodies it de
   await api('PUT', '/api/schedules', { fileScan: { cron: 'every minute' } });
   await api('PUT', '/api/schedules', { libraries: [{ libraryId: 99999, enabled: false }] });
 
+  await api('GET', '/metrics');
   await api('GET', '/api/settings/providers');
   await api('PUT', '/api/settings/providers', { tmdbApiKey: 'tmdb-key-0123' });
   await api('PUT', '/api/settings/providers', { tmdbApiKey: 'short' });

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startFakeKodi } from '@metarr/testkit';
 import t from 'tap';
+import { movieLibrary, playerGroup, radarrFixture } from './support/notify.ts';
 import { ROOT, request, startStack, waitFor } from './support/stack.ts';
 
 interface Family {
@@ -147,29 +148,19 @@ t.test('families move after a Radarr webhook is acknowledged and its jobs reach 
   const stack = await startStack(t);
   const kodi = await startFakeKodi({ username: 'kodi', password: 'secret-pass' });
   t.teardown(() => kodi.close());
-  const media = t.testdir({
-    movies: { 'The Matrix (1999)': { 'The Matrix (1999) [Bluray-1080p].mkv': 'video-bytes' } },
-  });
-  const moviesRoot = path.join(media, 'movies');
-  const lib = await stack.api('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: moviesRoot });
-  await stack.api('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: moviesRoot });
-  const group = await stack.api('POST', '/api/player-groups', {
-    name: 'Living room',
-    type: 'kodi',
-    sharedLibrary: true,
-    libraryIds: [lib.json.id],
-    pathMappings: [{ from: moviesRoot, to: 'smb://nas/movies/' }],
-  });
-  const player = await stack.api('POST', '/api/players', {
-    groupId: group.json.id,
-    name: 'Kodi',
-    type: 'kodi',
-    host: '127.0.0.1',
-    port: kodi.port,
-    username: 'kodi',
-    password: 'secret-pass',
-  });
-  t.equal(player.status, 201, player.text);
+  const lib = await movieLibrary(t, stack);
+  await playerGroup(
+    t,
+    stack,
+    {
+      name: 'Living room',
+      type: 'kodi',
+      sharedLibrary: true,
+      libraryIds: [lib.id],
+      pathMappings: [{ from: lib.root, to: 'smb://nas/movies/' }],
+    },
+    [{ name: 'Kodi', port: kodi.port, username: 'kodi', password: 'secret-pass' }],
+  );
 
   const scrape = async () => {
     const r = await stack.api('GET', '/metrics');
@@ -181,9 +172,7 @@ t.test('families move after a Radarr webhook is acknowledged and its jobs reach 
   t.equal(value(before, 'metarr_webhook_ack_seconds_count'), 0);
   t.equal(value(before, 'metarr_webhook_to_player_seconds_count'), 0);
 
-  const body = JSON.parse(
-    await fs.readFile(path.join(ROOT, 'test', 'fixtures', 'webhooks', 'radarr-download.json'), 'utf8'),
-  );
+  const body = await radarrFixture('radarr-download.json');
   const ack = await stack.api('POST', '/api/webhooks/radarr', body);
   t.equal(ack.status, 200);
   await waitFor('Kodi VideoLibrary.Scan', async () =>
@@ -207,4 +196,24 @@ t.test('families move after a Radarr webhook is acknowledged and its jobs reach 
   t.equal(value(after, 'metarr_jobs_failed'), 0);
   t.equal(value(after, 'metarr_library_items', { kind: 'movie', state: 'present' }), 1);
   t.ok(after.get('metarr_jobs_queued') && after.get('metarr_jobs_active'), 'queue gauges declared');
+});
+
+t.test('every expression of the Grafana dashboard uses a family /metrics exports', async (t) => {
+  const stack = await startStack(t, { worker: false });
+  const fams = parseExposition((await stack.api('GET', '/metrics')).text);
+  const dashboard = JSON.parse(
+    await fs.readFile(path.join(ROOT, 'deploy', 'grafana-dashboard.json'), 'utf8'),
+  );
+  const exprs: string[] = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) =>
+    p.targets.map((x) => x.expr),
+  );
+  t.ok(exprs.length >= 10);
+  for (const expr of exprs) {
+    const names = [...expr.matchAll(/\bmetarr_[a-z0-9_]+/g)].map((m) => m[0]);
+    t.ok(names.length, `${expr} names a family`);
+    for (const n of names) {
+      const base = n.replace(/_(bucket|sum|count)$/, '');
+      t.ok(fams.has(n) || fams.get(base)?.type === 'histogram', `${n} is exported`);
+    }
+  }
 });

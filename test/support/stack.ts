@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
-import { type AuthConfig, buildApp } from '@metarr/api';
+import { type AuthConfig, buildApp, createApiMetrics } from '@metarr/api';
 import {
   createJobInspector,
   createJobQueue,
@@ -100,6 +100,8 @@ export async function startStack(
     webhookPassword: opts.webhookAuth?.password,
   };
   const app = await buildApp({
+    // Every scrape starts a fresh snapshot (it answers from the previous one), so tests wait less.
+    metrics: createApiMetrics(apiRt.dbh.db, { maxAgeMs: 0 }),
     db: apiRt.dbh.db,
     boss: apiRt.boss,
     queue,

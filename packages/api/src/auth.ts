@@ -16,12 +16,13 @@ export interface AuthConfig {
   webhookPassword?: string | undefined;
 }
 
-function presentedApiKey(req: FastifyRequest): string | undefined {
+function presentedApiKey(req: FastifyRequest, bearer: boolean): string | undefined {
   const header = req.headers['x-api-key'];
   if (typeof header === 'string' && header) return header;
-  // Prometheus' `authorization` (and most HTTP tools) send the key as a bearer token.
+  // Prometheus' `authorization` (and most HTTP tools) send the key as a bearer token. Not on webhook
+  // routes: there `Authorization` is the *arr's HTTP Basic, and anything else is refused.
   const authz = req.headers.authorization;
-  if (authz?.startsWith('Bearer ')) {
+  if (bearer && authz?.startsWith('Bearer ')) {
     const token = authz.slice(7).trim();
     if (token) return token;
   }
@@ -60,18 +61,21 @@ export function createKeyCheck(db: Db, auth: AuthConfig) {
     return Promise.race([read.catch(() => lastHash), fallback]).finally(() => clearTimeout(timer));
   };
 
-  const apiKeyOk = async (req: FastifyRequest): Promise<boolean> => {
-    const key = presentedApiKey(req);
+  const keyOk = async (req: FastifyRequest, bearer: boolean): Promise<boolean> => {
+    const key = presentedApiKey(req, bearer);
     if (key === undefined) return false;
     if (auth.apiKey) return safeEqual(key, auth.apiKey);
     const hash = await readHash();
     return hash !== null && apiKeyMatchesHash(key, hash);
   };
 
+  /** API routes: `X-Api-Key`, `?apikey=` or `Authorization: Bearer`. */
+  const apiKeyOk = (req: FastifyRequest) => keyOk(req, true);
+
   /** Webhook routes also take HTTP Basic with the webhook credentials, as the *arr apps can send. */
   const webhookOk = async (req: FastifyRequest): Promise<boolean> => {
     if (basicOk(req, auth)) return true;
-    return apiKeyOk(req);
+    return keyOk(req, false);
   };
 
   return { apiKeyOk, webhookOk };

@@ -75,24 +75,41 @@ export interface ApiMetrics {
  * The registry behind `GET /metrics`: this process' own metrics (default process metrics, webhook
  * ack latency) plus the families read from the database, all from one snapshot per scrape.
  */
-export function createApiMetrics(db: Db): ApiMetrics {
+/** A scrape serves a snapshot at most this old and refreshes it in the background (see ARCHITECTURE.md). */
+export const METRICS_SNAPSHOT_MAX_AGE_MS = 10_000;
+
+export function createApiMetrics(db: Db, opts: { maxAgeMs?: number } = {}): ApiMetrics {
+  const maxAgeMs = opts.maxAgeMs ?? METRICS_SNAPSHOT_MAX_AGE_MS;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'metarr_api_' });
   const reader = createJobMetricsReader(db);
   let inflight: Promise<Snapshot> | null = null;
-  // Every family's get() runs in the same tick of one scrape, so they share one snapshot.
-  const snapshot = () => {
+  let last: { at: number; value: Snapshot } | null = null;
+  const refresh = () => {
     inflight ??= Promise.all([
       reader.snapshot(),
       deliveryCounts(db),
       libraryItemCounts(db),
       playerGroupTypes(db),
     ])
-      .then(([jobs, deliveries, items, groupTypes]) => ({ jobs, deliveries, items, groupTypes }))
+      .then(([jobs, deliveries, items, groupTypes]) => {
+        const value = { jobs, deliveries, items, groupTypes };
+        last = { at: Date.now(), value };
+        return value;
+      })
       .finally(() => {
         inflight = null;
       });
     return inflight;
+  };
+  // Every family's get() runs in the same tick of one scrape, so they share one snapshot. Reading the
+  // histograms from 100,000 jobs takes longer than a scrape may, so a scrape answers from the last
+  // snapshot and starts the next one when it is older than maxAgeMs: the database does that work at
+  // most once per maxAgeMs however many replicas and scrapers there are per replica.
+  const snapshot = async (): Promise<Snapshot> => {
+    if (!last) return refresh();
+    if (Date.now() - last.at >= maxAgeMs) refresh().catch(() => {});
+    return last.value;
   };
   const queueState = (state: string, wanted: string[]) =>
     dbFamily(

@@ -30,7 +30,7 @@ export interface JobMetricsSnapshot {
 }
 
 /** How many of the latest notified groups the webhook-to-player histogram covers (keeps it cheap). */
-export const WEBHOOK_TO_PLAYER_WINDOW = 1000;
+export const WEBHOOK_TO_PLAYER_WINDOW = 200;
 
 /**
  * What `/metrics` reads from pg-boss's job table, in two queries per scrape: one pass over the
