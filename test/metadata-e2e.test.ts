@@ -161,5 +161,14 @@ t.test(
     t.equal(tmdb.calls.length, tmdbCalls, 'warm: no TMDB call');
     t.equal(fanart.calls.length, fanartCalls, 'warm: no fanart.tv call');
     t.equal(tmdb.imageCalls.length + fanart.imageCalls.length, imageCalls, 'warm: no image download');
+
+    // What the two runs did, as a Prometheus scrape of the API shows it (the worker counted them).
+    const metrics = await stack.api('GET', '/metrics');
+    const requests = (provider: string, status: string) =>
+      new RegExp(`^metarr_provider_requests_total\\{provider="${provider}",status="${status}"\\} 1$`, 'm');
+    for (const provider of ['tmdb', 'fanart']) {
+      t.match(metrics.text, requests(provider, '2xx'), `${provider}: one request answered, cold`);
+      t.match(metrics.text, requests(provider, 'cache_hit'), `${provider}: one cache hit, warm`);
+    }
   },
 );

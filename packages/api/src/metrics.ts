@@ -7,6 +7,7 @@ import {
   type JobMetricsSnapshot,
   libraryItemCounts,
   playerGroupTypes,
+  providerRequestCounts,
   WEBHOOK_TO_PLAYER_WINDOW,
 } from '@metarr/core';
 import { collectDefaultMetrics, Histogram, type Metric, Registry } from 'prom-client';
@@ -19,6 +20,7 @@ interface Snapshot {
   deliveries: Awaited<ReturnType<typeof deliveryCounts>>;
   items: Awaited<ReturnType<typeof libraryItemCounts>>;
   groupTypes: Map<number, string>;
+  providerRequests: Awaited<ReturnType<typeof providerRequestCounts>>;
 }
 
 type Labels = Record<string, string>;
@@ -91,9 +93,10 @@ export function createApiMetrics(db: Db, opts: { maxAgeMs?: number } = {}): ApiM
       deliveryCounts(db),
       libraryItemCounts(db),
       playerGroupTypes(db),
+      providerRequestCounts(db),
     ])
-      .then(([jobs, deliveries, items, groupTypes]) => {
-        const value = { jobs, deliveries, items, groupTypes };
+      .then(([jobs, deliveries, items, groupTypes, providerRequests]) => {
+        const value = { jobs, deliveries, items, groupTypes, providerRequests };
         last = { at: Date.now(), value };
         return value;
       })
@@ -184,6 +187,14 @@ export function createApiMetrics(db: Db, opts: { maxAgeMs?: number } = {}): ApiM
           return { labels: { type, result }, value: n };
         });
       },
+    ),
+    dbFamily(
+      'metarr_provider_requests_total',
+      'Provider API requests per provider and status (2xx, an HTTP status such as 404 or 429, error when no answer came, cache_hit when the shared cache answered)',
+      'counter',
+      snapshot,
+      (s) =>
+        s.providerRequests.map((r) => ({ labels: { provider: r.provider, status: r.status }, value: r.n })),
     ),
     dbFamily('metarr_library_items', 'Library items per kind and state', 'gauge', snapshot, (s) =>
       s.items.map((i) => ({ labels: { kind: i.kind, state: i.state }, value: i.n })),

@@ -40,6 +40,7 @@ export * from './records/pathMappings.ts';
 export * from './records/playerGroups.ts';
 export * from './records/players.ts';
 export * from './records/providerCache.ts';
+export * from './records/providerRequests.ts';
 export * from './records/publishedFiles.ts';
 export * from './schema.ts';
 export * from './secrets.ts';

@@ -151,6 +151,12 @@ export interface ProviderCacheTable {
   fetched_at: Generated<Date>;
   expires_at: Timestamp;
 }
+/** Provider API requests per provider and outcome (an HTTP status, `2xx`, `error` or `cache_hit`). */
+export interface ProviderRequestCountsTable {
+  provider: string;
+  status: string;
+  n: ColumnType<string, number, never>;
+}
 export interface ProviderRateLimitsTable {
   provider: string;
   window_start: Timestamp;
@@ -184,6 +190,7 @@ export interface Database {
   movie_published_files: MoviePublishedFilesTable;
   provider_cache: ProviderCacheTable;
   provider_rate_limits: ProviderRateLimitsTable;
+  provider_request_counts: ProviderRequestCountsTable;
 }
 
 export type Library = Selectable<LibrariesTable>;

@@ -8,10 +8,15 @@ import { backoffDelay } from '../async.ts';
 import type { FanartClient } from '../clients/fanart.ts';
 import type { TmdbClient } from '../clients/tmdb.ts';
 import type { Db } from '../db/connect.ts';
-import { AppError, permanent } from '../errors.ts';
+import { AppError, errorCode, errorMessage, permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
 import { fanartMovieKey, readProviderCache, tmdbMovieKey } from '../records/providerCache.ts';
+import {
+  addProviderRequestCounts,
+  ProviderRequestTally,
+  providerOutcome,
+} from '../records/providerRequests.ts';
 
 export interface ProviderDeps {
   db: Db;
@@ -201,10 +206,35 @@ export function candidatesFrom(tmdb: unknown, fanart: unknown, imageBaseUrl: str
   });
 }
 
+/**
+ * A movie's provider records (from the shared cache when fresh) and its artwork candidates. Every
+ * request's outcome, and every cache hit, is added to the shared counters `/metrics` reports, also
+ * when the fetch fails.
+ */
 export async function fetchProviderData(
   deps: ProviderDeps,
   movieId: number,
   opts: ProviderOptions,
+): Promise<ProviderFetchResult> {
+  const tally = new ProviderRequestTally();
+  try {
+    return await fetchTallied(deps, movieId, opts, tally);
+  } finally {
+    // Counting must never turn a fetch that worked into a failed job.
+    await addProviderRequestCounts(deps.db, tally).catch((err: unknown) =>
+      deps.log.warn(
+        { service: 'ProviderService', code: errorCode(err), error: errorMessage(err) },
+        'Provider request counts could not be recorded',
+      ),
+    );
+  }
+}
+
+async function fetchTallied(
+  deps: ProviderDeps,
+  movieId: number,
+  opts: ProviderOptions,
+  tally: ProviderRequestTally,
 ): Promise<ProviderFetchResult> {
   const log = deps.log.child({ service: 'ProviderService', operation: 'fetchProviderData', movieId });
   const now = (deps.clock ?? (() => new Date()))();
@@ -223,12 +253,20 @@ export async function fetchProviderData(
     const hit = await readProviderCache(deps.db, provider, key, { fresh: true, now });
     if (hit !== undefined) {
       result.cacheHits++;
+      tally.add(provider, 'cache_hit');
       return hit as T | { notFound: true };
     }
     const body = await withTransientRetry(deps, attempts, async () => {
       await acquireRateSlot(deps, provider, provider === 'tmdb' ? opts.tmdbRateLimit : 10, opts.signal);
       result.requests[provider]++;
-      return fetch();
+      try {
+        const answer = await fetch();
+        tally.add(provider, answer === null ? '404' : '2xx');
+        return answer;
+      } catch (err) {
+        tally.add(provider, providerOutcome(err));
+        throw err;
+      }
     });
     // A 404 is cached too: asking again within the TTL would get the same answer.
     const stored = body === null ? { notFound: true } : body;

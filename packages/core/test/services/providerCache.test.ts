@@ -7,6 +7,7 @@ import { createDb } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { AppError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
+import { providerRequestCounts } from '../../src/records/providerRequests.ts';
 import { acquireRateSlot, fetchProviderData } from '../../src/services/providerCache.ts';
 
 const database = await createTestDatabase();
@@ -155,6 +156,53 @@ t.test('the caller signal aborts a request', async (t) => {
     .catch((err) => err);
   t.match(e, { code: 'PROVIDER_ABORTED' });
   t.ok(Date.now() - started < 2000);
+});
+
+t.test('each request and cache hit is counted per provider and status, failed fetches too', async (t) => {
+  const counts = async () =>
+    new Map((await providerRequestCounts(db)).map((r) => [`${r.provider} ${r.status}`, r.n]));
+  const before = await counts();
+  const delta = async () => {
+    const now = await counts();
+    const out: Record<string, number> = {};
+    for (const [k, n] of now) if (n !== (before.get(k) ?? 0)) out[k] = n - (before.get(k) ?? 0);
+    return out;
+  };
+  const cold = await movie({ tmdb_id: 2001 });
+  await fetchProviderData(deps(), cold, opts);
+  await fetchProviderData(deps(), cold, opts);
+  t.same(await delta(), { 'fanart 2xx': 1, 'fanart cache_hit': 1, 'tmdb 2xx': 1, 'tmdb cache_hit': 1 });
+
+  tmdbFake.failNext(1, 503);
+  await fetchProviderData(deps(), await movie({ tmdb_id: 2002 }), opts);
+  tmdbFake.rateLimitNext(1, 1);
+  const limited = await fetchProviderData(deps(), await movie({ tmdb_id: 2003 }), opts).catch((e) => e);
+  t.match(limited, { code: 'PROVIDER_RATE_LIMITED' }, 'the fetch failed…');
+  t.same(
+    await delta(),
+    {
+      'fanart 2xx': 2,
+      'fanart cache_hit': 1,
+      'tmdb 2xx': 2,
+      'tmdb 429': 1,
+      'tmdb 503': 1,
+      'tmdb cache_hit': 1,
+    },
+    '…and its 429 is counted, as is the 503 that was retried',
+  );
+
+  tmdbFake.synthesize = false;
+  t.teardown(() => {
+    tmdbFake.synthesize = true;
+  });
+  await fetchProviderData(deps(), await movie({ tmdb_id: 2004 }), opts).catch(() => null);
+  tmdbFake.faultNext(1, 'reset');
+  await fetchProviderData(deps(), await movie({ tmdb_id: 2005 }), { ...opts, transientAttempts: 1 }).catch(
+    () => null,
+  );
+  const last = await delta();
+  t.equal(last['tmdb 404'], 1, 'a 404 is counted as 404');
+  t.equal(last['tmdb error'], 1, 'a reset (no answer) is counted as error');
 });
 
 t.test('the shared rate limit spreads requests over per-second windows', async (t) => {
