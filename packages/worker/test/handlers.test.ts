@@ -1,52 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   createJobInspector,
-  createJobQueue,
   DEAD_LETTER_QUEUE,
-  type JobName,
   type JobPayload,
   silentLogger,
   startRuntime,
 } from '@metarr/core';
 import t from 'tap';
-import type { HandlerDeps } from '../src/context.ts';
 import { handlers } from '../src/handlers/index.ts';
-import { createJobContext, startWorkerRuntime, unfenced } from '../src/runtime.ts';
-import { handlerDeps, startTestRuntime } from './support/runtime.ts';
+import { startWorkerRuntime } from '../src/runtime.ts';
+import { startHandlerHarness } from './support/runtime.ts';
 
 // Each handler alone, against a real queue and database,
 // asserting which follow-up jobs it creates — without running those jobs.
-const { rt, db, url } = await startTestRuntime(t);
-const queue = createJobQueue({ boss: rt.boss, db, log: silentLogger });
-const deps: HandlerDeps = handlerDeps(db, silentLogger);
+const { rt, db, url, deps, ctxFor, jobsOf } = await startHandlerHarness(t);
 
 const fixtureDir = path.resolve(import.meta.dirname, '..', '..', 'core', 'test', 'fixtures', 'webhooks');
 const fixture = async (name: string) => JSON.parse(await fs.readFile(path.join(fixtureDir, name), 'utf8'));
-
-function ctxFor<N extends JobName>(type: N, payload: JobPayload<N>, priority = 5) {
-  return createJobContext(
-    { queue, db, log: silentLogger, lease: unfenced(db) },
-    {
-      id: randomUUID(),
-      type,
-      payload,
-      parentId: null,
-      retryCount: 0,
-      signal: new AbortController().signal,
-      priority,
-    },
-  );
-}
-
-async function jobsOf(name: string) {
-  const rows = await createJobInspector(db).rows({ types: [name] });
-  return rows.map((r) => ({
-    id: r.id,
-    data: r.data as { payload: Record<string, unknown>; parentId: string },
-  }));
-}
 
 t.test('the webhook handler maps the path and creates exactly one scan-movie job', async (t) => {
   const root = t.testdir({ 'The Matrix (1999)': { 'm.mkv': 'v' } });

@@ -1,7 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import {
+  createJobInspector,
+  createJobQueue,
   createLogger,
   createMediaServerClient,
   type Db,
+  type JobName,
+  type JobPayload,
   type Logger,
   loadConfig,
   type Runtime,
@@ -10,6 +15,7 @@ import {
 } from '@metarr/core';
 import { createTestDatabase } from '@metarr/testkit/db';
 import type { HandlerDeps } from '../../src/context.ts';
+import { createJobContext, unfenced } from '../../src/runtime.ts';
 
 /** A logger whose lines the test reads back, parsed. */
 export function captureLog(level = 'info'): { log: Logger; lines: Record<string, unknown>[] } {
@@ -54,4 +60,41 @@ export async function startTestRuntime(
     await database.drop();
   });
   return { rt, db: rt.dbh.db, url: database.url };
+}
+
+/**
+ * One handler at a time, against a real queue and database: a job context as the runtime builds it
+ * (unfenced: no pg-boss lease behind it) and a reader of the jobs a handler created, so a test can
+ * assert the follow-ups without running them.
+ */
+export async function startHandlerHarness(
+  t: { teardown(fn: () => unknown): void },
+  opts: { log?: Logger; deps?: (db: Db, log: Logger) => HandlerDeps } = {},
+) {
+  const log = opts.log ?? silentLogger;
+  const { rt, db, url } = await startTestRuntime(t, log);
+  const queue = createJobQueue({ boss: rt.boss, db, log });
+  const deps = (opts.deps ?? handlerDeps)(db, log);
+  const ctxFor = <N extends JobName>(type: N, payload: JobPayload<N>, priority = 5) =>
+    createJobContext(
+      { queue, db, log, lease: unfenced(db) },
+      {
+        id: randomUUID(),
+        type,
+        payload,
+        parentId: null,
+        retryCount: 0,
+        signal: new AbortController().signal,
+        priority,
+      },
+    );
+  const jobsOf = async (name: string) => {
+    const rows = await createJobInspector(db).rows({ types: [name] });
+    return rows.map((r) => ({
+      id: r.id,
+      priority: r.priority,
+      data: r.data as { payload: Record<string, unknown>; parentId: string },
+    }));
+  };
+  return { rt, db, url, queue, deps, ctxFor, jobsOf };
 }
