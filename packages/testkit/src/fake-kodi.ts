@@ -36,18 +36,76 @@ export interface RpcErrorObject {
   data?: unknown;
 }
 
+/** A movie in the fake's video library, as `VideoLibrary.GetMovies` lists it. */
+export interface FakeKodiMovie {
+  movieid: number;
+  label: string;
+  /** The video file, in Kodi's form (e.g. `smb://nas/movies/Heat (1995)/Heat (1995).mkv`). */
+  file: string;
+}
+
 export interface FakeKodi extends FakeServerBase {
   calls: FakeKodiCall[];
+  /** The video library: movies by id. Empty unless a test adds movies (as a scan would). */
+  movies: Map<number, FakeKodiMovie>;
+  addMovie(file: string, label?: string): FakeKodiMovie;
+  /** Movie ids `VideoLibrary.RefreshMovie` was called for, with its `ignorenfo`, in order. */
+  refreshes: { movieid: number; ignorenfo: boolean }[];
   /** `true` plays a video; `'audio'` plays music. */
   setPlaying(playing: boolean | 'audio'): void;
   /** Makes every method answer with this JSON-RPC error (null: back to normal). */
   setRpcError(error: RpcErrorObject | null): void;
 }
 
+type ParamType = 'string' | 'boolean' | 'number' | 'object' | 'array';
+type Params = Record<string, unknown>;
+
+class InvalidParams extends Error {}
+
+/** The folder Kodi stores for a file (`strPath`): everything up to and including the last separator. */
+const folderOf = (file: string) => file.slice(0, Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+
+/**
+ * A `List.Filter.Movies` rule or `and`/`or` group, for the fields a path lookup uses (`path` is the
+ * file's folder, `filename` its name, `title` the label) and the string operators.
+ */
+function matches(movie: FakeKodiMovie, filter: unknown): boolean {
+  if (!filter || typeof filter !== 'object') throw new InvalidParams('Invalid filter');
+  const f = filter as {
+    and?: unknown[];
+    or?: unknown[];
+    field?: unknown;
+    operator?: unknown;
+    value?: unknown;
+  };
+  if (Array.isArray(f.and)) return f.and.every((x) => matches(movie, x));
+  if (Array.isArray(f.or)) return f.or.some((x) => matches(movie, x));
+  const fields: Record<string, string> = {
+    path: folderOf(movie.file),
+    filename: movie.file.slice(folderOf(movie.file).length),
+    title: movie.label,
+  };
+  if (typeof f.field !== 'string' || !(f.field in fields)) throw new InvalidParams('Invalid filter field');
+  if (typeof f.value !== 'string') throw new InvalidParams('Invalid filter value');
+  const have = fields[f.field] as string;
+  switch (f.operator) {
+    case 'is':
+      return have === f.value;
+    case 'isnot':
+      return have !== f.value;
+    case 'startswith':
+      return have.startsWith(f.value);
+    case 'contains':
+      return have.includes(f.value);
+    default:
+      throw new InvalidParams('Invalid filter operator');
+  }
+}
+
 /** Parameter names (in positional order) each supported method accepts. */
 const METHODS: Record<
   string,
-  { params: Record<string, 'string' | 'boolean'>; result: (k: KodiState) => unknown }
+  { params: Record<string, ParamType>; required?: string[]; result: (k: KodiState, p: Params) => unknown }
 > = {
   'JSONRPC.Ping': { params: {}, result: () => 'pong' },
   'JSONRPC.Version': { params: {}, result: (k) => ({ version: k.version }) },
@@ -58,6 +116,38 @@ const METHODS: Record<
   },
   'AudioLibrary.Scan': { params: { directory: 'string', showdialogs: 'boolean' }, result: () => 'OK' },
   'AudioLibrary.Clean': { params: { showdialogs: 'boolean' }, result: () => 'OK' },
+  'VideoLibrary.GetMovies': {
+    params: { properties: 'array', limits: 'object', sort: 'object', filter: 'object' },
+    result: (k, p) => {
+      const all = [...k.movies.values()].filter((m) => p['filter'] === undefined || matches(m, p['filter']));
+      const limits = (p['limits'] ?? {}) as { start?: number; end?: number };
+      const start = limits.start ?? 0;
+      const page = all.slice(start, limits.end === undefined || limits.end < 0 ? undefined : limits.end);
+      const props = new Set((p['properties'] as string[] | undefined) ?? []);
+      const out: Record<string, unknown> = {
+        limits: { start, end: start + page.length, total: all.length },
+      };
+      // Kodi leaves the list out of an empty answer.
+      if (page.length)
+        out['movies'] = page.map((m) => ({
+          movieid: m.movieid,
+          label: m.label,
+          ...(props.has('file') && { file: m.file }),
+        }));
+      return out;
+    },
+  },
+  'VideoLibrary.RefreshMovie': {
+    params: { movieid: 'number', ignorenfo: 'boolean', title: 'string' },
+    required: ['movieid'],
+    result: (k, p) => {
+      const movieid = p['movieid'] as number;
+      if (!k.movies.has(movieid)) throw new InvalidParams(`No movie with id ${movieid}`);
+      // Kodi's default: a refresh ignores the NFO unless told otherwise.
+      k.refreshes.push({ movieid, ignorenfo: (p['ignorenfo'] as boolean | undefined) ?? true });
+      return 'OK';
+    },
+  },
   'Player.GetActivePlayers': {
     params: {},
     result: (k) =>
@@ -73,6 +163,8 @@ interface KodiState {
   version: { major: number; minor: number; patch: number };
   playing: boolean | 'audio';
   rpcError: RpcErrorObject | null;
+  movies: Map<number, FakeKodiMovie>;
+  refreshes: { movieid: number; ignorenfo: boolean }[];
 }
 
 type RpcResponse =
@@ -83,28 +175,30 @@ function rpcError(id: unknown, code: number, message: string, data?: unknown): R
   return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
 }
 
+/** The params as named values, or the reason Kodi would refuse them. */
 function checkParams(
   method: string,
-  spec: Record<string, 'string' | 'boolean'>,
+  spec: { params: Record<string, ParamType>; required?: string[] },
   params: unknown,
-): string | null {
-  if (params === undefined || params === null) return null;
-  let named: Record<string, unknown>;
+): Params | string {
+  let named: Params = {};
   if (Array.isArray(params)) {
-    const names = Object.keys(spec);
+    const names = Object.keys(spec.params);
     if (params.length > names.length) return `Too many parameters for ${method}`;
     named = Object.fromEntries(params.map((v, i) => [names[i], v]));
-  } else if (typeof params === 'object') {
-    named = params as Record<string, unknown>;
-  } else {
+  } else if (params !== undefined && params !== null && typeof params === 'object') {
+    named = params as Params;
+  } else if (params !== undefined && params !== null) {
     return 'Invalid type for params';
   }
   for (const [k, v] of Object.entries(named)) {
-    const type = spec[k];
+    const type = spec.params[k];
     if (!type) return `Unknown parameter "${k}"`;
-    if (typeof v !== type) return `Invalid type ${typeof v} received for "${k}"`;
+    const actual = Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
+    if (actual !== type) return `Invalid type ${actual} received for "${k}"`;
   }
-  return null;
+  for (const k of spec.required ?? []) if (!(k in named)) return `Missing parameter "${k}"`;
+  return named;
 }
 
 export async function startFakeKodi(opts: FakeKodiOptions = {}): Promise<FakeKodi> {
@@ -113,7 +207,10 @@ export async function startFakeKodi(opts: FakeKodiOptions = {}): Promise<FakeKod
     version: opts.version ?? { major: 21, minor: 1, patch: 0 },
     playing: false,
     rpcError: null,
+    movies: new Map(),
+    refreshes: [],
   };
+  let nextMovieId = 1;
   const expectedAuth = opts.username
     ? `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`
     : null;
@@ -139,13 +236,18 @@ export async function startFakeKodi(opts: FakeKodiOptions = {}): Promise<FakeKod
     if (!spec) res = rpcError(id, -32601, 'Method not found.');
     else if (state.rpcError) res = { jsonrpc: '2.0', id, error: state.rpcError };
     else {
-      const problem = checkParams(req.method, spec.params, req.params);
-      res = problem
-        ? rpcError(id, -32602, 'Invalid params.', {
-            method: req.method,
-            stack: { message: problem, name: 'params' },
-          })
-        : { jsonrpc: '2.0', id, result: spec.result(state) };
+      const invalid = (message: string) =>
+        rpcError(id, -32602, 'Invalid params.', { method: req.method, stack: { message, name: 'params' } });
+      const named = checkParams(req.method, spec, req.params);
+      if (typeof named === 'string') res = invalid(named);
+      else {
+        try {
+          res = { jsonrpc: '2.0', id, result: spec.result(state, named) };
+        } catch (err) {
+          if (!(err instanceof InvalidParams)) throw err;
+          res = invalid(err.message);
+        }
+      }
     }
     return isNotification ? null : res;
   }
@@ -202,6 +304,13 @@ export async function startFakeKodi(opts: FakeKodiOptions = {}): Promise<FakeKod
 
   return Object.assign(base, {
     calls,
+    movies: state.movies,
+    refreshes: state.refreshes,
+    addMovie(file: string, label?: string) {
+      const movie = { movieid: nextMovieId++, label: label ?? file.slice(folderOf(file).length), file };
+      state.movies.set(movie.movieid, movie);
+      return movie;
+    },
     setPlaying(playing: boolean | 'audio') {
       state.playing = playing;
     },

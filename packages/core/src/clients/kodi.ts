@@ -43,6 +43,13 @@ export interface KodiClient {
   /** `AudioLibrary.Clean` takes no directory: it cleans the whole music library. */
   cleanAudio(signal?: AbortSignal): Promise<void>;
   activePlayers(signal?: AbortSignal): Promise<KodiActivePlayer[]>;
+  /**
+   * The library's movies whose files are in `directory` (Kodi form, with its trailing separator):
+   * `VideoLibrary.GetMovies` filtered on `path` (the folder Kodi stored for the file).
+   */
+  moviesInFolder(directory: string, signal?: AbortSignal): Promise<{ movieid: number; file: string }[]>;
+  /** `VideoLibrary.RefreshMovie` reading the NFO and artwork beside the file (Kodi ignores them by default). */
+  refreshMovie(movieid: number, signal?: AbortSignal): Promise<void>;
   /** Any method, for diagnostics. */
   call<T = unknown>(method: string, params?: Record<string, unknown>, signal?: AbortSignal): Promise<T>;
 }
@@ -158,6 +165,35 @@ export function createKodiClient(conn: KodiConn, opts: ClientOptions = {}): Kodi
     scanAudio: (directory, signal) => ack('AudioLibrary.Scan', { directory, showdialogs: false }, signal),
     cleanVideo: (directory, signal) => ack('VideoLibrary.Clean', { directory, showdialogs: false }, signal),
     cleanAudio: (signal) => ack('AudioLibrary.Clean', { showdialogs: false }, signal),
+    async moviesInFolder(directory, signal) {
+      const result = await call<{ movies?: unknown }>(
+        'VideoLibrary.GetMovies',
+        {
+          properties: ['file'],
+          // `startswith`: a disc folder's files live deeper (…/Movie (2000)/BDMV/…) and are the same movie.
+          filter: { field: 'path', operator: 'startswith', value: directory },
+          limits: { start: 0, end: 50 },
+        },
+        signal,
+      );
+      // An empty answer has no `movies` list at all.
+      const movies = result?.movies ?? [];
+      if (!Array.isArray(movies) || movies.some((m) => typeof m?.movieid !== 'number')) {
+        throw new AppError(
+          'PLAYER_BAD_RESPONSE',
+          `player ${conn.name} answered VideoLibrary.GetMovies oddly`,
+          {
+            retryable: false,
+          },
+        );
+      }
+      return (movies as { movieid: number; file?: unknown }[]).map((m) => ({
+        movieid: m.movieid,
+        file: typeof m.file === 'string' ? m.file : '',
+      }));
+    },
+    refreshMovie: (movieid, signal) =>
+      ack('VideoLibrary.RefreshMovie', { movieid, ignorenfo: false }, signal),
     async activePlayers(signal) {
       const result = await call<unknown>('Player.GetActivePlayers', undefined, signal);
       if (!Array.isArray(result)) {

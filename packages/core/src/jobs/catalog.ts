@@ -59,17 +59,23 @@ function job<S extends TSchema>(
 
 /**
  * Coalescing key of a per-group notification (and per player, when the job targets some players
- * only): created/modified are one rescan, a delete is a clean.
+ * only): created/modified are one rescan, a delete is a clean, and a republish that changed files is
+ * a refresh (never folded into a plain scan, which would leave a known item stale).
  */
 export function notifyCoalesceKey(p: {
   groupId: number;
   path: string;
   change: string;
   playerIds?: number[] | undefined;
+  refresh?: boolean | undefined;
 }): string {
   const players = p.playerIds?.length ? `:p${[...p.playerIds].sort((a, b) => a - b).join(',')}` : '';
-  return `${p.groupId}${players}:${p.change === 'deleted' ? 'clean' : 'scan'}:${p.path}`;
+  const kind = p.change === 'deleted' ? 'clean' : p.refresh ? 'refresh' : 'scan';
+  return `${p.groupId}${players}:${kind}:${p.path}`;
 }
+
+/** The movie's files were rewritten: players that hold the item re-read it (see notify-group). */
+const Refresh = Type.Optional(Type.Boolean());
 
 const Change = Type.Union([Type.Literal('created'), Type.Literal('modified'), Type.Literal('deleted')]);
 
@@ -89,6 +95,7 @@ const NotifyGroupPayload = Type.Object({
   playerIds: Type.Optional(Type.Array(Id, { maxItems: 1000 })),
   /** How many times playback already deferred this scan. */
   deferrals: Type.Optional(Type.Integer({ minimum: 0 })),
+  refresh: Refresh,
 });
 
 export const jobCatalog = {
@@ -124,6 +131,7 @@ export const jobCatalog = {
       path: AbsPath,
       change: Change,
       movieId: Type.Optional(Id),
+      refresh: Refresh,
     }),
     NOTIFY_POLICY,
   ),

@@ -31,10 +31,20 @@ export interface RefreshOptions {
   cleanAfterDelete?: boolean;
   /** Kodi: ask `Player.GetActivePlayers` first and defer the player while something plays. */
   deferWhilePlaying?: boolean;
+  /**
+   * The item's NFO or artwork were rewritten (a republish that changed files). Kodi re-reads an item
+   * it already holds for `videoFile` (a file name in the folder) instead of scanning, since a scan
+   * skips known items; a player without it still gets the scan.
+   */
+  refreshItem?: { videoFile: string | null };
 }
 
+/** What a player was asked to do for a folder, when it was more than the change implies. */
+export type FolderAction = 'refreshed';
+
 export interface MediaServerClient {
-  refreshFolder(folder: string, opts: RefreshOptions): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: most clients only notify and return nothing.
+  refreshFolder(folder: string, opts: RefreshOptions): Promise<FolderAction | void>;
   test(signal?: AbortSignal): Promise<{ version: string; name?: string }>;
   /** Whether the player is playing right now (Kodi only; others never defer). */
   isPlaying?(signal?: AbortSignal): Promise<boolean>;
@@ -65,6 +75,8 @@ export interface NotifyResult {
   failures: NotifyFailure[];
   /** Players skipped because they were playing; the caller schedules them again. */
   deferred: number[];
+  /** Players that re-read a known item instead of scanning its folder (see RefreshOptions.refreshItem). */
+  refreshed?: number[];
   /** Set when the group had nothing to do (e.g. a delete with cleaning off). */
   skipped?: string;
 }
@@ -83,6 +95,16 @@ function parentWithin(folder: string, root: string): string {
 
 const UPDATE_TYPE = { created: 'Created', modified: 'Modified', deleted: 'Deleted' } as const;
 
+/**
+ * The player's items for the video file now in the folder. An entry for another file (the one a
+ * Radarr upgrade replaced) is stale: refreshing it would not add the new file, so only a scan does.
+ */
+function knownVideo<T extends { file: string }>(items: T[], videoFile: string | null): T[] {
+  if (!videoFile) return items;
+  const want = `/${videoFile.replaceAll('\\', '/')}`;
+  return items.filter((m) => m.file.replaceAll('\\', '/').endsWith(want));
+}
+
 /** The real client for a player; composition roots pass this (or a wrapper) as `clientFor`. */
 export function createMediaServerClient(player: PlayerConn, opts: ClientOptions = {}): MediaServerClient {
   switch (player.type) {
@@ -100,8 +122,14 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
           } else if (o.change === 'deleted') {
             await kodi.cleanVideo(dir, o.signal);
           } else {
+            if (o.refreshItem) {
+              const known = knownVideo(await kodi.moviesInFolder(dir, o.signal), o.refreshItem.videoFile);
+              for (const m of known) await kodi.refreshMovie(m.movieid, o.signal);
+              if (known.length) return 'refreshed';
+            }
             await kodi.scanVideo(dir, o.signal);
           }
+          return undefined;
         },
         async test(signal) {
           await kodi.ping(signal);
@@ -175,6 +203,7 @@ export async function notifyGroup(
   const notified: number[] = [];
   const failures: NotifyFailure[] = [];
   const deferred: number[] = [];
+  const refreshed: number[] = [];
   // Attempt lines are written in order once the group's outcome is known: a failure is a warn when
   // another player was reached, a debug line when none was (the thrown error carries every failure
   // and the job runner logs it once, so per-player lines would repeat it).
@@ -217,11 +246,12 @@ export async function notifyGroup(
         });
         continue;
       }
-      await client.refreshFolder(folder, opts);
+      const action = await client.refreshFolder(folder, opts);
       notified.push(player.id);
+      if (action === 'refreshed') refreshed.push(player.id);
       attempts.push({
-        fields: { ...fields, ok: true, code: null, durationMs: Date.now() - started },
-        msg: 'player notified',
+        fields: { ...fields, ok: true, code: null, action: action ?? null, durationMs: Date.now() - started },
+        msg: action === 'refreshed' ? 'player refreshed the item' : 'player notified',
         failed: false,
       });
       if (target.sharedLibrary) break;
@@ -275,5 +305,5 @@ export async function notifyGroup(
       },
     );
   }
-  return { groupId, notified, failures, deferred };
+  return { groupId, notified, failures, deferred, ...(refreshed.length && { refreshed }) };
 }

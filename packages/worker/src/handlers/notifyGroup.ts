@@ -1,4 +1,11 @@
-import { AppError, loadGroupsForLibrary, mapGroupPath, notifyCoalesceKey, notifyGroup } from '@metarr/core';
+import {
+  AppError,
+  type Db,
+  loadGroupsForLibrary,
+  mapGroupPath,
+  notifyCoalesceKey,
+  notifyGroup,
+} from '@metarr/core';
 import type { JobHandler } from '../context.ts';
 
 /** Playback defers a Kodi scan at most this long in total; then the scan runs anyway. */
@@ -22,6 +29,8 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
   const players = p.playerIds ? group.players.filter((pl) => p.playerIds?.includes(pl.id)) : group.players;
   if (!players.length) return { groupId: group.groupId, skipped: 'none of its players is enabled any more' };
   const folder = mapGroupPath(p.path, group.mappings);
+  const refreshItem =
+    p.refresh && p.change !== 'deleted' ? await refreshTarget(ctx.db, p.movieId) : undefined;
   const deferrals = p.deferrals ?? 0;
   const deferSeconds = deps.config.notifyDeferSeconds;
 
@@ -43,6 +52,7 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
         cleanAfterDelete: group.cleanAfterDelete,
         deferWhilePlaying:
           group.scanWhilePlaying === 'defer' && deferrals * deferSeconds < MAX_DEFER_TOTAL_SECONDS,
+        ...(refreshItem && { refreshItem }),
       },
     );
   } catch (err) {
@@ -56,6 +66,7 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
     folder,
     notified: r.notified,
     failures: r.failures,
+    ...(r.refreshed && { refreshed: r.refreshed }),
   };
   if (r.deferred.length) {
     // A shared library is scanned by whichever member is free then; others by player.
@@ -71,6 +82,7 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
         windowSeconds: p.windowSeconds ?? group.debounceSeconds,
         ...(playerIds && { playerIds }),
         deferrals: deferrals + 1,
+        ...(p.refresh && { refresh: true }),
       },
       {
         startAfter: deferSeconds,
@@ -87,3 +99,14 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
   }
   return out;
 };
+
+/** The movie's video file, which a player's item must be for to be refreshed rather than scanned. */
+async function refreshTarget(db: Db, movieId: number | undefined): Promise<{ videoFile: string | null }> {
+  if (movieId === undefined) return { videoFile: null };
+  const movie = await db
+    .selectFrom('movies')
+    .select('video_file')
+    .where('id', '=', movieId)
+    .executeTakeFirst();
+  return { videoFile: movie?.video_file ?? null };
+}

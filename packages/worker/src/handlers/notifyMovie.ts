@@ -3,12 +3,14 @@ import type { HandlerDeps, JobContext } from '../context.ts';
 
 /**
  * The last step of every metadata path (published, or skipped because there is no key or no TMDB
- * id): tell the players the movie's folder changed. One `notify-players` follow-up.
+ * id): tell the players the movie's folder changed. One `notify-players` follow-up; `refresh` when
+ * the movie's NFO or artwork were rewritten, so players that hold it re-read them.
  */
 export async function notifyMovieFolder<N extends JobName>(
   ctx: JobContext<N>,
   deps: Pick<HandlerDeps, 'db'>,
   movieId: number,
+  opts: { refresh?: boolean } = {},
 ): Promise<EnqueuedJob | null> {
   const movie = await deps.db
     .selectFrom('movies')
@@ -21,5 +23,6 @@ export async function notifyMovieFolder<N extends JobName>(
     path: movie.path,
     change: 'modified',
     movieId,
+    ...(opts.refresh && { refresh: true }),
   });
 }

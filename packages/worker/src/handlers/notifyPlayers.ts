@@ -38,6 +38,7 @@ export const handleNotifyPlayers: JobHandler<'notify-players'> = async (ctx, dep
         path: p.path,
         change: p.change,
         ...(p.movieId !== undefined && { movieId: p.movieId }),
+        ...(p.refresh && { refresh: true }),
         ...t,
         ...(playerIds && { playerIds }),
       },

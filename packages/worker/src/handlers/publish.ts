@@ -18,6 +18,8 @@ export const handlePublish: JobHandler<'publish'> = async (ctx, deps) => {
     movieId,
     { alsoMovieNfo: deps.config.writeMovieNfo },
   );
-  const notify = await notifyMovieFolder(ctx, deps, movieId);
+  const notify = await notifyMovieFolder(ctx, deps, movieId, {
+    refresh: r.written.length > 0 || r.removed.length > 0,
+  });
   return { ...r, notifyJobId: notify?.id ?? null };
 };
