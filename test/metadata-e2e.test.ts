@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { checkWellFormed } from '@metarr/core';
-import { startFakeFanart, startFakeKodi, startFakeTmdb } from '@metarr/testkit';
+import { startFakeKodi } from '@metarr/testkit';
 import t from 'tap';
+import { providerFakes } from './support/providers.ts';
 import { METADATA_CHAIN, ROOT, startStack, waitFor } from './support/stack.ts';
 
 const fixture = async (name: string) =>
@@ -25,19 +26,10 @@ async function snapshot(dir: string): Promise<Map<string, { bytes: Buffer; mtime
 t.test(
   'Radarr Download with a TMDB key: the full chain writes NFO and artwork, then Kodi scans',
   async (t) => {
-    const tmdb = await startFakeTmdb();
-    const fanart = await startFakeFanart();
+    const { tmdb, fanart, env } = await providerFakes(t);
     const kodi = await startFakeKodi({ username: 'kodi', password: 'secret-pass' });
-    t.teardown(() => Promise.all([tmdb.close(), fanart.close(), kodi.close()]));
-    const stack = await startStack(t, {
-      env: {
-        TMDB_API_KEY: 'tmdb-test-key',
-        FANART_API_KEY: 'fanart-test-key',
-        METARR_TMDB_BASE_URL: tmdb.apiUrl,
-        METARR_TMDB_IMAGE_BASE_URL: tmdb.imageUrl,
-        METARR_FANART_BASE_URL: fanart.apiUrl,
-      },
-    });
+    t.teardown(() => kodi.close());
+    const stack = await startStack(t, { env });
     const media = t.testdir({
       movies: { 'The Matrix (1999)': { 'The Matrix (1999) [Bluray-1080p].mkv': 'video-bytes' } },
     });

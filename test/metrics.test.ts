@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startFakeKodi } from '@metarr/testkit';
 import t from 'tap';
-import { movieLibrary, playerGroup, radarrFixture } from './support/notify.ts';
+import { kodiGroup, movieLibrary, radarrFixture } from './support/notify.ts';
 import { ROOT, request, startStack, waitFor } from './support/stack.ts';
 
 interface Family {
@@ -149,18 +149,9 @@ t.test('families move after a Radarr webhook is acknowledged and its jobs reach 
   const kodi = await startFakeKodi({ username: 'kodi', password: 'secret-pass' });
   t.teardown(() => kodi.close());
   const lib = await movieLibrary(t, stack);
-  await playerGroup(
-    t,
-    stack,
-    {
-      name: 'Living room',
-      type: 'kodi',
-      sharedLibrary: true,
-      libraryIds: [lib.id],
-      pathMappings: [{ from: lib.root, to: 'smb://nas/movies/' }],
-    },
-    [{ name: 'Kodi', port: kodi.port, username: 'kodi', password: 'secret-pass' }],
-  );
+  await kodiGroup(t, stack, lib, [
+    { name: 'Kodi', port: kodi.port, username: 'kodi', password: 'secret-pass' },
+  ]);
 
   const scrape = async () => {
     const r = await stack.api('GET', '/metrics');

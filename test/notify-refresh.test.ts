@@ -5,46 +5,20 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startFakeFanart, startFakeKodi, startFakeTmdb } from '@metarr/testkit';
+import { startFakeKodi } from '@metarr/testkit';
 import t from 'tap';
-import { ROOT, startStack, waitFor } from './support/stack.ts';
-
-const fixture = async (name: string) =>
-  JSON.parse(await fs.readFile(path.join(ROOT, 'test', 'fixtures', 'webhooks', name), 'utf8'));
+import { kodiGroup, MOVIE, movieLibrary, radarrFixture } from './support/notify.ts';
+import { providerFakes } from './support/providers.ts';
+import { startStack, waitFor } from './support/stack.ts';
 
 t.test('a changed NFO makes Kodi refresh the movie it holds; a new movie is scanned', async (t) => {
-  const tmdb = await startFakeTmdb();
-  const fanart = await startFakeFanart();
+  const { tmdb, env } = await providerFakes(t);
   const kodi = await startFakeKodi();
-  t.teardown(() => Promise.all([tmdb.close(), fanart.close(), kodi.close()]));
-  const stack = await startStack(t, {
-    env: {
-      TMDB_API_KEY: 'tmdb-test-key',
-      FANART_API_KEY: 'fanart-test-key',
-      METARR_TMDB_BASE_URL: tmdb.apiUrl,
-      METARR_TMDB_IMAGE_BASE_URL: tmdb.imageUrl,
-      METARR_FANART_BASE_URL: fanart.apiUrl,
-    },
-  });
-  const video = 'The Matrix (1999) [Bluray-1080p].mkv';
-  const media = t.testdir({ movies: { 'The Matrix (1999)': { [video]: 'video-bytes' } } });
-  const moviesRoot = path.join(media, 'movies');
-  const lib = await stack.api('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: moviesRoot });
-  await stack.api('POST', '/api/path-mappings', { manager: 'radarr', from: '/movies', to: moviesRoot });
-  const group = await stack.api('POST', '/api/player-groups', {
-    name: 'Living room',
-    type: 'kodi',
-    sharedLibrary: true,
-    libraryIds: [lib.json.id],
-    pathMappings: [{ from: moviesRoot, to: 'smb://nas/movies/' }],
-  });
-  await stack.api('POST', '/api/players', {
-    groupId: group.json.id,
-    name: 'Kodi',
-    type: 'kodi',
-    host: '127.0.0.1',
-    port: kodi.port,
-  });
+  t.teardown(() => kodi.close());
+  const stack = await startStack(t, { env });
+  const lib = await movieLibrary(t, stack);
+  await kodiGroup(t, stack, lib, [{ name: 'Kodi', port: kodi.port }]);
+  const video = `${MOVIE} [Bluray-1080p].mkv`;
   const methods = () => kodi.calls.map((c) => c.method).filter((m) => m.startsWith('VideoLibrary.'));
   const notifyJobs = async (n: number) =>
     waitFor(`${n} notify-group job(s) completed`, async () => {
@@ -53,12 +27,12 @@ t.test('a changed NFO makes Kodi refresh the movie it holds; a new movie is scan
     });
 
   // 1. A new movie: its first publish wrote files, but Kodi does not hold it, so the folder is scanned.
-  const ack = await stack.api('POST', '/api/webhooks/radarr', await fixture('radarr-download.json'));
+  const ack = await stack.api('POST', '/api/webhooks/radarr', await radarrFixture('radarr-download.json'));
   t.equal(ack.status, 200);
   await notifyJobs(1);
   t.same(methods(), ['VideoLibrary.GetMovies', 'VideoLibrary.Scan'], 'a new movie is scanned');
   // What that scan did in a real Kodi: the movie is in its library now.
-  const held = kodi.addMovie(`smb://nas/movies/The Matrix (1999)/${video}`, 'The Matrix');
+  const held = kodi.addMovie(`smb://nas/movies/${MOVIE}/${video}`, 'The Matrix');
   const deliveryId = (await stack.api('GET', '/api/webhooks/deliveries')).json[0].id;
 
   // 2. Nothing changed on a replay: no file rewritten, so a plain scan (a no-op for Kodi), no refresh.
@@ -78,10 +52,7 @@ t.test('a changed NFO makes Kodi refresh the movie it holds; a new movie is scan
   kodi.calls.length = 0;
   await stack.api('POST', `/api/webhooks/deliveries/${deliveryId}/replay`);
   const jobs = await notifyJobs(3);
-  const nfo = await fs.readFile(
-    path.join(moviesRoot, 'The Matrix (1999)', 'The Matrix (1999) [Bluray-1080p].nfo'),
-    'utf8',
-  );
+  const nfo = await fs.readFile(path.join(lib.folder, `${MOVIE} [Bluray-1080p].nfo`), 'utf8');
   t.match(nfo, '<tagline>Free your mind.</tagline>', 'the NFO was rewritten');
   t.same(methods(), ['VideoLibrary.GetMovies', 'VideoLibrary.RefreshMovie'], 'refreshed, not scanned');
   t.same(kodi.refreshes, [{ movieid: held.movieid, ignorenfo: false }], 'Kodi re-reads the NFO');

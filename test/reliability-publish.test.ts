@@ -17,8 +17,9 @@ import {
   parseMovieNfo,
   removeStaleTempFiles,
 } from '@metarr/core';
-import { snapshotFiles, startFakeFanart, startFakeTmdb, theMatrix } from '@metarr/testkit';
+import { snapshotFiles, theMatrix } from '@metarr/testkit';
 import t from 'tap';
+import { providerFakes } from './support/providers.ts';
 import { ROOT, type Stack, startStack, waitFor } from './support/stack.ts';
 
 type TestT = Pick<typeof t, 'teardown'>;
@@ -121,18 +122,8 @@ async function mountTmpfs(t: TestT, kb: number): Promise<string | null> {
 }
 /** Stack + fake TMDB and fanart.tv; one movie library at `root` holding `Movie/M.mkv`. */
 async function pipelineStack(t: TestT, root: string) {
-  const tmdb = await startFakeTmdb();
-  const fanart = await startFakeFanart();
-  t.teardown(() => Promise.all([tmdb.close(), fanart.close()]));
-  const stack = await startStack(t, {
-    env: {
-      TMDB_API_KEY: 'tmdb-test-key',
-      FANART_API_KEY: 'fanart-test-key',
-      METARR_TMDB_BASE_URL: tmdb.apiUrl,
-      METARR_TMDB_IMAGE_BASE_URL: tmdb.imageUrl,
-      METARR_FANART_BASE_URL: fanart.apiUrl,
-    },
-  });
+  const { env } = await providerFakes(t);
+  const stack = await startStack(t, { env });
   const folder = path.join(root, 'Movie');
   await fs.mkdir(folder, { recursive: true });
   await fs.writeFile(path.join(folder, 'M.mkv'), 'v');

@@ -64,6 +64,27 @@ export async function playerGroup(
   return { id: g.json.id, playerIds };
 }
 
+/** A shared-library Kodi group on `lib`, its folder seen as smb://nas/movies/, with these players. */
+export function kodiGroup(
+  t: Pick<Checks, 'equal'>,
+  stack: Stack,
+  lib: { id: number; root: string },
+  players: PlayerSpec[],
+): Promise<{ id: number; playerIds: number[] }> {
+  return playerGroup(
+    t,
+    stack,
+    {
+      name: 'Living room',
+      type: 'kodi',
+      sharedLibrary: true,
+      libraryIds: [lib.id],
+      pathMappings: [{ from: lib.root, to: 'smb://nas/movies/' }],
+    },
+    players,
+  );
+}
+
 export interface BossJob {
   id: string;
   name: string;
