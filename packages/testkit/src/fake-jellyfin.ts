@@ -4,7 +4,10 @@
  * - Jellyfin routes authenticate with `Authorization: MediaBrowser Token="<key>"`;
  * - `/emby/...` routes authenticate with `X-Emby-Token: <key>`;
  * - `GET /System/Info/Public` needs no authentication (as on the real servers), `GET /System/Info` does;
- * - `POST /Library/Media/Updated` takes `{Updates:[{Path, UpdateType}]}` and answers 204.
+ * - `POST /Library/Media/Updated` takes `{Updates:[{Path, UpdateType}]}` and answers 204;
+ * - `GET /Items` lists the library the test gave it (`addItem`), filtered by `IncludeItemTypes` and
+ *   `SearchTerm` (case-insensitive, in the name), recursive only when asked, `Path` only in `Fields`;
+ * - `POST /Items/{id}/Refresh` records the refresh modes and answers 204 (404 for an unknown id).
  * Routes match case-insensitively, like ASP.NET's.
  */
 import {
@@ -42,11 +45,24 @@ export interface FakeMediaUpdate {
   updateType: string | undefined;
 }
 
+export interface FakeJellyfinItem {
+  Id: string;
+  Name: string;
+  Type: string;
+  /** The media file, in the server's form. */
+  Path: string;
+}
+
 export interface FakeJellyfin extends FakeServerBase {
   apiKey: string;
   calls: FakeJellyfinCall[];
   /** Accepted `Library/Media/Updated` entries, in order. */
   updates: FakeMediaUpdate[];
+  /** The library: items by id. Empty unless a test adds items (as a library scan would). */
+  items: Map<string, FakeJellyfinItem>;
+  addItem(item: { name: string; path: string; type?: string }): FakeJellyfinItem;
+  /** `Items/{id}/Refresh` calls, in order, with their query (keys as sent). */
+  itemRefreshes: { id: string; query: Record<string, string> }[];
 }
 
 /** `MediaBrowser Client="x", Token="abc"` → { client: 'x', token: 'abc' } (keys lowercased). */
@@ -63,6 +79,9 @@ export async function startFakeJellyfin(opts: FakeJellyfinOptions = {}): Promise
   const apiKey = opts.apiKey ?? 'jf-test-key';
   const calls: FakeJellyfinCall[] = [];
   const updates: FakeMediaUpdate[] = [];
+  const items = new Map<string, FakeJellyfinItem>();
+  const itemRefreshes: { id: string; query: Record<string, string> }[] = [];
+  let nextItem = 1;
 
   function split(pathname: string): { flavor: 'jellyfin' | 'emby'; path: string } {
     const m = /^\/emby(\/.*)?$/i.exec(pathname);
@@ -141,11 +160,61 @@ export async function startFakeJellyfin(opts: FakeJellyfinOptions = {}): Promise
           res.writeHead(204).end();
           return;
         }
-        default:
+        case 'GET /items': {
+          if (!authed) return sendText(res, 401, 'Unauthorized');
+          // ASP.NET binds query names case-insensitively.
+          const q = new Map([...url.searchParams].map(([k, v]) => [k.toLowerCase(), v]));
+          const types = (q.get('includeitemtypes') ?? '').split(',').filter(Boolean);
+          const term = (q.get('searchterm') ?? '').toLowerCase();
+          const fields = (q.get('fields') ?? '').split(',');
+          // Movies sit below library folders: without Recursive the root lists none of them.
+          const found =
+            q.get('recursive')?.toLowerCase() !== 'true'
+              ? []
+              : [...items.values()]
+                  .filter((i) => !types.length || types.some((t) => t.toLowerCase() === i.Type.toLowerCase()))
+                  .filter((i) => i.Name.toLowerCase().includes(term));
+          const limit = Number(q.get('limit') ?? found.length);
+          return sendJson(res, 200, {
+            Items: found.slice(0, limit).map(({ Path, ...rest }) => ({
+              ...rest,
+              ...(fields.includes('Path') && { Path }),
+            })),
+            TotalRecordCount: found.length,
+            StartIndex: 0,
+          });
+        }
+        default: {
+          const refresh = /^post \/items\/([^/]+)\/refresh$/i.exec(route);
+          if (refresh) {
+            if (!authed) return sendText(res, 401, 'Unauthorized');
+            const id = decodeURIComponent(path.split('/')[2] ?? '');
+            if (!items.has(id)) return sendText(res, 404, 'Not Found');
+            itemRefreshes.push({ id, query: Object.fromEntries(url.searchParams) });
+            res.writeHead(204).end();
+            return;
+          }
           return sendText(res, 404, 'Not Found');
+        }
       }
     },
   });
 
-  return Object.assign(base, { apiKey, calls, updates }) as FakeJellyfin;
+  return Object.assign(base, {
+    apiKey,
+    calls,
+    updates,
+    items,
+    itemRefreshes,
+    addItem(item: { name: string; path: string; type?: string }) {
+      const added = {
+        Id: (nextItem++).toString(16).padStart(32, '0'),
+        Name: item.name,
+        Type: item.type ?? 'Movie',
+        Path: item.path,
+      };
+      items.set(added.Id, added);
+      return added;
+    },
+  }) as FakeJellyfin;
 }

@@ -37,11 +37,25 @@ export interface FakePlexCall {
   at: number;
 }
 
+/** A movie in a section, as `/library/sections/{key}/all` lists it. */
+export interface FakePlexMovie {
+  ratingKey: string;
+  sectionKey: string;
+  title: string;
+  /** The media file, in the server's form. */
+  file: string;
+}
+
 export interface FakePlex extends FakeServerBase {
   token: string;
   calls: FakePlexCall[];
   /** Accepted partial scans, in order. `path` is undefined for a whole-section refresh. */
   refreshes: { key: string; path: string | undefined }[];
+  /** The movies the sections hold. Empty unless a test adds movies (as a scan would). */
+  movies: FakePlexMovie[];
+  addMovie(movie: { title: string; file: string; sectionKey?: string }): FakePlexMovie;
+  /** Rating keys `PUT /library/metadata/{ratingKey}/refresh` was called for, in order. */
+  itemRefreshes: string[];
   setSections(sections: FakePlexSection[]): void;
 }
 
@@ -68,6 +82,9 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
   let sections = opts.sections ?? DEFAULT_PLEX_SECTIONS;
   const calls: FakePlexCall[] = [];
   const refreshes: { key: string; path: string | undefined }[] = [];
+  const movies: FakePlexMovie[] = [];
+  const itemRefreshes: string[] = [];
+  let nextRatingKey = 1001;
   let nextLocationId = 1;
   const locationIds = new Map<string, number>();
   const locId = (path: string) => {
@@ -93,7 +110,9 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
     handle({ req, res, url }) {
       const json = (header(req, 'accept') ?? '').includes('application/json');
       const authed = (header(req, 'x-plex-token') ?? url.searchParams.get('X-Plex-Token')) === token;
-      if (req.method !== 'GET') return sendText(res, 405, 'Method Not Allowed');
+      const itemRefresh = /^\/library\/metadata\/([^/]+)\/refresh$/.exec(url.pathname);
+      if (req.method !== 'GET' && !(req.method === 'PUT' && itemRefresh))
+        return sendText(res, 405, 'Method Not Allowed');
       if (url.pathname === '/identity') {
         const mc = { size: 0, apiVersion: '1.1.1', claimed: true, machineIdentifier: 'f4k3pl3x', version };
         if (json) return sendJson(res, 200, { MediaContainer: mc });
@@ -141,6 +160,54 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
           'text/xml;charset=utf-8',
         );
       }
+      if (itemRefresh) {
+        const key = decodeURIComponent(itemRefresh[1]!);
+        if (req.method !== 'PUT') return sendText(res, 405, 'Method Not Allowed');
+        if (!movies.some((mv) => mv.ratingKey === key)) return sendText(res, 404, 'Not Found');
+        itemRefreshes.push(key);
+        res.writeHead(200, { 'content-length': 0 }).end();
+        return;
+      }
+      const all = /^\/library\/sections\/([^/]+)\/all$/.exec(url.pathname);
+      if (all) {
+        const key = decodeURIComponent(all[1]!);
+        if (!sections.some((s) => s.key === key)) return sendText(res, 404, 'Not Found');
+        const type = url.searchParams.get('type');
+        const title = (url.searchParams.get('title') ?? '').toLowerCase();
+        // type=1 is movies; the title filter matches anywhere in the title, ignoring case.
+        const found = movies.filter(
+          (mv) =>
+            mv.sectionKey === key &&
+            (type === null || type === '1') &&
+            mv.title.toLowerCase().includes(title),
+        );
+        const metadata = found.map((mv) => ({
+          ratingKey: mv.ratingKey,
+          key: `/library/metadata/${mv.ratingKey}`,
+          type: 'movie',
+          title: mv.title,
+          Media: [
+            { id: Number(mv.ratingKey) * 10, Part: [{ id: Number(mv.ratingKey) * 100, file: mv.file }] },
+          ],
+        }));
+        if (json)
+          return sendJson(res, 200, {
+            MediaContainer: { size: found.length, librarySectionID: Number(key), Metadata: metadata },
+          });
+        const videos = metadata
+          .map(
+            (v) =>
+              `<Video ratingKey="${v.ratingKey}" key="${v.key}" type="movie" title="${xmlEscape(v.title)}">` +
+              `<Media id="${v.Media[0]!.id}"><Part id="${v.Media[0]!.Part[0]!.id}" file="${xmlEscape(v.Media[0]!.Part[0]!.file)}"/></Media></Video>`,
+          )
+          .join('');
+        return sendText(
+          res,
+          200,
+          `<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="${found.length}">${videos}</MediaContainer>\n`,
+          'text/xml;charset=utf-8',
+        );
+      }
       const m = /^\/library\/sections\/([^/]+)\/refresh$/.exec(url.pathname);
       if (m) {
         const key = decodeURIComponent(m[1]!);
@@ -157,6 +224,18 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
     token,
     calls,
     refreshes,
+    movies,
+    itemRefreshes,
+    addMovie(movie: { title: string; file: string; sectionKey?: string }) {
+      const added = {
+        ratingKey: String(nextRatingKey++),
+        sectionKey: movie.sectionKey ?? '1',
+        title: movie.title,
+        file: movie.file,
+      };
+      movies.push(added);
+      return added;
+    },
     setSections(next: FakePlexSection[]) {
       sections = next;
     },

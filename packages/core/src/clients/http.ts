@@ -41,7 +41,7 @@ export interface HttpEndpoint {
 }
 
 export interface HttpCall {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   /** Path below the base URL, starting with '/'. */
   path: string;
   query?: Record<string, string>;

@@ -29,6 +29,13 @@ export interface JellyfinClient {
   /** `POST /Library/Media/Updated`; the server answers 204. */
   mediaUpdated(updates: { path: string; updateType: MediaUpdateType }[], signal?: AbortSignal): Promise<void>;
   /** `GET /System/Info/Public`: reachable and really Jellyfin/Emby (no authentication needed). */
+  /** Movies whose name matches `searchTerm`, with their file paths (`GET /Items`, recursive). */
+  findMovies(searchTerm: string, signal?: AbortSignal): Promise<{ id: string; file: string }[]>;
+  /**
+   * `POST /Items/{id}/Refresh` in the "scan for new and updated files" mode: the server re-reads
+   * local NFO and artwork that changed, without replacing anything from its own providers.
+   */
+  refreshItem(id: string, signal?: AbortSignal): Promise<void>;
   publicInfo(signal?: AbortSignal): Promise<JellyfinServerInfo>;
   /** `GET /System/Info`: the same, but only with a valid API key. */
   systemInfo(signal?: AbortSignal): Promise<JellyfinServerInfo>;
@@ -89,6 +96,45 @@ export function createJellyfinClient(
         path: '/Library/Media/Updated',
         headers: auth,
         json: { Updates: updates.map((u) => ({ Path: u.path, UpdateType: u.updateType })) },
+        signal,
+      });
+    },
+    async findMovies(searchTerm, signal) {
+      const res = await httpCall(endpoint, {
+        method: 'GET',
+        path: '/Items',
+        query: {
+          Recursive: 'true',
+          IncludeItemTypes: 'Movie',
+          Fields: 'Path',
+          SearchTerm: searchTerm,
+          Limit: '50',
+        },
+        headers: { accept: 'application/json', ...auth },
+        signal,
+      });
+      const body = parseJson(endpoint, res.text) as { Items?: { Id?: unknown; Path?: unknown }[] } | null;
+      if (!body || !Array.isArray(body.Items)) {
+        throw new AppError('PLAYER_BAD_RESPONSE', `player ${conn.name} answered an item query oddly`, {
+          retryable: false,
+        });
+      }
+      return body.Items.filter((i) => typeof i?.Id === 'string' && typeof i.Path === 'string').map((i) => ({
+        id: i.Id as string,
+        file: i.Path as string,
+      }));
+    },
+    async refreshItem(id, signal) {
+      await httpCall(endpoint, {
+        method: 'POST',
+        path: `/Items/${encodeURIComponent(id)}/Refresh`,
+        query: {
+          MetadataRefreshMode: 'Default',
+          ImageRefreshMode: 'Default',
+          ReplaceAllMetadata: 'false',
+          ReplaceAllImages: 'false',
+        },
+        headers: auth,
         signal,
       });
     },

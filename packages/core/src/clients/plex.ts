@@ -31,6 +31,14 @@ export interface PlexSection {
 export interface PlexClient {
   sections(signal?: AbortSignal): Promise<PlexSection[]>;
   refreshSection(key: string, path: string, signal?: AbortSignal): Promise<void>;
+  /** The section's movies whose title contains `title`, one entry per media file. */
+  findMovies(
+    sectionKey: string,
+    title: string,
+    signal?: AbortSignal,
+  ): Promise<{ id: string; file: string }[]>;
+  /** `PUT /library/metadata/{ratingKey}/refresh`: the item's metadata and local artwork are read again. */
+  refreshItem(ratingKey: string, signal?: AbortSignal): Promise<void>;
   /** `GET /identity` (public): the server version. */
   identity(signal?: AbortSignal): Promise<{ version: string; machineIdentifier?: string }>;
 }
@@ -127,6 +135,37 @@ export function createPlexClient(conn: PlexConn, opts: ClientOptions = {}): Plex
         method: 'GET',
         path: `/library/sections/${encodeURIComponent(key)}/refresh`,
         query: { path },
+        headers,
+        signal,
+      });
+    },
+    async findMovies(sectionKey, title, signal) {
+      const res = await httpCall(endpoint, {
+        method: 'GET',
+        path: `/library/sections/${encodeURIComponent(sectionKey)}/all`,
+        query: { type: '1', title },
+        headers,
+        signal,
+      });
+      const body = parseJson(endpoint, res.text) as {
+        MediaContainer?: { Metadata?: { ratingKey?: unknown; Media?: { Part?: { file?: unknown }[] }[] }[] };
+      } | null;
+      const mc = body?.MediaContainer;
+      if (!mc || typeof mc !== 'object') throw bad('item list');
+      return (Array.isArray(mc.Metadata) ? mc.Metadata : []).flatMap((m) =>
+        typeof m?.ratingKey === 'string' || typeof m?.ratingKey === 'number'
+          ? (m.Media ?? []).flatMap((media) =>
+              (media?.Part ?? [])
+                .filter((part) => typeof part?.file === 'string')
+                .map((part) => ({ id: String(m.ratingKey), file: part.file as string })),
+            )
+          : [],
+      );
+    },
+    async refreshItem(ratingKey, signal) {
+      await httpCall(endpoint, {
+        method: 'PUT',
+        path: `/library/metadata/${encodeURIComponent(ratingKey)}/refresh`,
         headers,
         signal,
       });

@@ -32,11 +32,12 @@ export interface RefreshOptions {
   /** Kodi: ask `Player.GetActivePlayers` first and defer the player while something plays. */
   deferWhilePlaying?: boolean;
   /**
-   * The item's NFO or artwork were rewritten (a republish that changed files). Kodi re-reads an item
-   * it already holds for `videoFile` (a file name in the folder) instead of scanning, since a scan
-   * skips known items; a player without it still gets the scan.
+   * The item's NFO or artwork were rewritten (a republish that changed files). A player that already
+   * holds the item for `videoFile` (a file name in the folder) is asked to refresh it instead of
+   * scanning the folder, since a scan skips known items; a player without it still gets the scan.
+   * Jellyfin/Emby and Plex are searched by `title`, then matched on the file's path.
    */
-  refreshItem?: { videoFile: string | null };
+  refreshItem?: { videoFile: string | null; title: string | null };
 }
 
 /** What a player was asked to do for a folder, when it was more than the change implies. */
@@ -96,14 +97,23 @@ function parentWithin(folder: string, root: string): string {
 const UPDATE_TYPE = { created: 'Created', modified: 'Modified', deleted: 'Deleted' } as const;
 
 /**
- * The player's items for the video file now in the folder. An entry for another file (the one a
- * Radarr upgrade replaced) is stale: refreshing it would not add the new file, so only a scan does.
+ * The player's items for the video file now in `folder` (the player's form). An entry for another
+ * file (the one a Radarr upgrade replaced) is stale: refreshing it would not add the new file, so
+ * only a scan does.
  */
-function knownVideo<T extends { file: string }>(items: T[], videoFile: string | null): T[] {
-  if (!videoFile) return items;
-  const want = `/${videoFile.replaceAll('\\', '/')}`;
-  return items.filter((m) => m.file.replaceAll('\\', '/').endsWith(want));
+function knownVideo<T extends { file: string }>(items: T[], folder: string, videoFile: string | null): T[] {
+  const slashes = (p: string) => p.replaceAll('\\', '/');
+  const dir = `${slashes(trimTrailingSeparators(folder))}/`;
+  const want = videoFile ? `${dir}${slashes(videoFile)}` : null;
+  return items.filter((m) => {
+    const file = slashes(m.file);
+    return want ? file === want : file.startsWith(dir);
+  });
 }
+
+/** Whether a notification should first look for the item to refresh (see RefreshOptions.refreshItem). */
+const wantsItemRefresh = (o: RefreshOptions) =>
+  !!o.refreshItem && o.change !== 'deleted' && o.mediaKind === 'video';
 
 /** The real client for a player; composition roots pass this (or a wrapper) as `clientFor`. */
 export function createMediaServerClient(player: PlayerConn, opts: ClientOptions = {}): MediaServerClient {
@@ -123,7 +133,11 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
             await kodi.cleanVideo(dir, o.signal);
           } else {
             if (o.refreshItem) {
-              const known = knownVideo(await kodi.moviesInFolder(dir, o.signal), o.refreshItem.videoFile);
+              const known = knownVideo(
+                await kodi.moviesInFolder(dir, o.signal),
+                dir,
+                o.refreshItem.videoFile,
+              );
               for (const m of known) await kodi.refreshMovie(m.movieid, o.signal);
               if (known.length) return 'refreshed';
             }
@@ -147,10 +161,19 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
       const jf = createJellyfinClient(player, player.type, opts);
       return {
         async refreshFolder(folder, o) {
-          await jf.mediaUpdated(
-            [{ path: trimTrailingSeparators(folder), updateType: UPDATE_TYPE[o.change] }],
-            o.signal,
-          );
+          const path = trimTrailingSeparators(folder);
+          const title = o.refreshItem?.title;
+          if (wantsItemRefresh(o) && title) {
+            const known = knownVideo(
+              await jf.findMovies(title, o.signal),
+              path,
+              o.refreshItem?.videoFile ?? null,
+            );
+            for (const item of known) await jf.refreshItem(item.id, o.signal);
+            if (known.length) return 'refreshed';
+          }
+          await jf.mediaUpdated([{ path, updateType: UPDATE_TYPE[o.change] }], o.signal);
+          return undefined;
         },
         async test(signal) {
           const info = await jf.publicInfo(signal);
@@ -169,9 +192,20 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
           const path = trimTrailingSeparators(folder);
           const sections = await plex.sections(o.signal);
           const { section, location } = findSectionForPath(player.name, sections, path, o.mediaKind);
+          const title = o.refreshItem?.title;
+          if (wantsItemRefresh(o) && title) {
+            const found = await plex.findMovies(section.key, title, o.signal);
+            // One item may have several parts (stacked files): refresh each item once.
+            const keys = [
+              ...new Set(knownVideo(found, path, o.refreshItem?.videoFile ?? null).map((i) => i.id)),
+            ];
+            for (const key of keys) await plex.refreshItem(key, o.signal);
+            if (keys.length) return 'refreshed';
+          }
           // A partial scan of a folder that no longer exists finds nothing to remove; its parent does.
           const target = o.change === 'deleted' ? parentWithin(path, location) : path;
           await plex.refreshSection(section.key, target, o.signal);
+          return undefined;
         },
         async test(signal) {
           const id = await plex.identity(signal);

@@ -1,4 +1,4 @@
-import { type FakeKodi, startFakeKodi } from '@metarr/testkit';
+import { type FakeKodi, startFakeJellyfin, startFakeKodi, startFakePlex } from '@metarr/testkit';
 import t from 'tap';
 import { silentLogger } from '../../src/log.ts';
 import {
@@ -16,7 +16,7 @@ const FILE = 'Heat (1995) [Bluray-1080p].mkv';
 const republished: RefreshOptions = {
   mediaKind: 'video',
   change: 'modified',
-  refreshItem: { videoFile: FILE },
+  refreshItem: { videoFile: FILE, title: 'Heat' },
 };
 
 async function kodi(t: { teardown(fn: () => unknown): void }): Promise<FakeKodi> {
@@ -137,3 +137,104 @@ t.test('a Kodi down during a refresh fails retryably, like a scan', async (t) =>
   t.match(err, { code: 'NOTIFY_GROUP_FAILED', retryable: true });
   t.same(k.refreshes, []);
 });
+
+const server = (
+  id: number,
+  type: 'jellyfin' | 'emby' | 'plex',
+  port: number,
+  apiKey: string,
+): PlayerConn => ({
+  id,
+  name: `${type} ${id}`,
+  type,
+  host: '127.0.0.1',
+  port,
+  useTls: false,
+  apiKey,
+});
+
+for (const flavor of ['jellyfin', 'emby'] as const) {
+  t.test(
+    `${flavor}: a republished movie it holds is refreshed from local files, not re-announced`,
+    async (t) => {
+      const jf = await startFakeJellyfin();
+      t.teardown(() => jf.close());
+      // Same title, another folder: searched, then told apart by its path.
+      jf.addItem({ name: 'Heat', path: '/mnt/movies/Heat (1986)/Heat (1986).mkv' });
+      const heat = jf.addItem({ name: 'Heat', path: `${FOLDER}/${FILE}` });
+      const p = server(1, flavor, jf.port, jf.apiKey);
+      const res = await notifyGroup(
+        { log: silentLogger, clientFor: clients },
+        target([p], false),
+        republished,
+      );
+      t.same(res, { groupId: 7, notified: [1], failures: [], deferred: [], refreshed: [1] });
+      t.same(
+        jf.calls.map((c) => `${c.flavor} ${c.method} ${c.path}`),
+        [`${flavor} GET /Items`, `${flavor} POST /Items/${heat.Id}/Refresh`],
+      );
+      t.same(jf.calls[0]?.query, {
+        Recursive: 'true',
+        IncludeItemTypes: 'Movie',
+        Fields: 'Path',
+        SearchTerm: 'Heat',
+        Limit: '50',
+      });
+      t.same(jf.itemRefreshes, [
+        {
+          id: heat.Id,
+          query: {
+            MetadataRefreshMode: 'Default',
+            ImageRefreshMode: 'Default',
+            ReplaceAllMetadata: 'false',
+            ReplaceAllImages: 'false',
+          },
+        },
+      ]);
+      t.same(jf.updates, [], 'no folder announcement');
+    },
+  );
+}
+
+t.test('jellyfin: a movie it does not hold is announced as a modified folder', async (t) => {
+  const jf = await startFakeJellyfin();
+  t.teardown(() => jf.close());
+  jf.addItem({ name: 'Heat', path: '/mnt/movies/Heat (1986)/Heat (1986).mkv' });
+  const p = server(1, 'jellyfin', jf.port, jf.apiKey);
+  const res = await notifyGroup({ log: silentLogger, clientFor: clients }, target([p], false), republished);
+  t.same(res, { groupId: 7, notified: [1], failures: [], deferred: [] });
+  t.same(jf.itemRefreshes, []);
+  t.same(jf.updates, [{ flavor: 'jellyfin', path: FOLDER, updateType: 'Modified' }]);
+});
+
+t.test(
+  'plex: a republished movie it holds is refreshed; one it does not hold gets a partial scan',
+  async (t) => {
+    const plex = await startFakePlex();
+    t.teardown(() => plex.close());
+    const folder = '/data/movies/Heat (1995)';
+    plex.addMovie({ title: 'Heat', file: '/data/movies/Heat (1986)/Heat (1986).mkv' });
+    const heat = plex.addMovie({ title: 'Heat', file: `${folder}/${FILE}` });
+    const p = server(1, 'plex', plex.port, plex.token);
+    const held = await notifyGroup(
+      { log: silentLogger, clientFor: clients },
+      { ...target([p], false), folder },
+      republished,
+    );
+    t.same(held, { groupId: 7, notified: [1], failures: [], deferred: [], refreshed: [1] });
+    const lookup = plex.calls.find((c) => c.path === '/library/sections/1/all');
+    t.same(lookup?.query, { type: '1', title: 'Heat' });
+    t.same(plex.itemRefreshes, [heat.ratingKey]);
+    t.equal(plex.calls.find((c) => c.method === 'PUT')?.path, `/library/metadata/${heat.ratingKey}/refresh`);
+    t.same(plex.refreshes, [], 'no partial scan');
+
+    const other = await notifyGroup(
+      { log: silentLogger, clientFor: clients },
+      { ...target([p], false), folder: '/data/movies/Ronin (1998)' },
+      { ...republished, refreshItem: { videoFile: 'Ronin (1998).mkv', title: 'Ronin' } },
+    );
+    t.same(other, { groupId: 7, notified: [1], failures: [], deferred: [] });
+    t.same(plex.refreshes, [{ key: '1', path: '/data/movies/Ronin (1998)' }]);
+    t.same(plex.itemRefreshes, [heat.ratingKey], 'nothing else refreshed');
+  },
+);

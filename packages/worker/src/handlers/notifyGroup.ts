@@ -100,13 +100,19 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
   return out;
 };
 
-/** The movie's video file, which a player's item must be for to be refreshed rather than scanned. */
-async function refreshTarget(db: Db, movieId: number | undefined): Promise<{ videoFile: string | null }> {
-  if (movieId === undefined) return { videoFile: null };
+/**
+ * The movie's video file, which a player's item must be for to be refreshed rather than scanned, and
+ * its title, by which Jellyfin/Emby and Plex are searched.
+ */
+async function refreshTarget(
+  db: Db,
+  movieId: number | undefined,
+): Promise<{ videoFile: string | null; title: string | null }> {
+  if (movieId === undefined) return { videoFile: null, title: null };
   const movie = await db
     .selectFrom('movies')
-    .select('video_file')
+    .select(['video_file', 'title'])
     .where('id', '=', movieId)
     .executeTakeFirst();
-  return { videoFile: movie?.video_file ?? null };
+  return { videoFile: movie?.video_file ?? null, title: movie?.title ?? null };
 }

@@ -5,6 +5,7 @@ import {
   createLogger,
   createMediaServerClient,
   type Db,
+  fromBossPriority,
   type JobName,
   type JobPayload,
   type Logger,
@@ -92,7 +93,8 @@ export async function startHandlerHarness(
     const rows = await createJobInspector(db).rows({ types: [name] });
     return rows.map((r) => ({
       id: r.id,
-      priority: r.priority,
+      /** On Metarr's scale (1 = most urgent), not pg-boss's. */
+      priority: fromBossPriority(r.priority),
       data: r.data as { payload: Record<string, unknown>; parentId: string },
     }));
   };
