@@ -4,6 +4,7 @@
  * points at the fake TMDB and fanart.tv, a movie in its own library folder, the rows the earlier steps
  * of the chain leave behind, and a reader of one job's follow-ups.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   createJobInspector,
@@ -20,7 +21,6 @@ import type { HandlerDeps } from '../../src/context.ts';
 import { handlerDeps, startHandlerHarness } from './runtime.ts';
 
 type Teardown = { teardown(fn: () => unknown): void };
-type TestDir = NonNullable<Parameters<typeof tap.testdir>[0]>;
 export type TestT = Teardown & Pick<typeof tap, 'testdir'>;
 
 export const TMDB_KEY = 'tmdb-test-key';
@@ -83,21 +83,25 @@ export async function startProviderHarness(
 export interface MovieFixture {
   id: number;
   libraryId: number;
-  /** The library root (a tap testdir). */
+  /** The library root (in the test's testdir). */
   root: string;
   /** The movie folder, `<root>/Movie`. */
   folder: string;
 }
 
+/** Each test's testdir, made once: a second `t.testdir()` in the same test would empty the first. */
+const testdirs = new WeakMap<object, string>();
+let libraries = 0;
+
 /**
- * A library (its root a testdir of the calling test) holding one movie folder `Movie` with `files`
- * (default: just `M.mkv`), and the movie's row with `fields`.
+ * A library (a fresh folder in the calling test's testdir) holding one movie folder `Movie` with
+ * `files` (default: just `M.mkv`), and the movie's row with `fields`. Several per test are fine.
  */
 export async function addMovie(
   t: Pick<typeof tap, 'testdir'>,
   db: Db,
   opts: {
-    files?: TestDir;
+    files?: Record<string, string>;
     fields?: {
       tmdb_id?: number | null;
       imdb_id?: string | null;
@@ -109,11 +113,19 @@ export async function addMovie(
     };
   } = {},
 ): Promise<MovieFixture> {
-  const root = t.testdir({ Movie: opts.files ?? { 'M.mkv': 'video' } });
+  let dir = testdirs.get(t);
+  if (!dir) {
+    dir = t.testdir({});
+    testdirs.set(t, dir);
+  }
+  const root = path.join(dir, `library-${++libraries}`);
   const folder = path.join(root, 'Movie');
+  await fs.mkdir(folder, { recursive: true });
+  for (const [file, body] of Object.entries(opts.files ?? { 'M.mkv': 'video' }))
+    await fs.writeFile(path.join(folder, file), body);
   const lib = await db
     .insertInto('libraries')
-    .values({ name: `Movies ${path.basename(root)}`, type: 'movie', path: root })
+    .values({ name: `Movies ${libraries}`, type: 'movie', path: root })
     .returning('id')
     .executeTakeFirstOrThrow();
   const movie = await db
