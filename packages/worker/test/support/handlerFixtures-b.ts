@@ -89,6 +89,17 @@ export interface MovieFixture {
   folder: string;
 }
 
+/** Columns of the movie row a test may set. */
+export interface MovieFields {
+  tmdb_id?: number | null;
+  imdb_id?: string | null;
+  title?: string | null;
+  year?: number | null;
+  status?: 'present' | 'missing' | 'removed' | 'no_files';
+  last_scanned_at?: Date | null;
+  created_at?: Date;
+}
+
 /** Each test's testdir, made once: a second `t.testdir()` in the same test would empty the first. */
 const testdirs = new WeakMap<object, string>();
 let libraries = 0;
@@ -102,15 +113,7 @@ export async function addMovie(
   db: Db,
   opts: {
     files?: Record<string, string>;
-    fields?: {
-      tmdb_id?: number | null;
-      imdb_id?: string | null;
-      title?: string | null;
-      year?: number | null;
-      status?: 'present' | 'missing' | 'removed' | 'no_files';
-      last_scanned_at?: Date | null;
-      created_at?: Date;
-    };
+    fields?: MovieFields;
   } = {},
 ): Promise<MovieFixture> {
   let dir = testdirs.get(t);
