@@ -1,0 +1,102 @@
+import { theMatrix } from '@metarr/testkit';
+import t from 'tap';
+import { handleEnrichMetadata } from '../../src/handlers/enrichMetadata.ts';
+import {
+  addMovie,
+  cacheTmdbRecord,
+  followUpsOf,
+  startProviderHarness,
+} from '../support/handlerFixtures-b.ts';
+
+// enrich-metadata alone: from the cached TMDB record to the movie's metadata, then select-assets.
+// Certification from Germany, so the configured country is visibly the one used.
+const { db, deps, ctxFor, tmdb } = await startProviderHarness(t, { METARR_CERTIFICATION_COUNTRY: 'DE' });
+
+const metadataOf = async (movieId: number) =>
+  (
+    await db
+      .selectFrom('movie_metadata')
+      .select(['data', 'updated_at'])
+      .where('movie_id', '=', movieId)
+      .executeTakeFirst()
+  )?.data as Record<string, unknown> | undefined;
+
+t.test('the cached record becomes the metadata; one select-assets follows', async (t) => {
+  await cacheTmdbRecord(db, theMatrix());
+  const movie = await addMovie(t, db, { fields: { tmdb_id: 603 } });
+  const ctx = ctxFor('enrich-metadata', { movieId: movie.id });
+  const out = await handleEnrichMetadata(ctx, deps);
+
+  t.match(await metadataOf(movie.id), {
+    title: 'The Matrix',
+    year: 1999,
+    certification: '16',
+    uniqueIds: { tmdb: 603, imdb: 'tt0133093' },
+    cast: [{ name: 'Keanu Reeves', thumb: `${tmdb.imageUrl}/original/keanu-185x278.jpg` }],
+  });
+  const row = await db
+    .selectFrom('movies')
+    .select(['title', 'year', 'imdb_id'])
+    .where('id', '=', movie.id)
+    .executeTakeFirstOrThrow();
+  t.same(row, { title: 'The Matrix', year: 1999, imdb_id: 'tt0133093' }, 'the movie row follows');
+  const [next, ...more] = await followUpsOf(db, ctx.id);
+  t.same(more, [], 'exactly one follow-up');
+  t.match(next, { name: 'select-assets', payload: { movieId: movie.id }, parentId: ctx.id, priority: 5 });
+  t.match(out, { movieId: movie.id, locked: [], nextJobId: next?.id });
+  t.ok(Array.isArray(out.changed) && out.changed.includes('title'), 'reports what changed');
+});
+
+t.test('a locked field keeps its stored value and is reported as locked', async (t) => {
+  await cacheTmdbRecord(db, theMatrix());
+  const movie = await addMovie(t, db, { fields: { tmdb_id: 603 } });
+  await handleEnrichMetadata(ctxFor('enrich-metadata', { movieId: movie.id }), deps);
+  const stored = (await metadataOf(movie.id)) as Record<string, unknown>;
+  await db
+    .updateTable('movie_metadata')
+    .set({ data: JSON.stringify({ ...stored, title: 'My Matrix', tagline: 'Mine.' }) })
+    .where('movie_id', '=', movie.id)
+    .execute();
+  await db.insertInto('movie_field_locks').values({ movie_id: movie.id, field: 'title' }).execute();
+
+  const ctx = ctxFor('enrich-metadata', { movieId: movie.id }, 9);
+  const out = await handleEnrichMetadata(ctx, deps);
+  t.match(await metadataOf(movie.id), { title: 'My Matrix', tagline: 'Welcome to the Real World.' });
+  t.same(out.locked, ['title']);
+  t.ok(Array.isArray(out.changed) && out.changed.includes('tagline'), 'the unlocked edit is undone');
+  t.notOk(Array.isArray(out.changed) && out.changed.includes('title'), 'the locked one is no change');
+  t.match(await followUpsOf(db, ctx.id), [{ name: 'select-assets', priority: 9 }]);
+});
+
+t.test('an expired cache entry is still enriched from', async (t) => {
+  const record = { ...theMatrix(), id: 604, title: 'Old Answer' };
+  await cacheTmdbRecord(db, record, { expired: true });
+  const movie = await addMovie(t, db, { fields: { tmdb_id: 604 } });
+  const ctx = ctxFor('enrich-metadata', { movieId: movie.id });
+  await handleEnrichMetadata(ctx, deps);
+  t.match(await metadataOf(movie.id), { title: 'Old Answer' });
+  t.match(await followUpsOf(db, ctx.id), [{ name: 'select-assets' }]);
+});
+
+t.test('no cached record in the configured language fails permanently (PROVIDER_DATA_MISSING)', async (t) => {
+  await cacheTmdbRecord(db, { ...theMatrix(), id: 605 }, { language: 'de' });
+  const movie = await addMovie(t, db, { fields: { tmdb_id: 605 } });
+  const ctx = ctxFor('enrich-metadata', { movieId: movie.id });
+  await t.rejects(handleEnrichMetadata(ctx, deps), { code: 'PROVIDER_DATA_MISSING', retryable: false });
+  t.equal(await metadataOf(movie.id), undefined, 'no metadata written');
+  t.same(await followUpsOf(db, ctx.id), []);
+});
+
+t.test('a movie without a TMDB id, or gone, fails permanently and creates nothing', async (t) => {
+  const movie = await addMovie(t, db, { fields: { tmdb_id: null } });
+  const unidentified = ctxFor('enrich-metadata', { movieId: movie.id });
+  await t.rejects(handleEnrichMetadata(unidentified, deps), {
+    code: 'MOVIE_NOT_IDENTIFIED',
+    retryable: false,
+  });
+  t.same(await followUpsOf(db, unidentified.id), []);
+
+  const gone = ctxFor('enrich-metadata', { movieId: 999_999 });
+  await t.rejects(handleEnrichMetadata(gone, deps), { code: 'MOVIE_NOT_FOUND', retryable: false });
+  t.same(await followUpsOf(db, gone.id), []);
+});
