@@ -265,3 +265,46 @@ t.test(
     t.equal(jf.updates.length, 1);
   },
 );
+
+t.test(
+  'after a republish (refresh), a Kodi holding the movie’s file refreshes it; a deferral keeps the refresh',
+  async (t) => {
+    const holder = await fakeKodi(t);
+    const playing = await fakeKodi(t);
+    playing.setPlaying(true);
+    const libraryId = await library();
+    const path = `/data/lib${n}/Heat (1995)`;
+    const movie = await db
+      .insertInto('movies')
+      .values({ library_id: libraryId, path, title: 'Heat', video_file: 'Heat (1995).mkv' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const held = holder.addMovie(`${path}/Heat (1995).mkv`);
+    const { groupId, playerIds } = await insertGroup(db, {
+      type: 'kodi',
+      scanWhilePlaying: 'defer',
+      libraryIds: [libraryId],
+      players: [{ url: holder.url }, { url: playing.url }],
+    });
+    const payload = {
+      libraryId,
+      path,
+      change: 'modified' as const,
+      movieId: movie.id,
+      groupId,
+      refresh: true,
+    };
+    const ctx = ctxFor('notify-group', payload, 3);
+
+    const out = await handleNotifyGroup(ctx, deps);
+
+    t.match(out, { groupId, notified: [playerIds[0]], refreshed: [playerIds[0]], failures: [] });
+    t.same(holder.refreshes, [{ movieid: held.movieid, ignorenfo: false }]);
+    t.notOk(
+      holder.calls.some((c) => c.method === 'VideoLibrary.Scan'),
+      'refreshed instead of scanned',
+    );
+    const [next] = await childJobs(db, ctx.id, 'notify-group');
+    t.match(next?.payload, { playerIds: [playerIds[1]], deferrals: 1, refresh: true });
+  },
+);

@@ -65,6 +65,8 @@ t.test('writes the NFO and the artwork, records them, and creates one notify-pla
     path: movie.folder,
     change: 'modified',
     movieId: movie.id,
+    // Files were written: players that hold the movie refresh it rather than rescan the folder.
+    refresh: true,
   });
   t.same(out, {
     movieId: movie.id,
@@ -92,7 +94,10 @@ t.test('publishing again changes no file, and still tells the players', async (t
   t.same([...(out.unchanged as string[])].sort(), ['M-clearlogo.png', 'M-poster.jpg', 'M.nfo']);
   t.same(await mtimes(), before, 'files untouched');
   t.equal(tmdb.imageCalls.length, imageCalls, 'nothing downloaded again');
-  t.match(await followUpsOf(db, ctx.id), [{ name: 'notify-players' }]);
+  const [notify, ...more] = await followUpsOf(db, ctx.id);
+  t.same(more, []);
+  t.equal(notify?.name, 'notify-players');
+  t.notOk(notify?.payload && 'refresh' in notify.payload, 'nothing changed: a plain scan, no refresh');
 });
 
 t.test('with METARR_WRITE_MOVIE_NFO the same NFO is also written as movie.nfo', async (t) => {
