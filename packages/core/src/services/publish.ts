@@ -20,7 +20,7 @@ import type { Selectable } from 'kysely';
 import { type DownloadedImage, imageExtension } from '../clients/images.ts';
 import type { Db } from '../db/connect.ts';
 import type { MoviePublishedFilesTable } from '../db/schema.ts';
-import { AppError, permanent } from '../errors.ts';
+import { AppError, permanent, retryable } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import { type PublishFs, readOwnFile, removeStaleTempFiles, writeFileAtomic } from '../files/atomicFile.ts';
 import { publishFsError, unlessAppError } from '../files/fsErrors.ts';
@@ -93,6 +93,7 @@ export async function publishMovie(
   if (!found)
     throw permanent('DISCOVERY_MISSING', `movie ${movieId} has not been discovered; run discover-assets`);
   const folder = movie.path;
+  await assertFolderThere(fs, folder, movie.libraryPath);
   // A symlinked extrafanart folder may lead anywhere: it gets no files, and nothing in it is read.
   const extraDir = nodePath.join(folder, 'extrafanart');
   const extraBlocked = await fs.lstat(extraDir).then(
@@ -388,4 +389,24 @@ async function ensureRealDir(fs: PublishFs, dir: string): Promise<void> {
     'UNSAFE_PATH',
     `${dir} is not a real folder inside the movie folder (a symlink?); not writing into it`,
   );
+}
+
+/**
+ * Before anything is downloaded: a movie folder that is gone stays gone (permanent, as in
+ * discover-assets), unless the whole library root is gone too — a share that is offline for a
+ * while, which a later attempt can find mounted again.
+ */
+async function assertFolderThere(fs: PublishFs, folder: string, libraryRoot: string): Promise<void> {
+  const gone = (p: string) =>
+    fs.lstat(p).then(
+      () => false,
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR',
+    );
+  if (!(await gone(folder))) return;
+  if (await gone(libraryRoot))
+    throw retryable(
+      'LIBRARY_ROOT_UNAVAILABLE',
+      `library root ${libraryRoot} is not there (is the share mounted?)`,
+    );
+  throw permanent('MOVIE_FOLDER_MISSING', `${folder} does not exist`);
 }

@@ -159,16 +159,28 @@ t.test('an image from a host that is no provider is refused; the next candidate 
   ]);
 });
 
-t.test('a movie folder that vanished: the publish fails, nothing recorded, no notify', async (t) => {
+t.test('a movie folder that vanished fails permanently before any download; nothing recorded', async (t) => {
   const movie = await readyToPublish(t);
   await fs.rm(movie.folder, { recursive: true });
   const ctx = ctxFor('publish', { movieId: movie.id });
-  // Not an AppError: a raw ENOENT, which the runtime retries (see the report of issue 13's tests).
-  await t.rejects(handlePublish(ctx, deps), { code: 'ENOENT' });
+  const imageCalls = tmdb.imageCalls.length;
+  await t.rejects(handlePublish(ctx, deps), { code: 'MOVIE_FOLDER_MISSING', retryable: false });
+  t.equal(tmdb.imageCalls.length, imageCalls, 'no artwork downloaded');
   t.same(await publishedFiles(movie.id), [], 'no write-ahead rows');
   t.same(await followUpsOf(db, ctx.id), []);
   t.same(await fs.readdir(movie.root), [], 'no folder re-created');
 });
+
+t.test(
+  'a library root that is gone (share offline) fails retryably: a later attempt may find it',
+  async (t) => {
+    const movie = await readyToPublish(t);
+    await fs.rm(movie.root, { recursive: true });
+    const ctx = ctxFor('publish', { movieId: movie.id });
+    await t.rejects(handlePublish(ctx, deps), { code: 'LIBRARY_ROOT_UNAVAILABLE', retryable: true });
+    t.same(await followUpsOf(db, ctx.id), []);
+  },
+);
 
 t.test('a movie not discovered, not enriched, or gone fails permanently, creating nothing', async (t) => {
   const undiscovered = await addMovie(t, db, { fields: { tmdb_id: 603 } });
