@@ -83,12 +83,18 @@ export const handleWebhook: JobHandler<'webhook'> = async (ctx, deps) => {
   }
 
   const acted = results.length - skipped.length;
-  const outcome =
-    acted > 0
-      ? `queued ${acted} job(s)`
-      : skipped.length
-        ? `skipped: ${skipped.join('; ')}`
-        : 'nothing to do';
+  // What the delivery did, in words: a MovieAdded only records the movie, it queues nothing.
+  const queued = results.filter((r) => 'jobId' in r).length;
+  const recorded = results.filter((r) => r.action === 'movie-added' && !('skipped' in r)).length;
+  const did = [
+    ...(queued ? [`queued ${queued} job(s)`] : []),
+    ...(recorded ? [`recorded ${recorded} movie(s)`] : []),
+  ];
+  const outcome = did.length
+    ? did.join('; ')
+    : skipped.length
+      ? `skipped: ${skipped.join('; ')}`
+      : 'nothing to do';
   await deps.db.updateTable('webhook_deliveries').set({ outcome }).where('id', '=', deliveryId).execute();
   if (acted === 0) return { skipped: skipped.join('; ') || 'the event needs no action', actions: results };
   return { actions: results };

@@ -59,7 +59,8 @@ t.test('a Radarr Download creates one scan-movie with the movie’s ids, a child
 });
 
 t.test('a Radarr MovieAdded records the movie without files and queues nothing', async (t) => {
-  const { ctx, out } = await run('radarr', await webhookFixture('radarr-movie-added'));
+  const { ctx, out, outcome } = await run('radarr', await webhookFixture('radarr-movie-added'));
+  t.equal(outcome, 'recorded 1 movie(s)', 'the outcome says what happened, not “queued”');
 
   const row = await db
     .selectFrom('movies')
