@@ -36,7 +36,11 @@ export interface JobContext<N extends JobName> {
     name: M,
     items: { payload: JobPayload<M>; opts?: Omit<EnqueueOptions, 'parentId' | 'trx'> }[],
   ): Promise<(EnqueuedJob | null)[]>;
-  /** Bulk follow-ups (one insert per 1,000); each job's parentId is this job. */
+  /**
+   * Bulk follow-ups (one insert per 1,000); each job's parentId is this job and its id the follow-up
+   * id of ctx.enqueue, so a retried attempt's fan-out folds into the earlier one: only the jobs
+   * actually created are returned.
+   */
   enqueueMany<M extends JobName>(
     name: M,
     payloads: JobPayload<M>[],

@@ -89,7 +89,13 @@ export function createJobContext<N extends JobName>(
     },
     enqueueMany: async (child, payloads, o) => {
       await deps.lease.check();
-      return deps.queue.enqueueMany(child, payloads, { ...o, parentId: job.id, source: job.type });
+      // The follow-up ids of single jobs: a retried attempt's fan-out folds into the one an earlier
+      // attempt already queued instead of queueing every job again.
+      const items = payloads.map((payload) => {
+        const rule = followUp(job, child, payload);
+        return { payload, parentId: job.id, id: rule.id, priority: o?.priority ?? rule.priority };
+      });
+      return deps.queue.insertMany(child, items, { source: job.type });
     },
     assertLease: () => deps.lease.check(),
     fence: deps.lease.fence,

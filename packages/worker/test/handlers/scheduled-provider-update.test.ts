@@ -94,3 +94,23 @@ t.test('without a TMDB key the tick is skipped with the reason, creating no job'
   });
   t.same(await followUpsOf(db, ctx.id), []);
 });
+
+t.test('a retried tick (same job, next attempt) queues no movie a second time', async (t) => {
+  const a = await movie(t, 31);
+  const b = await movie(t, 40);
+  const first = ctxFor('scheduled-provider-update', {});
+  await handleScheduledProviderUpdate(first, deps);
+  t.same(
+    await refreshed(first.id),
+    [a, b].sort((x, y) => x - y),
+  );
+
+  // The first attempt expired after queueing (a worker killed, say): the retry runs the same query.
+  const retry = ctxFor('scheduled-provider-update', {}, 9, { id: first.id, retryCount: 1 });
+  await handleScheduledProviderUpdate(retry, deps);
+  t.same(
+    await refreshed(first.id),
+    [a, b].sort((x, y) => x - y),
+    'still one job per movie',
+  );
+});

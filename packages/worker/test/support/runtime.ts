@@ -76,15 +76,21 @@ export async function startHandlerHarness(
   const { rt, db, url } = await startTestRuntime(t, log);
   const queue = createJobQueue({ boss: rt.boss, db, log });
   const deps = (opts.deps ?? handlerDeps)(db, log);
-  const ctxFor = <N extends JobName>(type: N, payload: JobPayload<N>, priority = 5) =>
+  /** `attempt`: another attempt of an existing job (its id and retry count), as after an expiry. */
+  const ctxFor = <N extends JobName>(
+    type: N,
+    payload: JobPayload<N>,
+    priority = 5,
+    attempt: { id: string; retryCount: number } = { id: randomUUID(), retryCount: 0 },
+  ) =>
     createJobContext(
       { queue, db, log, lease: unfenced(db) },
       {
-        id: randomUUID(),
+        id: attempt.id,
         type,
         payload,
         parentId: null,
-        retryCount: 0,
+        retryCount: attempt.retryCount,
         signal: new AbortController().signal,
         priority,
       },
