@@ -6,6 +6,7 @@ import * as playerGroupSettings from './migrations/2026-11-29T1000_player_group_
 import * as metadata from './migrations/2026-11-29T1010_metadata.ts';
 import * as librarySchedules from './migrations/2026-11-29T1020_library_schedules.ts';
 import * as publishWriteAhead from './migrations/2026-11-29T1040_publish_write_ahead.ts';
+import * as alerts from './migrations/2026-12-05T1100_alerts.ts';
 import type { Database } from './schema.ts';
 
 /** Every migration, in order. Names are frozen: a shipped name never changes. */
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-29T1000_player_group_settings': playerGroupSettings,
   '2026-11-29T1020_library_schedules': librarySchedules,
   '2026-11-29T1040_publish_write_ahead': publishWriteAhead,
+  '2026-12-05T1100_alerts': alerts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
