@@ -1,0 +1,48 @@
+import {
+  type AlertEventInput,
+  type AlertWake,
+  deliverAlerts,
+  errorMessage,
+  recordAlertEvent,
+} from '@metarr/core';
+import type { HandlerDeps, JobContext, JobHandler } from '../context.ts';
+import { wakeAlertChannels } from '../runtime/alerts.ts';
+
+/**
+ * A handler saw something a person should hear about: records it (durably, for every channel whose
+ * filter takes it; `record` returns the channels to wake) and enqueues the deliveries. Never fails
+ * the handler: an alert that cannot be recorded is logged and the job's own outcome stands.
+ */
+export async function raiseAlerts(
+  ctx: Pick<JobContext<never>, 'db' | 'log' | 'enqueue'>,
+  deps: Pick<HandlerDeps, 'config'>,
+  what: string,
+  record: (db: JobContext<never>['db']) => Promise<AlertWake[]>,
+): Promise<void> {
+  try {
+    const wakes = await record(ctx.db);
+    await wakeAlertChannels(
+      (p, o) => ctx.enqueue('send-alerts', p, o),
+      wakes,
+      deps.config.alertRetryDelaySeconds,
+    );
+  } catch (err) {
+    ctx.log.warn(
+      { service: 'AlertService', alert: what, error: errorMessage(err) },
+      'Could not record an alert',
+    );
+  }
+}
+
+/** One event, for every channel whose filter takes its type. */
+export const raiseAlert = (
+  ctx: Pick<JobContext<never>, 'db' | 'log' | 'enqueue'>,
+  deps: Pick<HandlerDeps, 'config'>,
+  event: AlertEventInput,
+) => raiseAlerts(ctx, deps, event.type, (db) => recordAlertEvent(db, event));
+
+/** Sends one channel's waiting alerts as one digest (see deliverAlerts). */
+export const handleSendAlerts: JobHandler<'send-alerts'> = async (ctx) => {
+  const r = await deliverAlerts({ db: ctx.db, log: ctx.log, signal: ctx.signal }, ctx.payload.channelId);
+  return { ...r };
+};
