@@ -65,7 +65,7 @@ export async function deadLetters(stack: Stack, n: number) {
   await waitFor(
     `${n} dead letters`,
     async () => (await stack.jobs.count({ types: ['fetch-provider-assets'], states: ['failed'] })) === n,
-    20_000,
+    40_000,
   );
   return first?.id as string;
 }

@@ -74,7 +74,9 @@ export function digestMessage(events: DigestEvent[], counts: Map<AlertEventType,
 
 export type DeliverResult =
   | { channelId: number; sent: number; counts: Record<string, number>; status: number }
-  | { channelId: number; skipped: string; dropped?: number };
+  | { channelId: number; skipped: string; dropped?: number }
+  /** The oldest waiting event is younger than the digest window: deliver again in `waitSeconds`. */
+  | { channelId: number; waitSeconds: number; waiting: number };
 
 /**
  * Sends a channel's waiting events as one digest. Throws the transport's AppError (retryable for a
@@ -105,6 +107,13 @@ export async function deliverAlerts(
       limit ${DIGEST_MAX_EVENTS}
       for update of o`.execute(trx);
     if (!rows.length) return { channelId, skipped: 'nothing waiting' };
+    // A digest covers one window from its oldest event: a delivery that runs sooner (two events at
+    // the same instant can each make one, in neighbouring debounce slots) sends nothing yet.
+    const { rows: age } = await sql<{ seconds: number }>`
+      select extract(epoch from now() - min(e.created_at))::float8 as seconds
+      from alert_events e where e.id = any(${rows.map((r) => r.event_id)}::bigint[])`.execute(trx);
+    const waitSeconds = channel.digestSeconds - (age[0]?.seconds ?? channel.digestSeconds);
+    if (waitSeconds > 0.25) return { channelId, waitSeconds: Math.ceil(waitSeconds), waiting: rows.length };
     const counts = new Map<AlertEventType, number>();
     for (const r of rows) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
     const firstIds = rows.slice(0, DIGEST_LINES).map((r) => r.event_id);

@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import { alertRequest } from '../../src/clients/alerts.ts';
+import { silentLogger } from '../../src/log.ts';
 import {
   createAlertChannel,
   getAlertChannel,
@@ -15,7 +16,7 @@ import {
 import { insertPlayerGroup } from '../../src/records/playerGroups.ts';
 import { createPlayer } from '../../src/records/players.ts';
 import { deriveSecretKey, useSecretKey } from '../../src/secrets.ts';
-import { digestMessage } from '../../src/services/alerts.ts';
+import { deliverAlerts, digestMessage } from '../../src/services/alerts.ts';
 import { migratedTestDb } from '../support/db.ts';
 
 useSecretKey(deriveSecretKey('alerts-records-test-key-0123456789abcdef'));
@@ -173,3 +174,31 @@ t.test('requests: ntfy titles outside Latin-1 are encoded words; long Discord te
     .executeTakeFirstOrThrow();
   t.match(raw, { url: /^enc:v1:/, token: /^enc:v1:/ });
 });
+
+t.test(
+  'a delivery before the oldest event is one window old sends nothing and says when to come back',
+  async (t) => {
+    await db.deleteFrom('alert_channels').execute();
+    // Port 9 on loopback: a send would fail, so an answer without an error proves nothing was sent.
+    const ch = await createAlertChannel(db, { name: 'w', type: 'webhook', url, digestSeconds: 30 });
+    await recordAlertEvent(db, { type: 'disk-full', message: 'full' });
+    const r = await deliverAlerts({ db, log: silentLogger }, ch.id);
+    t.match(r, { channelId: ch.id, waiting: 1 });
+    t.ok('waitSeconds' in r && r.waitSeconds >= 29 && r.waitSeconds <= 30, 'about one window');
+    await db
+      .updateTable('alert_events')
+      .set({ created_at: new Date(Date.now() - 31_000) })
+      .execute();
+    await t.rejects(
+      deliverAlerts({ db, log: silentLogger }, ch.id),
+      { code: 'ALERT_UNREACHABLE' },
+      'one window later it sends',
+    );
+    const waiting = await db
+      .selectFrom('alert_outbox')
+      .select('event_id')
+      .where('delivered_at', 'is', null)
+      .execute();
+    t.equal(waiting.length, 1, 'a failed send leaves the event waiting');
+  },
+);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type AlertEventInput,
   type AlertWake,
@@ -41,8 +42,19 @@ export const raiseAlert = (
   event: AlertEventInput,
 ) => raiseAlerts(ctx, deps, event.type, (db) => recordAlertEvent(db, event));
 
-/** Sends one channel's waiting alerts as one digest (see deliverAlerts). */
+/**
+ * Sends one channel's waiting alerts as one digest (see deliverAlerts). Run before the oldest waiting
+ * event's window is over, it delivers nothing yet and makes sure a delivery runs when it is (folded
+ * into one already waiting, by the catalog's debounce).
+ */
 export const handleSendAlerts: JobHandler<'send-alerts'> = async (ctx) => {
   const r = await deliverAlerts({ db: ctx.db, log: ctx.log, signal: ctx.signal }, ctx.payload.channelId);
+  if ('waitSeconds' in r) {
+    const next = await ctx.enqueue('send-alerts', ctx.payload, {
+      id: randomUUID(),
+      startAfter: r.waitSeconds,
+    });
+    return { ...r, deferred: true, nextJobId: next?.id ?? null };
+  }
   return { ...r };
 };
