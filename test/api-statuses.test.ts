@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { WEBHOOK_BODY_LIMIT } from '@metarr/api';
 import { storeApiKey } from '@metarr/core';
+import { startFakeAlertReceiver } from '@metarr/testkit';
 import t from 'tap';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -156,6 +157,23 @@ t.test('every route answers only the statuses it declares, with the bodies it de
   await api('POST', `/api/players/${player.id}/test`);
   await api('DELETE', `/api/players/${spare.id}`);
 
+  const receiver = await startFakeAlertReceiver();
+  t.teardown(() => receiver.close());
+  const hook = (
+    await api('POST', '/api/alerts', { name: 'Hook', type: 'webhook', url: `${receiver.url}/hook` })
+  ).json;
+  // Port 9 (discard) on loopback: nothing listens, so the test answers 502 quickly.
+  const dead = (
+    await api('POST', '/api/alerts', { name: 'Dead', type: 'discord', url: 'http://127.0.0.1:9/x' })
+  ).json;
+  await api('POST', '/api/alerts', { name: 'No topic', type: 'ntfy', url: receiver.url });
+  await api('GET', '/api/alerts');
+  await api('GET', `/api/alerts/${hook.id}`);
+  await api('PUT', `/api/alerts/${hook.id}`, { name: 'Hook', type: 'webhook', events: ['publish-done'] });
+  await api('POST', `/api/alerts/${hook.id}/test`);
+  await api('POST', `/api/alerts/${dead.id}/test`);
+  await api('DELETE', `/api/alerts/${dead.id}`);
+
   await api('GET', `/api/paths/explain?manager=radarr&path=${encodeURIComponent('/data/Heat (1995)')}`);
   await api('GET', `/api/paths/explain?manager=radarr&path=${encodeURIComponent('/nowhere')}`);
   await api('GET', '/api/paths/explain?manager=radarr&path=relative');
@@ -228,6 +246,7 @@ t.test('every route answers only the statuses it declares, with the bodies it de
     'PATCH /api/path-mappings/{id}': { manager: 'sonarr' },
     'PATCH /api/player-groups/{id}': { debounceSeconds: 1 },
     'PATCH /api/players/{id}': { port: 1 },
+    'PUT /api/alerts/{id}': { name: 'x', type: 'webhook' },
     'POST /api/movies/{id}/locks': { field: 'title', locked: true },
   };
   for (const op of ops) {

@@ -41,6 +41,11 @@ export const TAGS = [
   { name: 'Workers', description: 'Live worker processes' },
   { name: 'Schedules', description: 'Cron schedules of file scans and provider updates' },
   { name: 'Settings', description: 'Provider API keys (write-only; reads are masked)' },
+  {
+    name: 'Alerts',
+    description:
+      'Alert channels (webhook, Discord, ntfy, Apprise API), their event filters and a Test action; URLs and tokens are write-only',
+  },
   { name: 'Metrics', description: 'Prometheus metrics (the key also as `Authorization: Bearer`)' },
   { name: 'Feed', description: 'The WebSocket job progress feed' },
   { name: 'Docs', description: 'This document' },

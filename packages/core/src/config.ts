@@ -49,6 +49,8 @@ export interface MetarrConfig {
   shutdownGraceSeconds: number;
   /** First retry delay of a failed player notification (doubled with jitter per attempt). */
   notifyRetryDelaySeconds: number;
+  /** First retry delay of a failed alert delivery (seconds). */
+  alertRetryDelaySeconds: number;
   /** How long a Kodi scan waits while something is playing before it checks again. */
   notifyDeferSeconds: number;
   /** How long one call to a media player may take before it fails as PLAYER_TIMEOUT (retried). */
@@ -181,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     jobRetentionDays: v.METARR_JOB_RETENTION_DAYS,
     shutdownGraceSeconds: v.METARR_SHUTDOWN_GRACE_SECONDS,
     notifyRetryDelaySeconds: v.METARR_NOTIFY_RETRY_DELAY_SECONDS,
+    alertRetryDelaySeconds: v.METARR_ALERT_RETRY_DELAY_SECONDS,
     notifyDeferSeconds: v.METARR_NOTIFY_DEFER_SECONDS,
     playerTimeoutSeconds: v.METARR_PLAYER_TIMEOUT_SECONDS,
     providerTimeoutSeconds: v.METARR_PROVIDER_TIMEOUT_SECONDS,

@@ -216,6 +216,14 @@ export const EnvSchema = Type.Object({
       'first retry delay of a failed media-server notification (5xx, reset, timeout); doubles with jitter per attempt, up to 15 min, 5 retries',
     ...env({ group: 'workers', example: 'commented' }),
   }),
+  METARR_ALERT_RETRY_DELAY_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 30,
+    description:
+      'first retry delay of a failed alert delivery (5xx, timeout, no connection); doubles with jitter per attempt, up to 30 min, 8 retries',
+    ...env({ group: 'workers', example: 'commented' }),
+  }),
   METARR_NOTIFY_DEFER_SECONDS: Type.Integer({
     minimum: 1,
     maximum: 86_400,

@@ -1,3 +1,4 @@
+export * from './fake-alerts.ts';
 export * from './fake-fanart.ts';
 export * from './fake-images.ts';
 export * from './fake-jellyfin.ts';

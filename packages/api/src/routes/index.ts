@@ -1,6 +1,7 @@
 import type { RoutePlugin } from '../deps.ts';
 import { feedRoutes } from '../feed/routes.ts';
 import { uiRoutes } from '../ui/routes.ts';
+import { alertRoutes } from './alerts.ts';
 import { deliveryRoutes } from './deliveries.ts';
 import { docsRoutes } from './docs.ts';
 import { healthRoutes } from './health.ts';
@@ -32,6 +33,7 @@ export const routePlugins: RoutePlugin[] = [
   workerRoutes,
   scheduleRoutes,
   settingsRoutes,
+  alertRoutes,
   metricsRoutes,
   feedRoutes,
   docsRoutes,

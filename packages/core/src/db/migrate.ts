@@ -7,6 +7,7 @@ import * as metadata from './migrations/2026-11-29T1010_metadata.ts';
 import * as librarySchedules from './migrations/2026-11-29T1020_library_schedules.ts';
 import * as publishWriteAhead from './migrations/2026-11-29T1040_publish_write_ahead.ts';
 import * as providerRequests from './migrations/2026-12-05T1000_provider_requests.ts';
+import * as alerts from './migrations/2026-12-05T1100_alerts.ts';
 import type { Database } from './schema.ts';
 
 /** Every migration, in order. Names are frozen: a shipped name never changes. */
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-29T1020_library_schedules': librarySchedules,
   '2026-11-29T1040_publish_write_ahead': publishWriteAhead,
   '2026-12-05T1000_provider_requests': providerRequests,
+  '2026-12-05T1100_alerts': alerts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -191,6 +191,10 @@ export interface Database {
   provider_cache: ProviderCacheTable;
   provider_rate_limits: ProviderRateLimitsTable;
   provider_request_counts: ProviderRequestCountsTable;
+  alert_channels: AlertChannelsTable;
+  alert_events: AlertEventsTable;
+  alert_outbox: AlertOutboxTable;
+  player_outages: PlayerOutagesTable;
 }
 
 export type Library = Selectable<LibrariesTable>;
@@ -201,3 +205,39 @@ export type Movie = Selectable<MoviesTable>;
 export type NewMovie = Insertable<MoviesTable>;
 export type MovieUpdate = Updateable<MoviesTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
+
+export type AlertChannelType = 'webhook' | 'discord' | 'ntfy' | 'apprise';
+
+/** Where alerts go. `url` and `token` are sealed (secrets.ts). */
+export interface AlertChannelsTable {
+  id: Generated<number>;
+  name: string;
+  type: AlertChannelType;
+  url: string;
+  token: string | null;
+  topic: string | null;
+  enabled: Generated<boolean>;
+  events: string[];
+  unreachable_minutes: Generated<number>;
+  digest_seconds: Generated<number>;
+  created_at: Generated<Date>;
+}
+export interface AlertEventsTable {
+  id: Generated<string>;
+  type: string;
+  message: string;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Generated<Date>;
+}
+export interface AlertOutboxTable {
+  channel_id: number;
+  event_id: string;
+  dedupe_key: string | null;
+  delivered_at: Date | null;
+}
+export interface PlayerOutagesTable {
+  player_id: number;
+  since: Timestamp;
+  last_error: string | null;
+}
+export type AlertChannel = Selectable<AlertChannelsTable>;

@@ -151,6 +151,20 @@ export const jobCatalog = {
   'library-scan': job(Type.Object({ libraryId: Id }), { priority: 8, expireInSeconds: 3600 }),
   'scheduled-file-scan': job(Type.Object({ libraryId: Type.Optional(Id) }), { priority: 9, retryLimit: 1 }),
   'scheduled-provider-update': job(Type.Object({}), { priority: 9, retryLimit: 1 }),
+  /**
+   * Sends one alert channel's waiting events as one digest. Coalesced per channel (debounce over the
+   * channel's digest window), so a burst of events is one message per window, not one per event.
+   */
+  'send-alerts': job(
+    Type.Object({
+      channelId: Id,
+      /** The channel's digest window when the job was made (0 = no coalescing). */
+      windowSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    }),
+    { priority: 9, retryLimit: 8, retryDelay: 30, retryDelayMax: 1800 },
+    (p) =>
+      p.windowSeconds ? { key: `alerts:${p.channelId}`, seconds: p.windowSeconds, mode: 'debounce' } : null,
+  ),
 } as const;
 
 export type JobCatalog = typeof jobCatalog;

@@ -1,5 +1,6 @@
 import { AppError, blockProvider, fetchProviderData, permanent } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
+import { raiseAlert } from './alerts.ts';
 import { notifyMovieFolder } from './notifyMovie.ts';
 import { providersFor } from './providers.ts';
 
@@ -45,6 +46,15 @@ export const handleFetchProviderAssets: JobHandler<'fetch-provider-assets'> = as
         'Provider rate limited; deferred',
       );
       return { movieId, deferred: { provider, retryAfterMs: waitMs, jobId: again?.id ?? null } };
+    }
+    // A 401/403: the key is wrong or revoked; every movie will fail the same way until it is fixed.
+    if (err instanceof AppError && err.code === 'PROVIDER_AUTH') {
+      const provider = String(err.details?.provider ?? 'tmdb');
+      await raiseAlert(ctx, deps, {
+        type: 'provider-key-rejected',
+        message: `The ${provider} API key was rejected (movie ${movieId}): ${err.message}`,
+        details: { provider, movieId, jobId: ctx.id },
+      });
     }
     throw err;
   }

@@ -1,4 +1,5 @@
 import type { BatchHandlerMap, HandlerMap } from '../context.ts';
+import { handleSendAlerts } from './alerts.ts';
 import { handleDiscoverAssets } from './discoverAssets.ts';
 import { handleEnrichMetadata } from './enrichMetadata.ts';
 import { handleFetchProviderAssets } from './fetchProviderAssets.ts';
@@ -25,6 +26,7 @@ export const handlers: HandlerMap = {
   'library-scan': handleLibraryScan,
   'scheduled-file-scan': handleScheduledFileScan,
   'scheduled-provider-update': handleScheduledProviderUpdate,
+  'send-alerts': handleSendAlerts,
 };
 
 /** Batch handlers for bulk-lane batches (see runBatch in runtime.ts). */

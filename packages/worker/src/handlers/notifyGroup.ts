@@ -3,10 +3,33 @@ import {
   type Db,
   loadGroupsForLibrary,
   mapGroupPath,
+  type NotifyFailure,
+  notePlayerReachability,
   notifyCoalesceKey,
   notifyGroup,
 } from '@metarr/core';
-import type { JobHandler } from '../context.ts';
+import type { HandlerDeps, JobContext, JobHandler } from '../context.ts';
+import { raiseAlerts } from './alerts.ts';
+
+/**
+ * What this attempt saw of the players, for `player-unreachable` alerts: a reached player's outage
+ * ends, a player that did not answer (a retryable failure: refused, timeout, reset, 5xx) starts or
+ * continues one. The outage's start is in the database, so every worker measures the same one.
+ */
+async function notePlayers(
+  ctx: JobContext<'notify-group'>,
+  deps: HandlerDeps,
+  reached: number[],
+  failures: NotifyFailure[],
+): Promise<void> {
+  const failed = failures
+    .filter((f) => f.retryable)
+    .map((f) => ({ playerId: f.playerId, error: `${f.code} ${f.message}` }));
+  if (!reached.length && !failed.length) return;
+  await raiseAlerts(ctx, deps, 'player-unreachable', (db) =>
+    notePlayerReachability(db, { reached, failed, now: deps.clock() }),
+  );
+}
 
 /** Playback defers a Kodi scan at most this long in total; then the scan runs anyway. */
 const MAX_DEFER_TOTAL_SECONDS = 6 * 3600;
@@ -56,9 +79,13 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
       },
     );
   } catch (err) {
+    const failures =
+      (err instanceof AppError && (err.details?.failures as NotifyFailure[] | undefined)) || [];
+    await notePlayers(ctx, deps, [], failures);
     if (err instanceof AppError) throw err;
     throw new AppError('NOTIFY_FAILED', String(err), { retryable: true });
   }
+  await notePlayers(ctx, deps, r.notified, r.failures);
   if (r.skipped) return { groupId: group.groupId, folder, skipped: r.skipped };
 
   const out: Record<string, unknown> = {

@@ -1,25 +1,54 @@
-import { publishMovie } from '@metarr/core';
+import { AppError, type Db, publishMovie } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
+import { raiseAlert } from './alerts.ts';
 import { notifyMovieFolder } from './notifyMovie.ts';
 import { providersFor } from './providers.ts';
+
+/** `The Matrix (1999)`, or the folder when the movie has no title yet. */
+async function movieLabel(db: Db, movieId: number): Promise<string> {
+  const m = await db
+    .selectFrom('movies')
+    .select(['title', 'year', 'path'])
+    .where('id', '=', movieId)
+    .executeTakeFirst();
+  if (!m) return `movie ${movieId}`;
+  return m.title ? `${m.title}${m.year ? ` (${m.year})` : ''}` : m.path;
+}
 
 export const handlePublish: JobHandler<'publish'> = async (ctx, deps) => {
   const { movieId } = ctx.payload;
   const providers = await providersFor(deps);
-  const r = await publishMovie(
-    {
-      db: ctx.db,
-      log: ctx.log,
-      clock: deps.clock,
-      download: (url) => providers.download(url, ctx.signal),
-      // Files and database writes are fenced by the context.
-      fs: ctx.fs,
-    },
-    movieId,
-    { alsoMovieNfo: deps.config.writeMovieNfo },
-  );
+  let r: Awaited<ReturnType<typeof publishMovie>>;
+  try {
+    r = await publishMovie(
+      {
+        db: ctx.db,
+        log: ctx.log,
+        clock: deps.clock,
+        download: (url) => providers.download(url, ctx.signal),
+        // Files and database writes are fenced by the context.
+        fs: ctx.fs,
+      },
+      movieId,
+      { alsoMovieNfo: deps.config.writeMovieNfo },
+    );
+  } catch (err) {
+    // ENOSPC/EDQUOT in a write: the user has to free space, so tell them (the job keeps retrying).
+    if (err instanceof AppError && err.code === 'DISK_FULL')
+      await raiseAlert(ctx, deps, {
+        type: 'disk-full',
+        message: `${await movieLabel(ctx.db, movieId)}: ${err.message}`,
+        details: { movieId, jobId: ctx.id },
+      });
+    throw err;
+  }
   const notify = await notifyMovieFolder(ctx, deps, movieId, {
     refresh: r.written.length > 0 || r.removed.length > 0,
+  });
+  await raiseAlert(ctx, deps, {
+    type: 'publish-done',
+    message: `Published ${await movieLabel(ctx.db, movieId)}: ${r.written.length} file${r.written.length === 1 ? '' : 's'} written, ${r.unchanged.length} unchanged`,
+    details: { movieId, written: r.written.length, unchanged: r.unchanged.length, removed: r.removed.length },
   });
   return { ...r, notifyJobId: notify?.id ?? null };
 };

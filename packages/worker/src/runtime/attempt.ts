@@ -18,6 +18,7 @@ import {
 } from '@metarr/core';
 import type { JobResult, JobWithMetadata } from 'pg-boss';
 import type { HandlerDeps } from '../context.ts';
+import { raiseDeadLetterAlert } from './alerts.ts';
 import { createJobContext } from './context.ts';
 import type { EventBatch } from './events.ts';
 import { type AttemptLease, attemptLease, fencedClients } from './lease.ts';
@@ -106,6 +107,7 @@ export async function attemptFailed(
   a: Attempt,
   err: unknown,
   publish: (e: JobEvent) => unknown,
+  queue?: JobQueue,
 ): Promise<JobResult> {
   const { job } = a;
   const retryable = isRetryable(err);
@@ -135,6 +137,27 @@ export async function attemptFailed(
   const output: JobFailureOutput = { error, code, retryable };
   if (retryAfterSeconds || freeAttempt)
     await rescheduleFailed(opts, a, output, { retryAfterSeconds, freeAttempt });
+  // The final failure: the job goes to the dead-letter queue. Alert deliveries that die are left out
+  // (an unreachable receiver would otherwise alert about itself for ever).
+  if (!willRetry && queue && a.name !== 'send-alerts')
+    await raiseDeadLetterAlert(
+      {
+        db: opts.db,
+        log: opts.log,
+        queue,
+        retryDelaySeconds: opts.deps.config.alertRetryDelaySeconds,
+      },
+      { id: job.id, type: a.name },
+      {
+        type: 'job-dead-lettered',
+        message:
+          `Job ${a.name} ${job.id} dead-lettered after ${job.retryCount + 1} attempt${job.retryCount ? 's' : ''}: ${code} ${error}`.slice(
+            0,
+            1000,
+          ),
+        details: { jobId: job.id, jobType: a.name, code, attempts: job.retryCount + 1 },
+      },
+    );
   return { id: job.id, status: retryable ? 'failed' : 'deadletter', output };
 }
 
@@ -175,7 +198,7 @@ export async function runJob(
     // An aborted or failing stale attempt is told apart by asking (a DB error here: not superseded).
     if (a.lease.lost() || !(await a.lease.holds().catch(() => true))) return attemptSuperseded(a, err);
     // A failure's event goes out at once, batch or not: the feed shows it before the batch settles.
-    return attemptFailed(opts, a, err, (e) => publishJobEvent(opts.db, e).catch(() => {}));
+    return attemptFailed(opts, a, err, (e) => publishJobEvent(opts.db, e).catch(() => {}), queue);
   }
 }
 

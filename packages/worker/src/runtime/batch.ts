@@ -41,7 +41,7 @@ export async function runBatch(
     results[i] = attemptSuperseded(entries[i] as Entry, err);
   };
   const failed = async (i: number, err: unknown) => {
-    results[i] = await attemptFailed(opts, entries[i] as Entry, err, (e) => events.rest.push(e));
+    results[i] = await attemptFailed(opts, entries[i] as Entry, err, (e) => events.rest.push(e), queue);
   };
 
   // Which of these jobs' attempts still hold their lease (`active` at the fetched retryCount).

@@ -23,7 +23,8 @@ export interface EnqueueOptions {
   singletonKey?: string;
   /**
    * Fold jobs by key and window; overrides the catalog's `coalesce` for this job (`false`: none).
-   * `debounce` decides the start time itself, so it ignores `startAfter`.
+   * `debounce`: a job that takes the current window starts at `startAfter` (alerts wait one digest
+   * window this way); one pushed to the next window starts when that window does.
    */
   coalesce?: CoalesceSpec | false;
   /** Per-job retry policy (seconds), overriding the queue's. */
