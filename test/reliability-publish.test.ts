@@ -21,6 +21,7 @@ import { snapshotFiles, theMatrix } from '@metarr/testkit';
 import t from 'tap';
 import { providerFakes } from './support/providers.ts';
 import { ROOT, type Stack, startStack, waitFor } from './support/stack.ts';
+import { mountTmpfs } from './support/tmpfs.ts';
 
 type TestT = Pick<typeof t, 'teardown'>;
 
@@ -100,26 +101,6 @@ t.test(
   },
 );
 
-/**
- * A real tmpfs of `kb` KiB (root on Linux with mount rights), in a fresh folder outside the test's
- * fixtures; unmounted and removed at teardown. Null when this machine does not allow it.
- */
-async function mountTmpfs(t: TestT, kb: number): Promise<string | null> {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return null;
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-tmpfs-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kb}k,mode=0755`, 'tmpfs', dir], {
-    stdio: 'ignore',
-  });
-  if (r.status !== 0) {
-    await fs.rmdir(dir);
-    return null;
-  }
-  t.teardown(async () => {
-    spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  return dir;
-}
 /** Stack + fake TMDB and fanart.tv; one movie library at `root` holding `Movie/M.mkv`. */
 async function pipelineStack(t: TestT, root: string) {
   const { env } = await providerFakes(t);

@@ -4,12 +4,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { CREDENTIALS_FILE, freePort, startEmbeddedPostgres } from '@metarr/core';
 import pg from 'pg';
 import t from 'tap';
 import { API_KEY, ROOT, waitFor } from './support/stack.ts';
+import { mountTmpfs } from './support/tmpfs.ts';
 
 type TestT = Pick<typeof t, 'teardown'>;
 
@@ -168,19 +168,7 @@ async function readOnlyDir(t: Pick<typeof tap, 'teardown' | 'testdir'>): Promise
     await fs.mkdir(dir, { mode: 0o555 });
     return dir;
   }
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-ro-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k,mode=0755', 'tmpfs', dir], {
-    stdio: 'ignore',
-  });
-  if (r.status !== 0) {
-    await fs.rmdir(dir);
-    return null;
-  }
-  t.teardown(async () => {
-    spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  return dir;
+  return mountTmpfs(t, 64, { readOnly: true });
 }
 const tap = t;
 

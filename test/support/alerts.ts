@@ -1,7 +1,5 @@
 /** Shared set-up for the alert tests: channels on a fake receiver, real dead letters, settling. */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { startFakeAlertReceiver } from '@metarr/testkit';
 import { startFakeFanart, startFakeTmdb } from '@metarr/testkit';
@@ -70,26 +68,7 @@ export async function deadLetters(stack: Stack, n: number) {
   return first?.id as string;
 }
 
-/** A tiny real tmpfs (root on Linux only), so a write meets a real ENOSPC; null when not possible. */
-export async function mountTmpfs(
-  t: { teardown(fn: () => unknown): void },
-  kb: number,
-): Promise<string | null> {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return null;
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metarr-alerts-tmpfs-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kb}k,mode=0755`, 'tmpfs', dir], {
-    stdio: 'ignore',
-  });
-  if (r.status !== 0) {
-    await fs.rmdir(dir);
-    return null;
-  }
-  t.teardown(async () => {
-    spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  return dir;
-}
+export { mountTmpfs } from './tmpfs.ts';
 
 /** Stack + fake TMDB and fanart.tv with `tmdbKey` as the worker's key; the Matrix folder under `root`. */
 export async function pipeline(t: { teardown(fn: () => unknown): void }, root: string, tmdbKey: string) {
