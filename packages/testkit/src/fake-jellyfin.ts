@@ -10,6 +10,8 @@
  * - `POST /Items/{id}/Refresh` records the refresh modes and answers 204 (404 for an unknown id).
  * Routes match case-insensitively, like ASP.NET's.
  */
+
+import { isGone, isUnder, type ToLocal, videosUnder } from './fake-library.ts';
 import {
   copyHeaders,
   type FakeServerBase,
@@ -24,6 +26,12 @@ export interface FakeJellyfinOptions {
   apiKey?: string;
   serverName?: string;
   version?: string;
+  /**
+   * Lets the fake see the test's files: a `Created`/`Modified` media update adds the video files under
+   * its path that the library lacks (named after their folder), a `Deleted` one drops the items under
+   * it whose file is gone — what the server's library monitor does with them.
+   */
+  toLocal?: ToLocal;
 }
 
 export interface FakeJellyfinCall {
@@ -82,6 +90,28 @@ export async function startFakeJellyfin(opts: FakeJellyfinOptions = {}): Promise
   const items = new Map<string, FakeJellyfinItem>();
   const itemRefreshes: { id: string; query: Record<string, string> }[] = [];
   let nextItem = 1;
+
+  function add(item: { name: string; path: string; type?: string }): FakeJellyfinItem {
+    const added = {
+      Id: (nextItem++).toString(16).padStart(32, '0'),
+      Name: item.name,
+      Type: item.type ?? 'Movie',
+      Path: item.path,
+    };
+    items.set(added.Id, added);
+    return added;
+  }
+
+  function applyUpdate(path: string, updateType: string | undefined, toLocal: ToLocal) {
+    if (updateType === 'Deleted') {
+      for (const i of [...items.values()])
+        if (isUnder(i.Path, path) && isGone(i.Path, toLocal)) items.delete(i.Id);
+      return;
+    }
+    const known = new Set([...items.values()].map((i) => i.Path));
+    for (const v of videosUnder(path, toLocal))
+      if (!known.has(v.file)) add({ name: v.folderName, path: v.file });
+  }
 
   function split(pathname: string): { flavor: 'jellyfin' | 'emby'; path: string } {
     const m = /^\/emby(\/.*)?$/i.exec(pathname);
@@ -151,11 +181,13 @@ export async function startFakeJellyfin(opts: FakeJellyfinOptions = {}): Promise
             return sendJson(res, 400, { title: "Item path can't be null.", status: 400 });
           }
           for (const u of items) {
-            updates.push({
+            const update = {
               flavor,
               path: u.Path as string,
               updateType: typeof u.UpdateType === 'string' ? u.UpdateType : undefined,
-            });
+            };
+            updates.push(update);
+            if (opts.toLocal) applyUpdate(update.path, update.updateType, opts.toLocal);
           }
           res.writeHead(204).end();
           return;
@@ -206,15 +238,6 @@ export async function startFakeJellyfin(opts: FakeJellyfinOptions = {}): Promise
     updates,
     items,
     itemRefreshes,
-    addItem(item: { name: string; path: string; type?: string }) {
-      const added = {
-        Id: (nextItem++).toString(16).padStart(32, '0'),
-        Name: item.name,
-        Type: item.type ?? 'Movie',
-        Path: item.path,
-      };
-      items.set(added.Id, added);
-      return added;
-    },
+    addItem: add,
   }) as FakeJellyfin;
 }

@@ -2,6 +2,8 @@
  * A fake Kodi speaking JSON-RPC 2.0 over HTTP (`POST /jsonrpc`), with the request/response shapes and
  * error codes of the real one (xbmc/interfaces/json-rpc/schema/methods.json).
  */
+
+import { isGone, isUnder, type ToLocal, videosUnder } from './fake-library.ts';
 import {
   copyHeaders,
   type FakeServerBase,
@@ -17,6 +19,12 @@ export interface FakeKodiOptions {
   username?: string;
   password?: string;
   version?: { major: number; minor: number; patch: number };
+  /**
+   * Lets the fake see the test's files: `VideoLibrary.Scan {directory}` then adds the video files
+   * under it that the library lacks, and `VideoLibrary.Clean` drops movies whose file is gone (under
+   * `directory` when given), as Kodi does. Without it both only answer "OK".
+   */
+  toLocal?: ToLocal;
 }
 
 export interface FakeKodiCall {
@@ -109,10 +117,28 @@ const METHODS: Record<
 > = {
   'JSONRPC.Ping': { params: {}, result: () => 'pong' },
   'JSONRPC.Version': { params: {}, result: (k) => ({ version: k.version }) },
-  'VideoLibrary.Scan': { params: { directory: 'string', showdialogs: 'boolean' }, result: () => 'OK' },
+  'VideoLibrary.Scan': {
+    params: { directory: 'string', showdialogs: 'boolean' },
+    result: (k, p) => {
+      const dir = p['directory'] as string | undefined;
+      if (k.toLocal && dir) {
+        const known = new Set([...k.movies.values()].map((m) => m.file));
+        for (const v of videosUnder(dir, k.toLocal)) if (!known.has(v.file)) k.add(v.file, v.folderName);
+      }
+      return 'OK';
+    },
+  },
   'VideoLibrary.Clean': {
     params: { showdialogs: 'boolean', content: 'string', directory: 'string' },
-    result: () => 'OK',
+    result: (k, p) => {
+      const dir = p['directory'] as string | undefined;
+      const toLocal = k.toLocal;
+      if (toLocal)
+        for (const m of [...k.movies.values()])
+          if ((dir === undefined || isUnder(m.file, dir)) && isGone(m.file, toLocal))
+            k.movies.delete(m.movieid);
+      return 'OK';
+    },
   },
   'AudioLibrary.Scan': { params: { directory: 'string', showdialogs: 'boolean' }, result: () => 'OK' },
   'AudioLibrary.Clean': { params: { showdialogs: 'boolean' }, result: () => 'OK' },
@@ -165,6 +191,8 @@ interface KodiState {
   rpcError: RpcErrorObject | null;
   movies: Map<number, FakeKodiMovie>;
   refreshes: { movieid: number; ignorenfo: boolean }[];
+  toLocal: ToLocal | undefined;
+  add(file: string, label?: string): FakeKodiMovie;
 }
 
 type RpcResponse =
@@ -209,6 +237,12 @@ export async function startFakeKodi(opts: FakeKodiOptions = {}): Promise<FakeKod
     rpcError: null,
     movies: new Map(),
     refreshes: [],
+    toLocal: opts.toLocal,
+    add(file, label) {
+      const movie = { movieid: nextMovieId++, label: label ?? file.slice(folderOf(file).length), file };
+      state.movies.set(movie.movieid, movie);
+      return movie;
+    },
   };
   let nextMovieId = 1;
   const expectedAuth = opts.username
@@ -306,11 +340,7 @@ export async function startFakeKodi(opts: FakeKodiOptions = {}): Promise<FakeKod
     calls,
     movies: state.movies,
     refreshes: state.refreshes,
-    addMovie(file: string, label?: string) {
-      const movie = { movieid: nextMovieId++, label: label ?? file.slice(folderOf(file).length), file };
-      state.movies.set(movie.movieid, movie);
-      return movie;
-    },
+    addMovie: (file: string, label?: string) => state.add(file, label),
     setPlaying(playing: boolean | 'audio') {
       state.playing = playing;
     },

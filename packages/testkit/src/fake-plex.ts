@@ -6,6 +6,8 @@
  * - `GET /library/sections/{key}/refresh?path=…` → 200, or 404 for an unknown section.
  * Everything but /identity needs the token in `X-Plex-Token` (header or query).
  */
+
+import { isGone, isUnder, type ToLocal, videosUnder } from './fake-library.ts';
 import {
   copyHeaders,
   type FakeServerBase,
@@ -27,6 +29,12 @@ export interface FakePlexOptions {
   token?: string;
   sections?: FakePlexSection[];
   version?: string;
+  /**
+   * Lets the fake see the test's files: a (partial) section refresh adds the video files under its
+   * path (the section's locations when none) that the section lacks, named after their folder, and
+   * removes the section's movies there whose file is gone (Plex's default "empty trash after scan").
+   */
+  toLocal?: ToLocal;
 }
 
 export interface FakePlexCall {
@@ -95,6 +103,31 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
     }
     return id;
   };
+
+  function add(movie: { title: string; file: string; sectionKey?: string }): FakePlexMovie {
+    const added = {
+      ratingKey: String(nextRatingKey++),
+      sectionKey: movie.sectionKey ?? '1',
+      title: movie.title,
+      file: movie.file,
+    };
+    movies.push(added);
+    return added;
+  }
+
+  function scanSection(key: string, path: string | null, toLocal: ToLocal) {
+    const section = sections.find((s) => s.key === key);
+    const roots = path !== null ? [path] : (section?.locations ?? []);
+    for (const root of roots) {
+      for (let i = movies.length - 1; i >= 0; i--) {
+        const mv = movies[i] as FakePlexMovie;
+        if (mv.sectionKey === key && isUnder(mv.file, root) && isGone(mv.file, toLocal)) movies.splice(i, 1);
+      }
+      const known = new Set(movies.filter((mv) => mv.sectionKey === key).map((mv) => mv.file));
+      for (const v of videosUnder(root, toLocal))
+        if (!known.has(v.file)) add({ title: v.folderName, file: v.file, sectionKey: key });
+    }
+  }
 
   const base = await startFake({
     realm: 'Plex',
@@ -213,6 +246,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
         const key = decodeURIComponent(m[1]!);
         if (!sections.some((s) => s.key === key)) return sendText(res, 404, 'Not Found');
         refreshes.push({ key, path: url.searchParams.get('path') ?? undefined });
+        if (opts.toLocal) scanSection(key, url.searchParams.get('path'), opts.toLocal);
         res.writeHead(200, { 'content-length': 0 }).end();
         return;
       }
@@ -226,16 +260,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
     refreshes,
     movies,
     itemRefreshes,
-    addMovie(movie: { title: string; file: string; sectionKey?: string }) {
-      const added = {
-        ratingKey: String(nextRatingKey++),
-        sectionKey: movie.sectionKey ?? '1',
-        title: movie.title,
-        file: movie.file,
-      };
-      movies.push(added);
-      return added;
-    },
+    addMovie: add,
     setSections(next: FakePlexSection[]) {
       sections = next;
     },

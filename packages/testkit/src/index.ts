@@ -3,6 +3,7 @@ export * from './fake-fanart.ts';
 export * from './fake-images.ts';
 export * from './fake-jellyfin.ts';
 export * from './fake-kodi.ts';
+export { mappedRoot, type ToLocal } from './fake-library.ts';
 export * from './fake-plex.ts';
 export * from './fake-tmdb.ts';
 export * from './files.ts';
