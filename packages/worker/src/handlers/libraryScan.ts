@@ -54,6 +54,14 @@ export const handleLibraryScan: JobHandler<'library-scan'> = async (ctx, deps) =
     ...(t.year !== undefined && t.year <= 3000 && { year: t.year }),
   }));
   const jobs = await ctx.enqueueMany('scan-movie', payloads, { priority: LIBRARY_SCAN_CHILD_PRIORITY });
+  // The players still list moved and vanished movies under their old folders: each old folder is
+  // told gone (Kodi cleans it when the group allows, Jellyfin/Emby get `Deleted`, Plex rescans its
+  // parent), so a move leaves one entry, at the new folder the scan above reports.
+  const gone: JobPayload<'notify-players'>[] = [
+    ...rec.moved.map((m) => ({ movieId: m.movieId, path: m.from })),
+    ...rec.missing.map((m) => ({ movieId: m.movieId, path: m.path })),
+  ].map((m) => ({ libraryId: library.id, path: m.path, change: 'deleted', movieId: m.movieId }));
+  const cleans = await ctx.enqueueMany('notify-players', gone, { priority: LIBRARY_SCAN_CHILD_PRIORITY });
   await recordFolderFingerprints(
     { db: ctx.db, clock: deps.clock },
     { libraryId: library.id, scanned: rec.toScan, listedPaths: folders.map((f) => f.path) },
@@ -63,6 +71,7 @@ export const handleLibraryScan: JobHandler<'library-scan'> = async (ctx, deps) =
   return {
     folders: folders.length,
     scanJobs: jobs.length,
+    oldFolderNotifyJobs: cleans.length,
     new: count('new'),
     changed: count('changed'),
     returned: count('returned'),

@@ -68,6 +68,17 @@ function followUpOf(
   };
 }
 
+/**
+ * A folder that turned out to be a known movie's new home (Radarr moved it): the players still list
+ * the movie under its old folder, so they are told that one is gone (Kodi cleans it when the group
+ * allows cleaning, Jellyfin/Emby get a `Deleted` update, Plex a partial scan of its parent) while the
+ * new folder is scanned as usual — one entry, not two.
+ */
+function oldFolderGone(library: Library, result: ScanResult): JobPayload<'notify-players'> | null {
+  if (result.status !== 'moved' || !result.previousPath || result.movieId === null) return null;
+  return { libraryId: library.id, path: result.previousPath, change: 'deleted', movieId: result.movieId };
+}
+
 const libraryRootCoalesce = (libraryId: number) => ({
   coalesce: {
     key: `library-scan:${libraryId}`,
@@ -76,7 +87,13 @@ const libraryRootCoalesce = (libraryId: number) => ({
   },
 });
 
-function outputOf(result: ScanResult, f: FollowUp, jobId: string | null): JobOutput {
+function outputOf(
+  result: ScanResult,
+  f: FollowUp,
+  jobId: string | null,
+  cleanJobId?: string | null,
+): JobOutput {
+  if (cleanJobId !== undefined) return { ...outputOf(result, f, jobId), oldFolderNotifyJobId: cleanJobId };
   switch (f.kind) {
     case 'none':
       return f.output;
@@ -112,7 +129,9 @@ export const handleScanMovie: JobHandler<'scan-movie'> = async (ctx, deps) => {
       : f.kind === 'library-root'
         ? await ctx.enqueue('notify-players', f.payload, libraryRootCoalesce(library.id))
         : await ctx.enqueue('notify-players', f.payload);
-  return outputOf(result, f, job?.id ?? null);
+  const gone = oldFolderGone(library, result);
+  const cleanJob = gone ? await ctx.enqueue('notify-players', gone) : undefined;
+  return outputOf(result, f, job?.id ?? null, cleanJob === undefined ? undefined : (cleanJob?.id ?? null));
 };
 
 /**
@@ -214,9 +233,22 @@ export const handleScanMovieBatch: BatchJobHandler<'scan-movie'> = async (batch,
     );
     for (const [k, x] of notify.entries()) jobIds.set(x.d.i, sent[k]?.id ?? null);
   }
+  const cleanIds = new Map<number, string | null>();
+  const cleans = done.flatMap((d) => {
+    const payload = oldFolderGone(libraryOf(d.i), d.result);
+    return payload ? [{ d, payload }] : [];
+  });
+  if (cleans.length) {
+    const sent = await batch.enqueueFollowUps(
+      'notify-players',
+      cleans.map((x) => ({ parent: parent(x.d), payload: x.payload })),
+    );
+    for (const [k, x] of cleans.entries()) cleanIds.set(x.d.i, sent[k]?.id ?? null);
+  }
   for (const d of done) {
     if (out[d.i]?.status === 'failed') continue;
-    out[d.i] = { status: 'completed', output: outputOf(d.result, d.f, jobIds.get(d.i) ?? null) };
+    const output = outputOf(d.result, d.f, jobIds.get(d.i) ?? null, cleanIds.get(d.i));
+    out[d.i] = { status: 'completed', output };
   }
   return out;
 };

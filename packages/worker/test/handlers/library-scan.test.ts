@@ -47,6 +47,7 @@ t.test('a first scan queues a scan-movie per folder at bulk priority and records
   t.same(out, {
     folders: 2,
     scanJobs: 2,
+    oldFolderNotifyJobs: 0,
     new: 2,
     changed: 0,
     returned: 0,
@@ -106,6 +107,7 @@ t.test('a rescan queues changed and returned folders only and marks vanished mov
   t.same(out, {
     folders: 3,
     scanJobs: 2,
+    oldFolderNotifyJobs: 1,
     new: 0,
     changed: 1,
     returned: 1,
@@ -118,6 +120,11 @@ t.test('a rescan queues changed and returned folders only and marks vanished mov
     at('Changed (2001)'),
   ]);
   t.equal((await status(vanishing)).status, 'missing');
+  t.same(
+    (await childJobs(db, ctx.id, 'notify-players')).map((j) => [j.payload, j.priority]),
+    [[{ libraryId, path: at('Vanishing (2003)'), change: 'deleted', movieId: vanishing }, 8]],
+    'the players are told the vanished folder is gone, behind webhook-driven work',
+  );
   t.same(
     await folderRows(libraryId),
     [at('Back (2004)'), at('Changed (2001)'), at('Same (2002)')],
@@ -133,7 +140,12 @@ t.test('a folder moved by hand (same TMDB id in its name) keeps its movie and is
 
   const out = await handleLibraryScan(ctx, deps);
 
-  t.match(out, { folders: 1, scanJobs: 1, moved: 1, missing: 0, new: 0 });
+  t.match(out, { folders: 1, scanJobs: 1, oldFolderNotifyJobs: 1, moved: 1, missing: 0, new: 0 });
+  t.same(
+    (await childJobs(db, ctx.id, 'notify-players')).map((j) => j.payload),
+    [{ libraryId, path: path.join(root, 'Alien'), change: 'deleted', movieId: movie }],
+    'the old folder is told gone, so the players do not keep a second entry',
+  );
   t.same(await status(movie), { status: 'present', path: path.join(root, 'Alien (1979) {tmdb-348}') });
   t.same(
     (await childJobs(db, ctx.id, 'scan-movie')).map((j) => j.payload),

@@ -142,6 +142,40 @@ t.test('a library scan’s folders fold into one library-root notification', asy
   t.same(await childJobs(db, d.id, 'notify-players'), []);
 });
 
+t.test('a movie Radarr moved to a new folder is scanned there and its old folder told gone', async (t) => {
+  const root = t.testdir({ 'Heat (1995) {tmdb-949}': { 'heat.mkv': 'v' } });
+  const libraryId = await insertLibrary(db, { path: root });
+  const oldFolder = path.join(root, 'Heat');
+  const newFolder = path.join(root, 'Heat (1995) {tmdb-949}');
+  const { id: movieId } = await db
+    .insertInto('movies')
+    .values({ library_id: libraryId, path: oldFolder, status: 'present', radarr_id: 7, tmdb_id: 949 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const ctx = ctxFor('scan-movie', { libraryId, path: newFolder, trigger: 'webhook', radarrId: 7 }, 2);
+
+  const out = await handleScanMovie(ctx, deps);
+
+  const notes = await childJobs(db, ctx.id, 'notify-players');
+  const byChange = new Map(notes.map((j) => [j.payload['change'], j]));
+  t.match(out, {
+    movieId,
+    status: 'moved',
+    previousPath: oldFolder,
+    notifyJobId: byChange.get('modified')?.id,
+    oldFolderNotifyJobId: byChange.get('deleted')?.id,
+  });
+  t.same(
+    notes.map((j) => j.payload).sort((a, b) => String(a['change']).localeCompare(String(b['change']))),
+    [
+      { libraryId, path: oldFolder, change: 'deleted', movieId },
+      { libraryId, path: newFolder, change: 'modified', movieId },
+    ],
+    'the new folder is scanned by the players and the old one cleaned',
+  );
+  t.equal((await movieRow(movieId)).path, newFolder);
+});
+
 t.test('a folder that is gone is skipped, its movie marked missing, nothing queued', async (t) => {
   const root = t.testdir({});
   const libraryId = await insertLibrary(db, { path: root });
