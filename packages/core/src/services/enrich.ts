@@ -138,6 +138,27 @@ export async function loadLocks(db: Db, movieId: number): Promise<Set<string>> {
   return new Set(rows.map((r) => r.field));
 }
 
+/**
+ * Equal as JSON values, object keys in any order: the stored copy comes back from jsonb, which keeps
+ * keys in its own order (shorter first), so `{tmdb, imdb}` returns as `{imdb, tmdb}`.
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]))
+    );
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
+}
+
 export async function enrichMovieMetadata(
   deps: EnrichDeps,
   movieId: number,
@@ -176,7 +197,7 @@ export async function enrichMovieMetadata(
       merged[f] = old[f];
       locked.push(f);
     }
-    if (JSON.stringify(merged[f]) !== JSON.stringify(old?.[f])) changed.push(f);
+    if (!sameJson(merged[f], old?.[f])) changed.push(f);
   }
   const data = merged as unknown as MovieMetadata;
   const now = (deps.clock ?? (() => new Date()))();
@@ -187,6 +208,13 @@ export async function enrichMovieMetadata(
         .insertInto('movie_metadata')
         .values({ movie_id: movieId, data: json, updated_at: now })
         .onConflict((oc) => oc.column('movie_id').doUpdateSet({ data: json, updated_at: now }))
+        .execute();
+    } else {
+      // Checked against the provider just now: the scheduled provider update measures staleness here.
+      await trx
+        .updateTable('movie_metadata')
+        .set({ updated_at: now })
+        .where('movie_id', '=', movieId)
         .execute();
     }
     await trx

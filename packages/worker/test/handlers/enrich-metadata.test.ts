@@ -47,6 +47,32 @@ t.test('the cached record becomes the metadata; one select-assets follows', asyn
   t.ok(Array.isArray(out.changed) && out.changed.includes('title'), 'reports what changed');
 });
 
+t.test('enriching again from the same record reports no change; the check time still advances', async (t) => {
+  await cacheTmdbRecord(db, theMatrix());
+  const movie = await addMovie(t, db, { fields: { tmdb_id: 603 } });
+  await handleEnrichMetadata(ctxFor('enrich-metadata', { movieId: movie.id }), deps);
+  const before = await db
+    .selectFrom('movie_metadata')
+    .select(['data', 'updated_at'])
+    .where('movie_id', '=', movie.id)
+    .executeTakeFirstOrThrow();
+
+  const out = await handleEnrichMetadata(ctxFor('enrich-metadata', { movieId: movie.id }), deps);
+
+  // Postgres stores jsonb keys in its own order: the comparison must not see that as a change.
+  t.same(out.changed, []);
+  const after = await db
+    .selectFrom('movie_metadata')
+    .select(['data', 'updated_at'])
+    .where('movie_id', '=', movie.id)
+    .executeTakeFirstOrThrow();
+  t.same(after.data, before.data);
+  t.ok(
+    after.updated_at.getTime() > before.updated_at.getTime(),
+    'checked now, so the scheduled provider update does not see it as stale',
+  );
+});
+
 t.test('a locked field keeps its stored value and is reported as locked', async (t) => {
   await cacheTmdbRecord(db, theMatrix());
   const movie = await addMovie(t, db, { fields: { tmdb_id: 603 } });
