@@ -39,7 +39,8 @@ export interface JobContext<N extends JobName> {
   /**
    * Bulk follow-ups (one insert per 1,000); each job's parentId is this job and its id the follow-up
    * id of ctx.enqueue, so a retried attempt's fan-out folds into the earlier one: only the jobs
-   * actually created are returned.
+   * actually created are returned. `priority` is a floor: a follow-up is never more urgent than
+   * this job (a priority-9 scheduled scan's children stay at 9 when the handler asks for 8).
    */
   enqueueMany<M extends JobName>(
     name: M,

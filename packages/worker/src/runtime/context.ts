@@ -93,7 +93,8 @@ export function createJobContext<N extends JobName>(
       // attempt already queued instead of queueing every job again.
       const items = payloads.map((payload) => {
         const rule = followUp(job, child, payload);
-        return { payload, parentId: job.id, id: rule.id, priority: o?.priority ?? rule.priority };
+        const priority = Math.max(o?.priority ?? rule.priority, job.priority);
+        return { payload, parentId: job.id, id: rule.id, priority };
       });
       return deps.queue.insertMany(child, items, { source: job.type });
     },

@@ -153,6 +153,19 @@ t.test('a folder moved by hand (same TMDB id in its name) keeps its movie and is
   );
 });
 
+t.test('a scheduled (priority 9) scan keeps its children at 9, behind a manual scan’s', async (t) => {
+  const root = t.testdir({ 'Heat (1995)': { 'h.mkv': 'v' } });
+  const libraryId = await insertLibrary(db, { path: root });
+  const ctx = ctxFor('library-scan', { libraryId }, 9);
+
+  await handleLibraryScan(ctx, deps);
+
+  t.same(
+    (await childJobs(db, ctx.id, 'scan-movie')).map((j) => j.priority),
+    [9],
+  );
+});
+
 t.test('an empty root over a library with movies is skipped: nothing is marked missing', async (t) => {
   const dir = t.testdir({ busy: {}, fresh: {} });
   const root = path.join(dir, 'busy');
