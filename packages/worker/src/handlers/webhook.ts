@@ -29,7 +29,7 @@ export const handleWebhook: JobHandler<'webhook'> = async (ctx, deps) => {
         if (where.library.type !== 'movie') {
           const reason = `${where.path} is in library "${where.library.name}", which is a ${where.library.type} library`;
           skipped.push(reason);
-          results.push({ action: action.action, skipped: reason });
+          results.push({ action: action.action, folderPath: action.folderPath, libraryId, skipped: reason });
           break;
         }
         const job = await ctx.enqueue('scan-movie', {

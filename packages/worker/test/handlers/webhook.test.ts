@@ -149,7 +149,14 @@ t.test('a movie path in no library, or in a TV library, is skipped with the reas
   inTv['movie'].folderPath = '/shows/Heat (1995)';
   const b = await run('radarr', inTv);
   const reason = `/srv/tv/Heat (1995) is in library "tv", which is a tv library`;
-  t.same(b.out, { skipped: reason, actions: [{ action: 'scan-movie', skipped: reason }] });
+  t.same(
+    b.out,
+    {
+      skipped: reason,
+      actions: [{ action: 'scan-movie', folderPath: '/shows/Heat (1995)', libraryId: tv, skipped: reason }],
+    },
+    'the skipped action names its folder and library, like a path in no library names its folder',
+  );
   t.equal(b.outcome, `skipped: ${reason}`);
 
   for (const { ctx } of [a, b]) t.same(await childJobs(db, ctx.id, 'scan-movie'), [], 'no scan-movie');
