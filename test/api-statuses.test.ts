@@ -190,6 +190,22 @@ t.test('every route answers only the statuses it declares, with the bodies it de
   await api('GET', `/api/movies/${movie.id}`);
   await api('POST', `/api/movies/${movie.id}/locks`, { field: 'title', locked: true });
   await api('POST', `/api/movies/${movie.id}/locks`, { field: 'colour', locked: true });
+  const candidate = await stack.db
+    .insertInto('movie_asset_candidates')
+    .values({ movie_id: movie.id, type: 'poster', provider: 'tmdb', url: 'https://image.tmdb.org/t/p/x.jpg' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await api('GET', `/api/movies/${movie.id}/artwork`);
+  await api('PUT', `/api/movies/${movie.id}/artwork/poster`, { candidateId: candidate.id });
+  await api('PUT', `/api/movies/${movie.id}/artwork/fanart`, { candidateId: candidate.id });
+  await api('PUT', `/api/movies/${movie.id}/artwork/poster`, { candidateId: 'one' });
+  await api('PATCH', `/api/movies/${movie.id}/metadata`, { title: 'Heat' });
+  await stack.db
+    .insertInto('movie_metadata')
+    .values({ movie_id: movie.id, data: JSON.stringify({ title: 'Heat' }) })
+    .execute();
+  await api('PATCH', `/api/movies/${movie.id}/metadata`, { title: 'Heat', plot: 'Cops and robbers.' });
+  await api('PATCH', `/api/movies/${movie.id}/metadata`, { rating: 9 });
 
   await api('GET', '/api/jobs');
   await api('GET', '/api/jobs?root=true&state=created&limit=5');
@@ -248,6 +264,8 @@ t.test('every route answers only the statuses it declares, with the bodies it de
     'PATCH /api/players/{id}': { port: 1 },
     'PUT /api/alerts/{id}': { name: 'x', type: 'webhook' },
     'POST /api/movies/{id}/locks': { field: 'title', locked: true },
+    'PUT /api/movies/{id}/artwork/{type}': { candidateId: 1 },
+    'PATCH /api/movies/{id}/metadata': { title: 'x' },
   };
   for (const op of ops) {
     const param = op.path.includes('{id}')

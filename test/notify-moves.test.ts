@@ -7,40 +7,14 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { mappedRoot, startFakeJellyfin, startFakeKodi, startFakePlex } from '@metarr/testkit';
 import t from 'tap';
-import { MOVIE, movieLibrary, playerGroup, radarrFixture, settled } from './support/notify.ts';
+import { MOVIE, movieLibrary, radarrFixture, settled, statefulPlayers } from './support/notify.ts';
 import { startStack, waitFor } from './support/stack.ts';
 
 t.test('a moved movie ends as one entry at its new folder in Kodi, Jellyfin and Plex', async (t) => {
   const stack = await startStack(t);
   const lib = await movieLibrary(t, stack);
-  const kodi = await startFakeKodi({ toLocal: mappedRoot('smb://nas/movies', lib.root) });
-  const jf = await startFakeJellyfin({ apiKey: 'jf', toLocal: mappedRoot('/data/movies', lib.root) });
-  const plex = await startFakePlex({ token: 'px', toLocal: mappedRoot('/data/movies', lib.root) });
-  t.teardown(() => Promise.all([kodi.close(), jf.close(), plex.close()]));
-  const group = (name: string, type: string, to: string, cleanAfterDelete: boolean) => ({
-    name,
-    type,
-    libraryIds: [lib.id],
-    pathMappings: [{ from: lib.root, to }],
-    cleanAfterDelete,
-  });
-  await playerGroup(t, stack, group('Kodi', 'kodi', 'smb://nas/movies/', true), [
-    { name: 'Kodi', port: kodi.port },
-  ]);
-  await playerGroup(t, stack, group('Jellyfin', 'jellyfin', '/data/movies', false), [
-    { name: 'Jellyfin', port: jf.port, apiKey: 'jf' },
-  ]);
-  await playerGroup(t, stack, group('Plex', 'plex', '/data/movies', false), [
-    { name: 'Plex', port: plex.port, apiKey: 'px' },
-  ]);
-  /** Each player's entries, as the folder of each file (relative to its library root). */
-  const held = () => ({
-    kodi: [...kodi.movies.values()].map((m) => path.posix.dirname(m.file.slice('smb://nas/movies/'.length))),
-    jellyfin: [...jf.items.values()].map((i) => path.posix.dirname(i.Path.slice('/data/movies/'.length))),
-    plex: plex.movies.map((m) => path.posix.dirname(m.file.slice('/data/movies/'.length))),
-  });
+  const { kodi, jf, held } = await statefulPlayers(t, stack, lib);
   const everywhere = (folder: string | null) => {
     const list = folder === null ? [] : [folder];
     return { kodi: list, jellyfin: list, plex: list };

@@ -1,6 +1,15 @@
 /** Shared set-up for the media-server notification tests: a movie library and player groups. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import {
+  type FakeJellyfin,
+  type FakeKodi,
+  type FakePlex,
+  mappedRoot,
+  startFakeJellyfin,
+  startFakeKodi,
+  startFakePlex,
+} from '@metarr/testkit';
 import { ROOT, type Stack, waitFor } from './stack.ts';
 
 export const MOVIE = 'The Matrix (1999)';
@@ -121,4 +130,48 @@ export async function startOfWindow(seconds: number, slackMs = 400): Promise<voi
   const into = Date.now() % ms;
   if (into < slackMs) return;
   await new Promise((r) => setTimeout(r, ms - into + 20));
+}
+
+/**
+ * A Kodi (cleaning on), a Jellyfin and a Plex group on `lib`, each a fake that sees the library's
+ * files (`toLocal`), so its scans and cleans change its library as a real server's would.
+ * `held()` lists each player's entries as the folder of each file, relative to the library root.
+ */
+export async function statefulPlayers(
+  t: Pick<Checks, 'equal'> & { teardown(fn: () => unknown): void },
+  stack: Stack,
+  lib: { id: number; root: string },
+): Promise<{
+  kodi: FakeKodi;
+  jf: FakeJellyfin;
+  plex: FakePlex;
+  held(): { kodi: string[]; jellyfin: string[]; plex: string[] };
+}> {
+  const kodi = await startFakeKodi({ toLocal: mappedRoot('smb://nas/movies', lib.root) });
+  const jf = await startFakeJellyfin({ apiKey: 'jf', toLocal: mappedRoot('/data/movies', lib.root) });
+  const plex = await startFakePlex({ token: 'px', toLocal: mappedRoot('/data/movies', lib.root) });
+  t.teardown(() => Promise.all([kodi.close(), jf.close(), plex.close()]));
+  const group = (name: string, type: string, to: string, cleanAfterDelete: boolean) => ({
+    name,
+    type,
+    libraryIds: [lib.id],
+    pathMappings: [{ from: lib.root, to }],
+    cleanAfterDelete,
+  });
+  await playerGroup(t, stack, group('Kodi', 'kodi', 'smb://nas/movies/', true), [
+    { name: 'Kodi', port: kodi.port },
+  ]);
+  await playerGroup(t, stack, group('Jellyfin', 'jellyfin', '/data/movies', false), [
+    { name: 'Jellyfin', port: jf.port, apiKey: 'jf' },
+  ]);
+  await playerGroup(t, stack, group('Plex', 'plex', '/data/movies', false), [
+    { name: 'Plex', port: plex.port, apiKey: 'px' },
+  ]);
+  const folderOf = (file: string, root: string) => path.posix.dirname(file.slice(root.length));
+  const held = () => ({
+    kodi: [...kodi.movies.values()].map((m) => folderOf(m.file, 'smb://nas/movies/')),
+    jellyfin: [...jf.items.values()].map((i) => folderOf(i.Path, '/data/movies/')),
+    plex: plex.movies.map((m) => folderOf(m.file, '/data/movies/')),
+  });
+  return { kodi, jf, plex, held };
 }

@@ -37,6 +37,7 @@ export * from './paths.ts';
 export * from './records/alerts.ts';
 export * from './records/deliveries.ts';
 export * from './records/libraries.ts';
+export * from './records/movieEdits.ts';
 export * from './records/movies.ts';
 export * from './records/pathMappings.ts';
 export * from './records/playerGroups.ts';

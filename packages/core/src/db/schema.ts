@@ -86,6 +86,8 @@ export interface MoviesTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   last_scanned_at: Timestamp | null;
+  /** The title before the last title change (set by a trigger; read-only here). */
+  previous_title: ColumnType<string | null, never, never>;
 }
 
 export type DeliveryStatus = 'queued' | 'ignored' | 'test';

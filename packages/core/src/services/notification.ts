@@ -35,9 +35,10 @@ export interface RefreshOptions {
    * The item's NFO or artwork were rewritten (a republish that changed files). A player that already
    * holds the item for `videoFile` (a file name in the folder) is asked to refresh it instead of
    * scanning the folder, since a scan skips known items; a player without it still gets the scan.
-   * Jellyfin/Emby and Plex are searched by `title`, then matched on the file's path.
+   * Jellyfin/Emby and Plex are searched by `title`, then matched on the file's path; when that finds
+   * nothing, by `previousTitle` (a renamed movie is listed under its old name until it is refreshed).
    */
-  refreshItem?: { videoFile: string | null; title: string | null };
+  refreshItem?: { videoFile: string | null; title: string | null; previousTitle?: string | null };
 }
 
 /** What a player was asked to do for a folder, when it was more than the change implies. */
@@ -111,6 +112,23 @@ function knownVideo<T extends { file: string }>(items: T[], folder: string, vide
   });
 }
 
+/**
+ * The player's items for the movie: searched by its title, then by its previous one (see
+ * RefreshOptions.refreshItem), keeping those whose file is the movie's (knownVideo).
+ */
+async function findByTitles<T extends { file: string }>(
+  item: NonNullable<RefreshOptions['refreshItem']>,
+  folder: string,
+  search: (title: string) => Promise<T[]>,
+): Promise<T[]> {
+  const titles = [...new Set([item.title, item.previousTitle].filter((x): x is string => !!x))];
+  for (const title of titles) {
+    const known = knownVideo(await search(title), folder, item.videoFile);
+    if (known.length) return known;
+  }
+  return [];
+}
+
 /** Whether a notification should first look for the item to refresh (see RefreshOptions.refreshItem). */
 const wantsItemRefresh = (o: RefreshOptions) =>
   !!o.refreshItem && o.change !== 'deleted' && o.mediaKind === 'video';
@@ -162,13 +180,8 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
       return {
         async refreshFolder(folder, o) {
           const path = trimTrailingSeparators(folder);
-          const title = o.refreshItem?.title;
-          if (wantsItemRefresh(o) && title) {
-            const known = knownVideo(
-              await jf.findMovies(title, o.signal),
-              path,
-              o.refreshItem?.videoFile ?? null,
-            );
+          if (wantsItemRefresh(o) && o.refreshItem) {
+            const known = await findByTitles(o.refreshItem, path, (title) => jf.findMovies(title, o.signal));
             for (const item of known) await jf.refreshItem(item.id, o.signal);
             if (known.length) return 'refreshed';
           }
@@ -192,13 +205,12 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
           const path = trimTrailingSeparators(folder);
           const sections = await plex.sections(o.signal);
           const { section, location } = findSectionForPath(player.name, sections, path, o.mediaKind);
-          const title = o.refreshItem?.title;
-          if (wantsItemRefresh(o) && title) {
-            const found = await plex.findMovies(section.key, title, o.signal);
+          if (wantsItemRefresh(o) && o.refreshItem) {
+            const found = await findByTitles(o.refreshItem, path, (title) =>
+              plex.findMovies(section.key, title, o.signal),
+            );
             // One item may have several parts (stacked files): refresh each item once.
-            const keys = [
-              ...new Set(knownVideo(found, path, o.refreshItem?.videoFile ?? null).map((i) => i.id)),
-            ];
+            const keys = [...new Set(found.map((i) => i.id))];
             for (const key of keys) await plex.refreshItem(key, o.signal);
             if (keys.length) return 'refreshed';
           }

@@ -129,17 +129,21 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
 
 /**
  * The movie's video file, which a player's item must be for to be refreshed rather than scanned, and
- * its title, by which Jellyfin/Emby and Plex are searched.
+ * its title (then the one before its last rename), by which Jellyfin/Emby and Plex are searched.
  */
 async function refreshTarget(
   db: Db,
   movieId: number | undefined,
-): Promise<{ videoFile: string | null; title: string | null }> {
-  if (movieId === undefined) return { videoFile: null, title: null };
+): Promise<{ videoFile: string | null; title: string | null; previousTitle: string | null }> {
+  if (movieId === undefined) return { videoFile: null, title: null, previousTitle: null };
   const movie = await db
     .selectFrom('movies')
-    .select(['video_file', 'title'])
+    .select(['video_file', 'title', 'previous_title'])
     .where('id', '=', movieId)
     .executeTakeFirst();
-  return { videoFile: movie?.video_file ?? null, title: movie?.title ?? null };
+  return {
+    videoFile: movie?.video_file ?? null,
+    title: movie?.title ?? null,
+    previousTitle: movie?.previous_title ?? null,
+  };
 }
