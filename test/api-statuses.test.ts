@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { WEBHOOK_BODY_LIMIT } from '@metarr/api';
 import { storeApiKey } from '@metarr/core';
-import { startFakeAlertReceiver } from '@metarr/testkit';
+import { startFakeAlertReceiver, startFakeTmdb } from '@metarr/testkit';
 import t from 'tap';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -33,8 +33,12 @@ t.test('every route answers only the statuses it declares, with the bodies it de
   const media = t.testdir({ movies: { 'Heat (1995)': {} }, tv: {}, music: {}, other: {} });
   const root = (p: string) => path.join(media, p);
 
+  // TMDB for the identify search: no key at first (503), a wrong one (502), then its own (200).
+  const tmdb = await startFakeTmdb({ apiKey: 'tmdb-fake-key-0123456789' });
+  t.teardown(() => tmdb.close());
   const stack = await startStack(t, {
     worker: false,
+    env: { METARR_TMDB_BASE_URL: tmdb.apiUrl, METARR_TMDB_IMAGE_BASE_URL: tmdb.imageUrl },
     // One anonymous call per operation is far more than 10 failures from one address: the limit is
     // lifted here, and test/auth-brute-force.test.ts sees every operation's 429.
     authLimit: { maxFailures: 1_000_000 },
@@ -206,6 +210,10 @@ t.test('every route answers only the statuses it declares, with the bodies it de
     .execute();
   await api('PATCH', `/api/movies/${movie.id}/metadata`, { title: 'Heat', plot: 'Cops and robbers.' });
   await api('PATCH', `/api/movies/${movie.id}/metadata`, { rating: 9 });
+  await api('GET', `/api/movies/${movie.id}/identify?query=heat`); // no TMDB key yet: 503
+  await api('GET', `/api/movies/${movie.id}/identify?query=heat&year=12`);
+  await api('GET', '/api/movies/99999/identify?query=heat');
+  await api('POST', `/api/movies/${movie.id}/identify`, { tmdbId: 949 });
 
   await api('GET', '/api/jobs');
   await api('GET', '/api/jobs?root=true&state=created&limit=5');
@@ -238,6 +246,14 @@ t.test('every route answers only the statuses it declares, with the bodies it de
   await api('GET', '/api/settings/providers');
   await api('PUT', '/api/settings/providers', { tmdbApiKey: 'tmdb-key-0123' });
   await api('PUT', '/api/settings/providers', { tmdbApiKey: 'short' });
+  // The stored key reaches the identify search within the settings TTL; TMDB refuses it (502).
+  await waitFor('the stored key is used', async () => {
+    return (await api('GET', `/api/movies/${movie.id}/identify?query=heat`)).status === 502;
+  });
+  await api('PUT', '/api/settings/providers', { tmdbApiKey: 'tmdb-fake-key-0123456789' });
+  await waitFor('the right key is used', async () => {
+    return (await api('GET', `/api/movies/${movie.id}/identify?query=matrix`)).status === 200;
+  });
   await api('POST', '/api/settings/api-key/rotate'); // the key is fixed: 409
   // The same app with a stored key: rotation answers the new key, then the fixed key comes back.
   await storeApiKey(stack.db, API_KEY);
@@ -266,6 +282,7 @@ t.test('every route answers only the statuses it declares, with the bodies it de
     'POST /api/movies/{id}/locks': { field: 'title', locked: true },
     'PUT /api/movies/{id}/artwork/{type}': { candidateId: 1 },
     'PATCH /api/movies/{id}/metadata': { title: 'x' },
+    'POST /api/movies/{id}/identify': { tmdbId: 1 },
   };
   for (const op of ops) {
     const param = op.path.includes('{id}')

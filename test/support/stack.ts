@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
-import { type AuthConfig, buildApp, createApiMetrics } from '@metarr/api';
+import { type AuthConfig, buildApp, createApiMetrics, createTmdbSource } from '@metarr/api';
 import {
   createJobInspector,
   createJobQueue,
@@ -99,7 +99,10 @@ export async function startStack(
     webhookUsername: opts.webhookAuth?.username,
     webhookPassword: opts.webhookAuth?.password,
   };
+  // The worker's and the API's settings, from the same environment (provider URLs, language, keys).
+  const workerConfig: MetarrConfig = loadConfig({ METARR_DATA_DIR: '.tmp/unused', ...opts.env });
   const app = await buildApp({
+    tmdb: createTmdbSource(apiRt.dbh.db, workerConfig),
     // Every scrape starts a fresh snapshot (it answers from the previous one), so tests wait less.
     metrics: createApiMetrics(apiRt.dbh.db, { maxAgeMs: 0 }),
     db: apiRt.dbh.db,
@@ -122,7 +125,6 @@ export async function startStack(
   const addr = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${addr.port}${opts.basePath ?? ''}`;
 
-  const workerConfig: MetarrConfig = loadConfig({ METARR_DATA_DIR: '.tmp/unused', ...opts.env });
   if (opts.worker !== false) {
     workerRt = await startRuntime({
       url: database.url,

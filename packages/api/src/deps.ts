@@ -7,6 +7,7 @@ import type { AuthConfig } from './auth.ts';
 import type { AuthLimit } from './authLimit.ts';
 import type { FeedOptions } from './feed/routes.ts';
 import type { ApiMetrics } from './metrics.ts';
+import type { TmdbSource } from './tmdbSource.ts';
 
 /** What the API process hands every route plugin (built in main.ts, or by a test). */
 export interface AppDeps {
@@ -23,6 +24,8 @@ export interface AppDeps {
   feedListening?: () => boolean;
   /** The `/metrics` registry; buildApp makes one when absent. */
   metrics?: ApiMetrics;
+  /** TMDB for the identify search; without it `GET /api/movies/:id/identify` answers 503. */
+  tmdb?: TmdbSource;
   /** Overrides of AUTH_LIMIT (failed authentications per address before 429). */
   authLimit?: Partial<AuthLimit>;
   /** Overrides of HTTP_TIMEOUTS (tests shorten them to prove a slow client is cut). */

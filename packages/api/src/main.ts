@@ -10,6 +10,7 @@ import {
 } from '@metarr/core';
 import { buildApp } from './app.ts';
 import { startUrls } from './startUrls.ts';
+import { createTmdbSource } from './tmdbSource.ts';
 
 /** Composition root of the API process: the only place its real clients are built. */
 async function main() {
@@ -48,6 +49,7 @@ async function main() {
     },
     config,
     feed: { databaseUrl: database.url },
+    tmdb: createTmdbSource(runtime.dbh.db, config),
   });
   const address = await app.listen({ host: config.host, port: config.port }).catch((err) => {
     // The usual cause is a second Metarr or another service on the port: name the setting that moves it.

@@ -119,6 +119,38 @@ export async function startFakeTmdb(
           success: false,
         });
       }
+      if (p === '/3/search/movie') {
+        // TMDB's search: words of the query in the title (any case), `year` on the release year.
+        const query = (r.url.searchParams.get('query') ?? '').toLowerCase().trim();
+        const year = r.url.searchParams.get('year');
+        if (!query) return sendJson(r.res, 200, { page: 1, results: [], total_pages: 1, total_results: 0 });
+        const words = query.split(/\s+/);
+        const results = [...movies.values()]
+          .filter((m) => words.every((w) => String(m.title).toLowerCase().includes(w)))
+          .filter((m) => !year || String(m.release_date ?? '').startsWith(year))
+          .map((m) => ({
+            adult: false,
+            backdrop_path: m.backdrop_path,
+            genre_ids: [28],
+            id: m.id,
+            original_language: 'en',
+            original_title: m.original_title,
+            overview: m.overview,
+            popularity: 1,
+            poster_path: m.poster_path,
+            release_date: m.release_date,
+            title: m.title,
+            video: false,
+            vote_average: m.vote_average,
+            vote_count: m.vote_count,
+          }));
+        return sendJson(r.res, 200, {
+          page: 1,
+          results,
+          total_pages: 1,
+          total_results: results.length,
+        });
+      }
       const movie = /^\/3\/movie\/(\d+)$/.exec(p);
       if (movie) {
         const id = Number(movie[1]);

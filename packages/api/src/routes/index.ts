@@ -8,6 +8,7 @@ import { healthRoutes } from './health.ts';
 import { jobRoutes } from './jobs.ts';
 import { libraryRoutes } from './libraries.ts';
 import { metricsRoutes } from './metrics.ts';
+import { movieChoiceRoutes } from './movieChoices.ts';
 import { movieRoutes } from './movies.ts';
 import { pathMappingRoutes } from './pathMappings.ts';
 import { pathRoutes } from './paths.ts';
@@ -29,6 +30,7 @@ export const routePlugins: RoutePlugin[] = [
   playerRoutes,
   pathRoutes,
   movieRoutes,
+  movieChoiceRoutes,
   jobRoutes,
   workerRoutes,
   scheduleRoutes,

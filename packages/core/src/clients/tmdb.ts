@@ -74,6 +74,11 @@ export interface TmdbClient {
   movie(tmdbId: number, opts: { language: string; signal?: AbortSignal }): Promise<unknown | null>;
   /** `/find/{imdbId}?external_source=imdb_id`. */
   findByImdb(imdbId: string, opts: { signal?: AbortSignal }): Promise<unknown | null>;
+  /** `/search/movie?query=…&year=…`: the first page of matches. */
+  searchMovies(
+    query: string,
+    opts: { language: string; year?: number; signal?: AbortSignal },
+  ): Promise<unknown | null>;
 }
 
 export function createTmdbClient(opts: {
@@ -101,6 +106,18 @@ export function createTmdbClient(opts: {
           language: o.language,
           append_to_response: 'credits,images,videos,release_dates,external_ids',
           include_image_language: `${o.language},null`,
+        }),
+        { ...(headers && { headers }), ...(o.signal && { signal: o.signal }) },
+      ),
+    searchMovies: (query, o) =>
+      providerGetJson(
+        endpoint,
+        '/search/movie',
+        auth({
+          query,
+          language: o.language,
+          include_adult: 'false',
+          ...(o.year !== undefined && { year: String(o.year) }),
         }),
         { ...(headers && { headers }), ...(o.signal && { signal: o.signal }) },
       ),

@@ -176,3 +176,19 @@ export async function editMovieMetadata(
     return { changed };
   });
 }
+
+/**
+ * Gives the movie the TMDB id the user picked. Its IMDb id and artwork candidates belonged to the old
+ * identity (or to none), so they go; the pipeline fetches the new ones. Locks stay: they are the
+ * user's.
+ */
+export async function identifyMovie(db: Db, movieId: number, tmdbId: number, now: Date): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('movies')
+      .set({ tmdb_id: tmdbId, imdb_id: null, updated_at: now })
+      .where('id', '=', movieId)
+      .execute();
+    await trx.deleteFrom('movie_asset_candidates').where('movie_id', '=', movieId).execute();
+  });
+}
