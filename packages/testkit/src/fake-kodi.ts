@@ -174,6 +174,17 @@ const METHODS: Record<
       return 'OK';
     },
   },
+  'VideoLibrary.RemoveMovie': {
+    params: { movieid: 'number' },
+    required: ['movieid'],
+    result: (k, p) => {
+      const movieid = p['movieid'] as number;
+      if (!k.movies.has(movieid)) throw new InvalidParams(`No movie with id ${movieid}`);
+      // Only the library entry goes; Kodi never deletes the file.
+      k.movies.delete(movieid);
+      return 'OK';
+    },
+  },
   'Player.GetActivePlayers': {
     params: {},
     result: (k) =>
