@@ -26,8 +26,8 @@ interface Fixture {
 }
 
 /** A library on disk with three movies, all present in Metarr; Heat was published an hour ago. */
-async function library(t: Tap.Test): Promise<Fixture> {
-  const media = t.testdir({
+async function library(test: { testdir: typeof t.testdir }): Promise<Fixture> {
+  const media = test.testdir({
     movies: {
       'Heat (1995)': { 'Heat (1995).mkv': 'v', 'Heat (1995).nfo': '<movie/>' },
       'Alien (1979)': { 'Alien (1979).mkv': 'v' },
@@ -317,6 +317,9 @@ t.test('an unreachable player fails the job retryably and the audit is marked fa
     players: [{ url: 'http://127.0.0.1:9' }],
   });
   const playerId = playerIds[0] as number;
-  await t.rejects(handleAuditPlayer(ctxFor('audit-player', { playerId }), deps), { retryable: true });
+  await t.rejects(handleAuditPlayer(ctxFor('audit-player', { playerId }), deps), {
+    code: /^PLAYER_/,
+    retryable: true,
+  });
   t.match(await lastPlayerAudit(db, playerId), { status: 'failed', error: /./ });
 });
