@@ -48,7 +48,7 @@ t.test('an audit is a job; its report is read in pages; a repair leaves no drift
     },
     [{ name: 'Kodi', port: kodi.port }],
   );
-  const id = playerIds[0];
+  const id = playerIds[0] as number;
 
   t.match((await stack.api('GET', `/api/players/${id}/audit`)).json, {
     statusCode: 404,
@@ -120,4 +120,14 @@ t.test('an audit is a job; its report is read in pages; a repair leaves no drift
   await done(again.json.jobId);
   const clean = await stack.api('GET', `/api/players/${id}/audit`);
   t.match(clean.json, { counts: { missing: 0, gone: 0, duplicate: 0, stale: 0 }, findings: { total: 0 } });
+
+  // A worker killed mid-audit leaves its row running; once the job is gone the report says failed.
+  await stack.db
+    .insertInto('player_audits')
+    .values({ player_id: id, job_id: '00000000-0000-4000-8000-000000000000', status: 'running' })
+    .execute();
+  t.match((await stack.api('GET', `/api/players/${id}/audit`)).json, {
+    status: 'failed',
+    error: 'the audit-player job ended (deleted) before the audit finished',
+  });
 });

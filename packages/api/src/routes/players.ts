@@ -345,6 +345,14 @@ export const playerRoutes: RoutePlugin = async (app, deps) => {
       const limit = req.query.limit ?? 100;
       const offset = req.query.offset ?? 0;
       const page = await playerAuditFindings(db, audit.id, { kind: req.query.kind, limit, offset });
+      // A worker killed mid-audit leaves the row running; once its job is over, say so.
+      if (audit.status === 'running' && audit.jobId) {
+        const state = await createJobReader(db).state('audit-player', audit.jobId);
+        if (state === undefined || state === 'failed' || state === 'cancelled' || state === 'completed') {
+          audit.status = 'failed';
+          audit.error = `the audit-player job ended (${state ?? 'deleted'}) before the audit finished`;
+        }
+      }
       return { ...audit, findings: { total: page.total, limit, offset, items: page.findings } };
     },
   );

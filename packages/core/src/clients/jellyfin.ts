@@ -143,7 +143,9 @@ export function createJellyfinClient(
           Recursive: 'true',
           IncludeItemTypes: 'Movie',
           Fields: 'Path',
-          SortBy: 'SortName',
+          // Oldest first: an item added while the audit pages through lands on a later page instead
+          // of shifting the pages not read yet.
+          SortBy: 'DateCreated,SortName',
           SortOrder: 'Ascending',
           StartIndex: String(startIndex),
           Limit: String(limit),

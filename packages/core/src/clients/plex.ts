@@ -182,7 +182,8 @@ export function createPlexClient(conn: PlexConn, opts: ClientOptions = {}): Plex
       const res = await httpCall(endpoint, {
         method: 'GET',
         path: `/library/sections/${encodeURIComponent(sectionKey)}/all`,
-        query: { type: '1' },
+        // Oldest first: an item added during the audit lands on a later page.
+        query: { type: '1', sort: 'addedAt:asc' },
         headers: {
           ...headers,
           'x-plex-container-start': String(start),
