@@ -36,7 +36,8 @@ export interface AuditFinding {
 
 /**
  * A new running audit of a player. An earlier attempt of the same job (a retry) leaves its rows,
- * which are removed first, so a job has one audit.
+ * which are removed first, so a job has one audit. Only the audit before this one is kept besides
+ * it (the last report stays readable while this one runs): findings do not pile up.
  */
 export async function startPlayerAudit(
   db: Db,
@@ -48,6 +49,20 @@ export async function startPlayerAudit(
     .values({ player_id: input.playerId, job_id: input.jobId, repair: input.repair, status: 'running' })
     .returning('id')
     .executeTakeFirstOrThrow();
+  const previous = await db
+    .selectFrom('player_audits')
+    .select('id')
+    .where('player_id', '=', input.playerId)
+    .where('id', '<', row.id)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (previous)
+    await db
+      .deleteFrom('player_audits')
+      .where('player_id', '=', input.playerId)
+      .where('id', '<', previous.id)
+      .execute();
   return row.id;
 }
 

@@ -138,6 +138,11 @@ t.test('Kodi: missing, gone and duplicate are found and repaired; stale cannot b
 
   const again = await handleAuditPlayer(ctxFor('audit-player', { playerId }), deps);
   t.match(again, { missing: 0, gone: 0, duplicate: 0, stale: 0, matched: 3 }, 'no drift is left');
+  t.same(
+    (await db.selectFrom('player_audits').select('id').where('player_id', '=', playerId).execute()).length,
+    2,
+    'the latest audit and the one before are kept',
+  );
   void groupId;
 });
 
