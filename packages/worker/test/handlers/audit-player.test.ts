@@ -206,6 +206,31 @@ t.test('Jellyfin: missing and gone are repaired; a duplicate is reported as not 
   t.match(again, { missing: 0, gone: 0, duplicate: 1, stale: 0 }, 'only the duplicate is left');
 });
 
+t.test('Emby is read as Jellyfin is, under /emby', async (t) => {
+  const fx = await library(t);
+  const emby = await startFakeJellyfin({ toLocal: mappedRoot(PLAYER_ROOT.jellyfin, fx.root) });
+  t.teardown(() => emby.close());
+  for (const f of ['Heat (1995)', 'Alien (1979)', 'Old (2000)'])
+    emby.addItem({ name: f, path: file('jellyfin', f) });
+  const { playerIds } = await insertGroup(db, {
+    type: 'emby',
+    libraryIds: [fx.libraryId],
+    mappings: [{ from: fx.root, to: PLAYER_ROOT.jellyfin }],
+    players: [{ url: emby.url, apiKey: emby.apiKey }],
+  });
+  t.match(await handleAuditPlayer(ctxFor('audit-player', { playerId: playerIds[0] as number }), deps), {
+    playerItems: 3,
+    matched: 2,
+    missing: 1,
+    gone: 1,
+    duplicate: 0,
+  });
+  t.same(
+    emby.calls.filter((c) => c.path === '/Items').map((c) => c.flavor),
+    ['emby'],
+  );
+});
+
 t.test('Plex: missing, gone, duplicate and stale are found and repaired', async (t) => {
   const fx = await library(t);
   const plex = await startFakePlex({ toLocal: mappedRoot(PLAYER_ROOT.plex, fx.root) });
