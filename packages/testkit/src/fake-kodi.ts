@@ -1,6 +1,8 @@
 /**
  * A fake Kodi speaking JSON-RPC 2.0 over HTTP (`POST /jsonrpc`), with the request/response shapes and
- * error codes of the real one (xbmc/interfaces/json-rpc/schema/methods.json).
+ * error codes of the real one (xbmc/interfaces/json-rpc/schema/methods.json). Its video library
+ * answers `VideoLibrary.GetMovies` paged by `limits {start, end}` (with `limits.total`), and
+ * `VideoLibrary.RemoveMovie` drops an entry (never a file).
  */
 
 import { isGone, isUnder, type ToLocal, videosUnder } from './fake-library.ts';

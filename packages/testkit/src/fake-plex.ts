@@ -3,7 +3,12 @@
  * - `GET /identity` (public) → MediaContainer.version;
  * - `GET /library/sections` → MediaContainer.Directory[] with Location[] (JSON when `Accept:
  *   application/json`, XML otherwise, as the real server does);
- * - `GET /library/sections/{key}/refresh?path=…` → 200, or 404 for an unknown section.
+ * - `GET /library/sections/{key}/refresh?path=…` → 200, or 404 for an unknown section;
+ * - `GET /library/sections/{key}/all?type=1` → the section's movies, one entry per item with its
+ *   `updatedAt` and files, paged by `X-Plex-Container-Start`/`-Size` (headers or query) with
+ *   `totalSize` and `offset`, as the real server pages;
+ * - `PUT /library/metadata/{ratingKey}/refresh` → the item's `updatedAt` becomes now;
+ * - `PUT /library/metadata/{ratingKey}/merge?ids=…` → the other items become versions of this one.
  * Everything but /identity needs the token in `X-Plex-Token` (header or query).
  */
 
