@@ -159,6 +159,13 @@ t.test('every route answers only the statuses it declares, with the bodies it de
   await api('PATCH', `/api/players/${player.id}`, { password: 'secret' });
   await api('PATCH', `/api/players/${player.id}`, { groupId: 99999 });
   await api('POST', `/api/players/${player.id}/test`);
+  await api('GET', `/api/players/${player.id}/audit`); // never audited: 404
+  await api('POST', `/api/players/${player.id}/audit`);
+  await api('POST', `/api/players/${player.id}/audit?repair=true`); // still queued (no worker): 409
+  await api('POST', `/api/players/${player.id}/audit?repair=maybe`);
+  await stack.db.insertInto('player_audits').values({ player_id: player.id, status: 'done' }).execute();
+  await api('GET', `/api/players/${player.id}/audit?kind=gone&limit=10`);
+  await api('GET', `/api/players/${player.id}/audit?kind=lost`);
   await api('DELETE', `/api/players/${spare.id}`);
 
   const receiver = await startFakeAlertReceiver();

@@ -303,6 +303,26 @@ export function mapGroupPath(path: string, mappings: { from: string; to: string 
   return /[\\/]$/.test(base) ? `${base}${rest.join(sep)}` : `${base}${sep}${rest.join(sep)}`;
 }
 
+/**
+ * The inverse of mapGroupPath: a path in a player group's form (`smb://nas/movies/X/X.mkv`) back to
+ * Metarr's (`/data/movies/X/X.mkv`). The longest `to` (on whole segments) wins. No mapping covers
+ * it → the path as is when it is a POSIX path (the players see Metarr's mount), else null.
+ */
+export function unmapGroupPath(path: string, mappings: { from: string; to: string }[]): string | null {
+  let best: { from: string; depth: number } | null = null;
+  for (const m of mappings) {
+    if (!m.to) continue;
+    const depth = containsPath(m.to, path);
+    if (depth >= 0 && (!best || depth > best.depth)) best = { from: m.from, depth };
+  }
+  const split = splitPath(path);
+  if (!best) return split.kind === 'posix' ? `/${split.segments.join('/')}` : null;
+  const rest = split.segments.slice(best.depth);
+  const base = trimTrailingSeparators(best.from);
+  if (rest.length === 0) return base;
+  return `${base.endsWith('/') ? base : `${base}/`}${rest.join('/')}`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // On disk
 

@@ -10,6 +10,7 @@ import {
   mapGroupPath,
   normalizePath,
   trimTrailingSeparators,
+  unmapGroupPath,
 } from '../src/paths.ts';
 
 t.test('maps /downloads/x to /data/movies/x', async (t) => {
@@ -116,4 +117,35 @@ t.test('one trailing-separator rule for webhook, Metarr and player paths', async
   ] as const) {
     t.equal(trimTrailingSeparators(input), trimmed, input);
   }
+});
+
+t.test("unmapGroupPath turns a player path back into Metarr's (the audit's direction)", async (t) => {
+  const maps = [
+    { from: '/data/movies', to: 'smb://nas/movies/' },
+    { from: '/data/movies/4k', to: 'smb://nas/uhd' },
+    { from: '/data/tv', to: 'D:\\TV\\' },
+  ];
+  t.equal(
+    unmapGroupPath('smb://nas/movies/Heat (1995)/Heat (1995).mkv', maps),
+    '/data/movies/Heat (1995)/Heat (1995).mkv',
+  );
+  t.equal(unmapGroupPath('smb://NAS/movies/X/x.mkv', maps), '/data/movies/X/x.mkv', 'URL hosts ignore case');
+  t.equal(unmapGroupPath('smb://nas/uhd/X/x.mkv', maps), '/data/movies/4k/X/x.mkv', 'the longest `to` wins');
+  t.equal(
+    unmapGroupPath('d:\\tv\\Show\\e1.mkv', maps),
+    '/data/tv/Show/e1.mkv',
+    'Windows: any case, backslashes',
+  );
+  t.equal(
+    unmapGroupPath('smb://nas/movies2/X/x.mkv', maps),
+    null,
+    'whole segments only; an unmapped URL is nothing',
+  );
+  t.equal(
+    unmapGroupPath('/data/other/x.mkv', maps),
+    '/data/other/x.mkv',
+    'an unmapped POSIX path is used as is',
+  );
+  for (const p of ['/data/movies/A/a.mkv', '/data/movies/4k/B/b.mkv'])
+    t.equal(unmapGroupPath(mapGroupPath(p, maps), maps), p, `round trip of ${p}`);
 });

@@ -6,7 +6,8 @@
  * - `GET /System/Info/Public` needs no authentication (as on the real servers), `GET /System/Info` does;
  * - `POST /Library/Media/Updated` takes `{Updates:[{Path, UpdateType}]}` and answers 204;
  * - `GET /Items` lists the library the test gave it (`addItem`), filtered by `IncludeItemTypes` and
- *   `SearchTerm` (case-insensitive, in the name), recursive only when asked, `Path` only in `Fields`;
+ *   `SearchTerm` (case-insensitive, in the name), recursive only when asked, `Path` only in `Fields`,
+ *   paged by `StartIndex`/`Limit` with `TotalRecordCount`;
  * - `POST /Items/{id}/Refresh` records the refresh modes and answers 204 (404 for an unknown id).
  * Routes match case-insensitively, like ASP.NET's.
  */
@@ -206,14 +207,16 @@ export async function startFakeJellyfin(opts: FakeJellyfinOptions = {}): Promise
               : [...items.values()]
                   .filter((i) => !types.length || types.some((t) => t.toLowerCase() === i.Type.toLowerCase()))
                   .filter((i) => i.Name.toLowerCase().includes(term));
+          // Paging as the server does it: `StartIndex` (default 0) and `Limit` (default all).
+          const start = Number(q.get('startindex') ?? 0);
           const limit = Number(q.get('limit') ?? found.length);
           return sendJson(res, 200, {
-            Items: found.slice(0, limit).map(({ Path, ...rest }) => ({
+            Items: found.slice(start, start + limit).map(({ Path, ...rest }) => ({
               ...rest,
               ...(fields.includes('Path') && { Path }),
             })),
             TotalRecordCount: found.length,
-            StartIndex: 0,
+            StartIndex: start,
           });
         }
         default: {

@@ -1,6 +1,8 @@
 /**
  * A fake Kodi speaking JSON-RPC 2.0 over HTTP (`POST /jsonrpc`), with the request/response shapes and
- * error codes of the real one (xbmc/interfaces/json-rpc/schema/methods.json).
+ * error codes of the real one (xbmc/interfaces/json-rpc/schema/methods.json). Its video library
+ * answers `VideoLibrary.GetMovies` paged by `limits {start, end}` (with `limits.total`), and
+ * `VideoLibrary.RemoveMovie` drops an entry (never a file).
  */
 
 import { isGone, isUnder, type ToLocal, videosUnder } from './fake-library.ts';
@@ -171,6 +173,17 @@ const METHODS: Record<
       if (!k.movies.has(movieid)) throw new InvalidParams(`No movie with id ${movieid}`);
       // Kodi's default: a refresh ignores the NFO unless told otherwise.
       k.refreshes.push({ movieid, ignorenfo: (p['ignorenfo'] as boolean | undefined) ?? true });
+      return 'OK';
+    },
+  },
+  'VideoLibrary.RemoveMovie': {
+    params: { movieid: 'number' },
+    required: ['movieid'],
+    result: (k, p) => {
+      const movieid = p['movieid'] as number;
+      if (!k.movies.has(movieid)) throw new InvalidParams(`No movie with id ${movieid}`);
+      // Only the library entry goes; Kodi never deletes the file.
+      k.movies.delete(movieid);
       return 'OK';
     },
   },

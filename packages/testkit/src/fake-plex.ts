@@ -3,7 +3,12 @@
  * - `GET /identity` (public) → MediaContainer.version;
  * - `GET /library/sections` → MediaContainer.Directory[] with Location[] (JSON when `Accept:
  *   application/json`, XML otherwise, as the real server does);
- * - `GET /library/sections/{key}/refresh?path=…` → 200, or 404 for an unknown section.
+ * - `GET /library/sections/{key}/refresh?path=…` → 200, or 404 for an unknown section;
+ * - `GET /library/sections/{key}/all?type=1` → the section's movies, one entry per item with its
+ *   `updatedAt` and files, paged by `X-Plex-Container-Start`/`-Size` (headers or query) with
+ *   `totalSize` and `offset`, as the real server pages;
+ * - `PUT /library/metadata/{ratingKey}/refresh` → the item's `updatedAt` becomes now;
+ * - `PUT /library/metadata/{ratingKey}/merge?ids=…` → the other items become versions of this one.
  * Everything but /identity needs the token in `X-Plex-Token` (header or query).
  */
 
@@ -52,6 +57,8 @@ export interface FakePlexMovie {
   title: string;
   /** The media file, in the server's form. */
   file: string;
+  /** Seconds since the epoch: when the item's metadata last changed (added, refreshed). */
+  updatedAt: number;
 }
 
 export interface FakePlex extends FakeServerBase {
@@ -61,7 +68,9 @@ export interface FakePlex extends FakeServerBase {
   refreshes: { key: string; path: string | undefined }[];
   /** The movies the sections hold. Empty unless a test adds movies (as a scan would). */
   movies: FakePlexMovie[];
-  addMovie(movie: { title: string; file: string; sectionKey?: string }): FakePlexMovie;
+  addMovie(movie: { title: string; file: string; sectionKey?: string; updatedAt?: number }): FakePlexMovie;
+  /** `PUT /library/metadata/{ratingKey}/merge?ids=…` calls, in order. */
+  merges: { key: string; ids: string[] }[];
   /** Rating keys `PUT /library/metadata/{ratingKey}/refresh` was called for, in order. */
   itemRefreshes: string[];
   setSections(sections: FakePlexSection[]): void;
@@ -104,12 +113,21 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
     return id;
   };
 
-  function add(movie: { title: string; file: string; sectionKey?: string }): FakePlexMovie {
+  const merges: { key: string; ids: string[] }[] = [];
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+  function add(movie: {
+    title: string;
+    file: string;
+    sectionKey?: string;
+    updatedAt?: number;
+  }): FakePlexMovie {
     const added = {
       ratingKey: String(nextRatingKey++),
       sectionKey: movie.sectionKey ?? '1',
       title: movie.title,
       file: movie.file,
+      updatedAt: movie.updatedAt ?? nowSeconds(),
     };
     movies.push(added);
     return added;
@@ -144,7 +162,8 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
       const json = (header(req, 'accept') ?? '').includes('application/json');
       const authed = (header(req, 'x-plex-token') ?? url.searchParams.get('X-Plex-Token')) === token;
       const itemRefresh = /^\/library\/metadata\/([^/]+)\/refresh$/.exec(url.pathname);
-      if (req.method !== 'GET' && !(req.method === 'PUT' && itemRefresh))
+      const merge = /^\/library\/metadata\/([^/]+)\/merge$/.exec(url.pathname);
+      if (req.method !== 'GET' && !(req.method === 'PUT' && (itemRefresh || merge)))
         return sendText(res, 405, 'Method Not Allowed');
       if (url.pathname === '/identity') {
         const mc = { size: 0, apiVersion: '1.1.1', claimed: true, machineIdentifier: 'f4k3pl3x', version };
@@ -198,12 +217,31 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
         if (req.method !== 'PUT') return sendText(res, 405, 'Method Not Allowed');
         if (!movies.some((mv) => mv.ratingKey === key)) return sendText(res, 404, 'Not Found');
         itemRefreshes.push(key);
+        for (const mv of movies) if (mv.ratingKey === key) mv.updatedAt = nowSeconds();
         res.writeHead(200, { 'content-length': 0 }).end();
         return;
       }
-      const all = /^\/library\/sections\/([^/]+)\/all$/.exec(url.pathname);
-      if (all) {
-        const key = decodeURIComponent(all[1]!);
+      if (merge) {
+        // The other items become versions of this one. The fake keeps one entry per item and file,
+        // so merging entries of the same file leaves this one; another file stays listed under it.
+        const key = decodeURIComponent(merge[1]!);
+        const ids = (url.searchParams.get('ids') ?? '').split(',').filter(Boolean);
+        const target = movies.find((mv) => mv.ratingKey === key);
+        if (!target || !ids.length) return sendText(res, 404, 'Not Found');
+        merges.push({ key, ids });
+        for (let i = movies.length - 1; i >= 0; i--) {
+          const mv = movies[i] as FakePlexMovie;
+          if (!ids.includes(mv.ratingKey)) continue;
+          if (mv.file === target.file) movies.splice(i, 1);
+          else mv.ratingKey = key;
+        }
+        target.updatedAt = nowSeconds();
+        res.writeHead(200, { 'content-length': 0 }).end();
+        return;
+      }
+      const listing = /^\/library\/sections\/([^/]+)\/all$/.exec(url.pathname);
+      if (listing) {
+        const key = decodeURIComponent(listing[1]!);
         if (!sections.some((s) => s.key === key)) return sendText(res, 404, 'Not Found');
         const type = url.searchParams.get('type');
         const title = (url.searchParams.get('title') ?? '').toLowerCase();
@@ -214,18 +252,38 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
             (type === null || type === '1') &&
             mv.title.toLowerCase().includes(title),
         );
-        const metadata = found.map((mv) => ({
-          ratingKey: mv.ratingKey,
-          key: `/library/metadata/${mv.ratingKey}`,
-          type: 'movie',
-          title: mv.title,
-          Media: [
-            { id: Number(mv.ratingKey) * 10, Part: [{ id: Number(mv.ratingKey) * 100, file: mv.file }] },
-          ],
-        }));
+        // One entry per item: entries sharing a rating key (merged versions) are its Media.
+        const items = new Map<string, FakePlexMovie[]>();
+        for (const mv of found) items.set(mv.ratingKey, [...(items.get(mv.ratingKey) ?? []), mv]);
+        // Paging as Plex does it: X-Plex-Container-Start/-Size, as headers or query parameters.
+        const paging = (name: string) => header(req, name) ?? url.searchParams.get(name);
+        const start = Number(paging('x-plex-container-start') ?? 0);
+        const sizeAsked = paging('x-plex-container-size');
+        const all = [...items.values()];
+        const page = all.slice(start, sizeAsked === null ? undefined : start + Number(sizeAsked));
+        const metadata = page.map((entries) => {
+          const mv = entries[0] as FakePlexMovie;
+          return {
+            ratingKey: mv.ratingKey,
+            key: `/library/metadata/${mv.ratingKey}`,
+            type: 'movie',
+            title: mv.title,
+            updatedAt: Math.max(...entries.map((e) => e.updatedAt)),
+            Media: entries.map((e, i) => ({
+              id: Number(mv.ratingKey) * 10 + i,
+              Part: [{ id: Number(mv.ratingKey) * 100 + i, file: e.file }],
+            })),
+          };
+        });
         if (json)
           return sendJson(res, 200, {
-            MediaContainer: { size: found.length, librarySectionID: Number(key), Metadata: metadata },
+            MediaContainer: {
+              size: page.length,
+              totalSize: all.length,
+              offset: start,
+              librarySectionID: Number(key),
+              Metadata: metadata,
+            },
           });
         const videos = metadata
           .map(
@@ -237,7 +295,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
         return sendText(
           res,
           200,
-          `<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="${found.length}">${videos}</MediaContainer>\n`,
+          `<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="${page.length}" totalSize="${all.length}" offset="${start}">${videos}</MediaContainer>\n`,
           'text/xml;charset=utf-8',
         );
       }
@@ -260,6 +318,7 @@ export async function startFakePlex(opts: FakePlexOptions = {}): Promise<FakePle
     refreshes,
     movies,
     itemRefreshes,
+    merges,
     addMovie: add,
     setSections(next: FakePlexSection[]) {
       sections = next;

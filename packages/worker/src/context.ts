@@ -9,6 +9,7 @@ import type {
   JobPayload,
   Logger,
   MetarrConfig,
+  PlayerLibraryFactory,
   PublishFs,
 } from '@metarr/core';
 
@@ -71,6 +72,11 @@ export interface HandlerDeps {
   db: Db;
   log: Logger;
   clientFor: ClientFactory;
+  /**
+   * A player's movie library as the audit reads it (`audit-player`); left out, the real one
+   * (`createPlayerLibrary` with `config.playerTimeoutSeconds`).
+   */
+  playerLibraryFor?: PlayerLibraryFactory;
   clock: () => Date;
   /** Validated environment (provider keys and base URLs, …). */
   config: MetarrConfig;

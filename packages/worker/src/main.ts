@@ -1,6 +1,7 @@
 import {
   createLogger,
   createMediaServerClient,
+  createPlayerLibrary,
   loadConfigOrExit,
   resolveDatabase,
   retryWhileDbUnreachable,
@@ -39,6 +40,8 @@ async function main() {
       log,
       clientFor: (player) =>
         createMediaServerClient(player, { timeoutMs: config.playerTimeoutSeconds * 1000 }),
+      playerLibraryFor: (player) =>
+        createPlayerLibrary(player, { timeoutMs: config.playerTimeoutSeconds * 1000 }),
       clock: () => new Date(),
       // The environment only: handlers read the provider keys in force per job (providerSettingsFor),
       // so keys set or removed through the API apply without a restart.

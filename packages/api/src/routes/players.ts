@@ -1,12 +1,15 @@
 import {
+  createJobReader,
   createPlayer,
   type Db,
   deletePlayer,
   getPlayer,
+  lastPlayerAudit,
   listPlayers,
   PLAYER_DEFAULTS,
   type PlayerRecord,
   type PlayerType as PlayerTypeName,
+  playerAuditFindings,
   playerGroupType,
   playerHostAllowed,
   testPlayer,
@@ -17,7 +20,18 @@ import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
 import { translateDbError } from '../input.ts';
 import type { Tag } from '../openapi.ts';
-import { DbId, failure, IdParams, NoContent, Nullable, Patch, StringEnum } from '../schemas.ts';
+import {
+  DbId,
+  failure,
+  IdParams,
+  NoContent,
+  Nullable,
+  Patch,
+  paging,
+  Queued,
+  StringEnum,
+  Timestamp,
+} from '../schemas.ts';
 import { PlayerType } from './playerGroups.ts';
 
 const tags: Tag[] = ['Players'];
@@ -90,6 +104,71 @@ const TestResult = Type.Object({
 });
 
 const notFound = { 404: failure('No player with this id') };
+
+const FINDING_KINDS = ['missing', 'gone', 'duplicate', 'stale'] as const;
+
+const AuditQuery = Type.Object({
+  repair: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description:
+        'Also fix what the audit finds: missing → scan, gone → clean, stale → refresh (as `notify-group` jobs for this player), duplicates → the extra entry removed where the player can',
+    }),
+  ),
+});
+
+const ReportQuery = Type.Object({
+  kind: Type.Optional(StringEnum(FINDING_KINDS, { description: 'Only findings of this kind' })),
+  ...paging({ limit: 100, maxLimit: 1000 }),
+});
+
+const Finding = Type.Object({
+  id: Type.String({ description: 'Stable order of the findings', examples: ['1'] }),
+  kind: StringEnum(FINDING_KINDS, {
+    description:
+      "`missing`: Metarr has the movie, the player no item; `gone`: the player holds an item whose file is gone from disk; `duplicate`: a second item for one movie; `stale`: the item is older than Metarr's last publish (Plex only)",
+  }),
+  movieId: Nullable(Type.Integer({ examples: [12] })),
+  libraryId: Nullable(Type.Integer({ examples: [1] })),
+  itemId: Nullable(
+    Type.String({ description: "The player's item id (Kodi movieid, Jellyfin id, Plex ratingKey)" }),
+  ),
+  keepItemId: Nullable(Type.String({ description: 'A duplicate: the item kept' })),
+  playerPath: Nullable(Type.String({ examples: ['smb://nas/movies/Heat (1995)/Heat (1995).mkv'] })),
+  metarrPath: Nullable(Type.String({ examples: ['/data/movies/Heat (1995)/Heat (1995).mkv'] })),
+  moviePath: Nullable(
+    Type.String({ description: "The movie's folder in Metarr, when the finding names a movie" }),
+  ),
+  detail: Type.String(),
+});
+
+const AuditReport = Type.Object({
+  id: Type.Integer({ examples: [3] }),
+  playerId: Type.Integer({ examples: [1] }),
+  jobId: Nullable(Type.String({ description: 'The `audit-player` job' })),
+  repair: Type.Boolean(),
+  status: StringEnum(['running', 'done', 'failed'] as const),
+  startedAt: Timestamp(),
+  finishedAt: Nullable(Timestamp()),
+  playerItems: Type.Integer({ description: "Items in the player's movie library" }),
+  matched: Type.Integer({ description: "Items that stand for one of Metarr's movies" }),
+  outside: Type.Integer({ description: "Items outside every library linked to the player's group" }),
+  counts: Type.Object({
+    missing: Type.Integer(),
+    gone: Type.Integer(),
+    duplicate: Type.Integer(),
+    stale: Type.Integer(),
+  }),
+  staleChecked: Type.Boolean({ description: 'Whether the player says when an item last changed (Plex)' }),
+  notes: Type.Array(Type.String(), { description: 'What the audit could not judge, and why' }),
+  error: Nullable(Type.String({ description: 'Why a failed audit stopped' })),
+  findings: Type.Object({
+    total: Type.Integer({ description: 'Findings matching `kind`, in all' }),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+    items: Type.Array(Finding),
+  }),
+});
 
 /** Link-local (cloud metadata), `0.0.0.0/8` and `::` in any spelling, or a name resolving there. */
 async function checkHost(host: string) {
@@ -207,6 +286,74 @@ export const playerRoutes: RoutePlugin = async (app, deps) => {
         'Player connection tested',
       );
       return result;
+    },
+  );
+
+  app.post(
+    '/api/players/:id/audit',
+    {
+      schema: {
+        tags,
+        summary: "Audit a player's library",
+        description:
+          "Queues an `audit-player` job: the player's movie library is compared with Metarr's through the group's path mappings (missing, gone, duplicate, stale). `GET` this path for the report.",
+        params: IdParams,
+        querystring: AuditQuery,
+        response: {
+          202: Queued,
+          ...notFound,
+          409: failure('An audit of this player is already queued or running'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      if (!(await getPlayer(db, id))) throw httpError(404, `player ${id} not found`);
+      // Two audits of one player would share nothing but the load: one at a time. (Two requests at
+      // the same instant can both pass this check; the second audit then only repeats the first.)
+      const busy = await createJobReader(db).unfinishedPayloadValues('audit-player', 'playerId');
+      if (busy.includes(String(id)))
+        throw httpError(409, `an audit of player ${id} is already queued or running`);
+      const job = await deps.queue.enqueue(
+        'audit-player',
+        { playerId: id, repair: req.query.repair ?? false },
+        { source: 'PlayerController' },
+      );
+      return reply.code(202).send({ jobId: job?.id ?? null });
+    },
+  );
+
+  app.get(
+    '/api/players/:id/audit',
+    {
+      schema: {
+        tags,
+        summary: "The last audit of a player's library",
+        description:
+          'The latest audit (running, done or failed) with its counts and one page of its findings, oldest first.',
+        params: IdParams,
+        querystring: ReportQuery,
+        response: { 200: AuditReport, 404: failure('No player with this id, or it was never audited') },
+      },
+    },
+    async (req) => {
+      const { id } = req.params;
+      if (!(await getPlayer(db, id))) throw httpError(404, `player ${id} not found`);
+      const audit = await lastPlayerAudit(db, id);
+      if (!audit)
+        throw httpError(404, `player ${id} has not been audited yet; POST /api/players/${id}/audit`);
+      const limit = req.query.limit ?? 100;
+      const offset = req.query.offset ?? 0;
+      const page = await playerAuditFindings(db, audit.id, { kind: req.query.kind, limit, offset });
+      // A worker killed mid-audit leaves the row running; once its job is over, say so.
+      if (audit.status === 'running' && audit.jobId) {
+        const state = await createJobReader(db).state('audit-player', audit.jobId);
+        if (state === undefined || state === 'failed' || state === 'cancelled' || state === 'completed') {
+          audit.status = 'failed';
+          audit.error = `the audit-player job ended (${state ?? 'deleted'}) before the audit finished`;
+        }
+      }
+      return { ...audit, findings: { total: page.total, limit, offset, items: page.findings } };
     },
   );
 };

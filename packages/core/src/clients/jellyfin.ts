@@ -32,6 +32,17 @@ export interface JellyfinClient {
   /** Movies whose name matches `searchTerm`, with their file paths (`GET /Items`, recursive). */
   findMovies(searchTerm: string, signal?: AbortSignal): Promise<{ id: string; file: string }[]>;
   /**
+   * One page of the server's movies with their file paths (`GET /Items`, recursive, `StartIndex` and
+   * `Limit`), and the total (`TotalRecordCount`). The item DTO carries no date of its last refresh
+   * (`DateLastSaved`/`DateLastRefreshed` are ItemFields the server does not put in the DTO), so none is
+   * asked for.
+   */
+  listMovies(
+    startIndex: number,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<{ items: { id: string; file: string }[]; total: number }>;
+  /**
    * `POST /Items/{id}/Refresh` in the "scan for new and updated files" mode: the server re-reads
    * local NFO and artwork that changed, without replacing anything from its own providers.
    */
@@ -123,6 +134,41 @@ export function createJellyfinClient(
         id: i.Id as string,
         file: i.Path as string,
       }));
+    },
+    async listMovies(startIndex, limit, signal) {
+      const res = await httpCall(endpoint, {
+        method: 'GET',
+        path: '/Items',
+        query: {
+          Recursive: 'true',
+          IncludeItemTypes: 'Movie',
+          Fields: 'Path',
+          // Oldest first: an item added while the audit pages through lands on a later page instead
+          // of shifting the pages not read yet.
+          SortBy: 'DateCreated,SortName',
+          SortOrder: 'Ascending',
+          StartIndex: String(startIndex),
+          Limit: String(limit),
+        },
+        headers: { accept: 'application/json', ...auth },
+        signal,
+      });
+      const body = parseJson(endpoint, res.text) as {
+        Items?: { Id?: unknown; Path?: unknown }[];
+        TotalRecordCount?: unknown;
+      } | null;
+      if (!body || !Array.isArray(body.Items) || typeof body.TotalRecordCount !== 'number') {
+        throw new AppError('PLAYER_BAD_RESPONSE', `player ${conn.name} answered an item query oddly`, {
+          retryable: false,
+        });
+      }
+      return {
+        total: body.TotalRecordCount,
+        items: body.Items.filter((i) => typeof i?.Id === 'string').map((i) => ({
+          id: i.Id as string,
+          file: typeof i.Path === 'string' ? i.Path : '',
+        })),
+      };
     },
     async refreshItem(id, signal) {
       await httpCall(endpoint, {

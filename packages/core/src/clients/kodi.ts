@@ -48,6 +48,18 @@ export interface KodiClient {
    * `VideoLibrary.GetMovies` filtered on `path` (the folder Kodi stored for the file).
    */
   moviesInFolder(directory: string, signal?: AbortSignal): Promise<{ movieid: number; file: string }[]>;
+  /**
+   * One page of the whole movie library (`VideoLibrary.GetMovies`, `limits: {start, end}`, end
+   * exclusive), with each movie's file and the library's total. Kodi exposes no date of an item's
+   * last refresh (Video.Fields.Movie has `dateadded` and `lastplayed` only), so none is asked for.
+   */
+  listMovies(
+    start: number,
+    end: number,
+    signal?: AbortSignal,
+  ): Promise<{ movies: { movieid: number; file: string }[]; total: number }>;
+  /** `VideoLibrary.RemoveMovie`: drops the entry from Kodi's library; the files are not touched. */
+  removeMovie(movieid: number, signal?: AbortSignal): Promise<void>;
   /** `VideoLibrary.RefreshMovie` reading the NFO and artwork beside the file (Kodi ignores them by default). */
   refreshMovie(movieid: number, signal?: AbortSignal): Promise<void>;
   /** Any method, for diagnostics. */
@@ -192,6 +204,34 @@ export function createKodiClient(conn: KodiConn, opts: ClientOptions = {}): Kodi
         file: typeof m.file === 'string' ? m.file : '',
       }));
     },
+    async listMovies(start, end, signal) {
+      const result = await call<{ movies?: unknown; limits?: { total?: unknown } }>(
+        'VideoLibrary.GetMovies',
+        { properties: ['file'], limits: { start, end }, sort: { method: 'none' } },
+        signal,
+      );
+      const movies = result?.movies ?? [];
+      const total = result?.limits?.total;
+      if (
+        !Array.isArray(movies) ||
+        typeof total !== 'number' ||
+        movies.some((m) => typeof m?.movieid !== 'number')
+      ) {
+        throw new AppError(
+          'PLAYER_BAD_RESPONSE',
+          `player ${conn.name} answered VideoLibrary.GetMovies oddly`,
+          { retryable: false },
+        );
+      }
+      return {
+        total,
+        movies: (movies as { movieid: number; file?: unknown }[]).map((m) => ({
+          movieid: m.movieid,
+          file: typeof m.file === 'string' ? m.file : '',
+        })),
+      };
+    },
+    removeMovie: (movieid, signal) => ack('VideoLibrary.RemoveMovie', { movieid }, signal),
     refreshMovie: (movieid, signal) =>
       ack('VideoLibrary.RefreshMovie', { movieid, ignorenfo: false }, signal),
     async activePlayers(signal) {

@@ -37,6 +37,22 @@ export interface PlexClient {
     title: string,
     signal?: AbortSignal,
   ): Promise<{ id: string; file: string }[]>;
+  /**
+   * One page of a section's movies (`/library/sections/{key}/all?type=1` with
+   * `X-Plex-Container-Start`/`-Size`), one entry per item with its files and `updatedAt` (seconds
+   * since the epoch: when the item's metadata last changed), and the section's total (`totalSize`).
+   */
+  listMovies(
+    sectionKey: string,
+    start: number,
+    size: number,
+    signal?: AbortSignal,
+  ): Promise<{ items: { id: string; files: string[]; updatedAt: number | null }[]; total: number }>;
+  /**
+   * `PUT /library/metadata/{ratingKey}/merge?ids=…`: the other items become versions of this one
+   * (Plex's "Merge"); nothing on disk is touched.
+   */
+  mergeItems(ratingKey: string, otherKeys: string[], signal?: AbortSignal): Promise<void>;
   /** `PUT /library/metadata/{ratingKey}/refresh`: the item's metadata and local artwork are read again. */
   refreshItem(ratingKey: string, signal?: AbortSignal): Promise<void>;
   /** `GET /identity` (public): the server version. */
@@ -161,6 +177,56 @@ export function createPlexClient(conn: PlexConn, opts: ClientOptions = {}): Plex
             )
           : [],
       );
+    },
+    async listMovies(sectionKey, start, size, signal) {
+      const res = await httpCall(endpoint, {
+        method: 'GET',
+        path: `/library/sections/${encodeURIComponent(sectionKey)}/all`,
+        // Oldest first: an item added during the audit lands on a later page.
+        query: { type: '1', sort: 'addedAt:asc' },
+        headers: {
+          ...headers,
+          'x-plex-container-start': String(start),
+          'x-plex-container-size': String(size),
+        },
+        signal,
+      });
+      const body = parseJson(endpoint, res.text) as {
+        MediaContainer?: {
+          totalSize?: unknown;
+          size?: unknown;
+          Metadata?: {
+            ratingKey?: unknown;
+            updatedAt?: unknown;
+            Media?: { Part?: { file?: unknown }[] }[];
+          }[];
+        };
+      } | null;
+      const mc = body?.MediaContainer;
+      if (!mc || typeof mc !== 'object') throw bad('item list');
+      const list = Array.isArray(mc.Metadata) ? mc.Metadata : [];
+      const total = typeof mc.totalSize === 'number' ? mc.totalSize : start + list.length;
+      return {
+        total,
+        items: list
+          .filter((m) => typeof m?.ratingKey === 'string' || typeof m?.ratingKey === 'number')
+          .map((m) => ({
+            id: String(m.ratingKey),
+            files: (m.Media ?? []).flatMap((media) =>
+              (media?.Part ?? []).filter((p) => typeof p?.file === 'string').map((p) => p.file as string),
+            ),
+            updatedAt: typeof m.updatedAt === 'number' ? m.updatedAt : null,
+          })),
+      };
+    },
+    async mergeItems(ratingKey, otherKeys, signal) {
+      await httpCall(endpoint, {
+        method: 'PUT',
+        path: `/library/metadata/${encodeURIComponent(ratingKey)}/merge`,
+        query: { ids: otherKeys.join(',') },
+        headers,
+        signal,
+      });
     },
     async refreshItem(ratingKey, signal) {
       await httpCall(endpoint, {

@@ -8,6 +8,7 @@ import * as librarySchedules from './migrations/2026-11-29T1020_library_schedule
 import * as publishWriteAhead from './migrations/2026-11-29T1040_publish_write_ahead.ts';
 import * as providerRequests from './migrations/2026-12-05T1000_provider_requests.ts';
 import * as alerts from './migrations/2026-12-05T1100_alerts.ts';
+import * as playerAudit from './migrations/2026-12-06T0100_player_audit.ts';
 import * as moviePreviousTitle from './migrations/2026-12-06T0900_movie_previous_title.ts';
 import type { Database } from './schema.ts';
 
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-29T1040_publish_write_ahead': publishWriteAhead,
   '2026-12-05T1000_provider_requests': providerRequests,
   '2026-12-05T1100_alerts': alerts,
+  '2026-12-06T0100_player_audit': playerAudit,
   '2026-12-06T0900_movie_previous_title': moviePreviousTitle,
 };
 

@@ -197,6 +197,9 @@ export interface Database {
   alert_events: AlertEventsTable;
   alert_outbox: AlertOutboxTable;
   player_outages: PlayerOutagesTable;
+  player_audits: PlayerAuditsTable;
+  player_audit_items: PlayerAuditItemsTable;
+  player_audit_findings: PlayerAuditFindingsTable;
 }
 
 export type Library = Selectable<LibrariesTable>;
@@ -243,3 +246,49 @@ export interface PlayerOutagesTable {
   last_error: string | null;
 }
 export type AlertChannel = Selectable<AlertChannelsTable>;
+
+/** One audit of a player's library against Metarr's (issue 16). */
+export interface PlayerAuditsTable {
+  id: Generated<number>;
+  player_id: number;
+  job_id: string | null;
+  repair: Generated<boolean>;
+  status: 'running' | 'done' | 'failed';
+  started_at: Generated<Date>;
+  finished_at: Timestamp | null;
+  player_items: Generated<number>;
+  matched: Generated<number>;
+  outside: Generated<number>;
+  missing: Generated<number>;
+  gone: Generated<number>;
+  duplicate: Generated<number>;
+  stale: Generated<number>;
+  stale_checked: Generated<boolean>;
+  notes: Generated<string[]>;
+  error: string | null;
+}
+/** What an audit saw of the player's library (scratch rows, emptied when the audit ends). */
+export interface PlayerAuditItemsTable {
+  audit_id: number;
+  item_id: string;
+  player_path: string;
+  metarr_path: string | null;
+  library_id: number | null;
+  movie_id: number | null;
+  is_video: Generated<boolean>;
+  updated_at: Timestamp | null;
+}
+export type AuditFindingKind = 'missing' | 'gone' | 'duplicate' | 'stale';
+export interface PlayerAuditFindingsTable {
+  id: Generated<string>;
+  audit_id: number;
+  kind: AuditFindingKind;
+  movie_id: number | null;
+  library_id: number | null;
+  item_id: string | null;
+  player_path: string | null;
+  metarr_path: string | null;
+  /** A duplicate: the item kept (the others are merged into or removed for it). */
+  keep_item_id: string | null;
+  detail: string;
+}

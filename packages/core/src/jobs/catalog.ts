@@ -165,6 +165,16 @@ export const jobCatalog = {
     (p) =>
       p.windowSeconds ? { key: `alerts:${p.channelId}`, seconds: p.windowSeconds, mode: 'debounce' } : null,
   ),
+  /**
+   * Compares one player's movie library with Metarr's (issue 16): missing, gone, duplicate and stale
+   * items, stored as a report; `repair` queues the fixes (`notify-group` for this player) and removes
+   * duplicate entries where the player can. Low priority: it pages through the whole library.
+   */
+  'audit-player': job(
+    Type.Object({ playerId: Id, repair: Type.Optional(Type.Boolean()) }),
+    // A player that is down is retried a few times, slowly; a 20,000-item library takes minutes.
+    { priority: 7, retryLimit: 2, retryDelay: 60, retryDelayMax: 900, expireInSeconds: 3600 },
+  ),
 } as const;
 
 export type JobCatalog = typeof jobCatalog;

@@ -1,5 +1,6 @@
 import type { BatchHandlerMap, HandlerMap } from '../context.ts';
 import { handleSendAlerts } from './alerts.ts';
+import { handleAuditPlayer } from './auditPlayer.ts';
 import { handleDiscoverAssets } from './discoverAssets.ts';
 import { handleEnrichMetadata } from './enrichMetadata.ts';
 import { handleFetchProviderAssets } from './fetchProviderAssets.ts';
@@ -27,6 +28,7 @@ export const handlers: HandlerMap = {
   'scheduled-file-scan': handleScheduledFileScan,
   'scheduled-provider-update': handleScheduledProviderUpdate,
   'send-alerts': handleSendAlerts,
+  'audit-player': handleAuditPlayer,
 };
 
 /** Batch handlers for bulk-lane batches (see runBatch in runtime.ts). */

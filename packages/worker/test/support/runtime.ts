@@ -4,6 +4,7 @@ import {
   createJobQueue,
   createLogger,
   createMediaServerClient,
+  createPlayerLibrary,
   type Db,
   fromBossPriority,
   type JobName,
@@ -35,6 +36,7 @@ export function handlerDeps(db: Db, log: Logger): HandlerDeps {
     db,
     log,
     clientFor: (p) => createMediaServerClient(p),
+    playerLibraryFor: (p) => createPlayerLibrary(p),
     clock: () => new Date(),
     config: loadConfig({ METARR_DATA_DIR: '.tmp/unused' }),
   };
