@@ -21,8 +21,9 @@ export interface FakeFanart extends FakeServerBase {
 }
 
 /**
- * A fanart.tv TV record whose image URLs point at `origin`: every art type Kodi uses for a show,
- * season art for `seasons` (0 = specials) and an `all`-seasons background.
+ * A fanart.tv TV record whose image URLs point at `origin`: every art type fanart.tv serves for a
+ * show (the SD `clearlogo`/`clearart` beside the HD ones), season art for `seasons` (0 = specials)
+ * and an `all`-seasons background.
  */
 export function fanartTv(
   origin: string,
@@ -54,6 +55,8 @@ export function fanartTv(
     thetvdb_id: String(tvdbId),
     hdtvlogo: art('hdtvlogo', '800x310', 'png', 2),
     hdclearart: art('hdclearart', '1000x562', 'png', 1),
+    clearlogo: art('clearlogo', '400x155', 'png', 1),
+    clearart: art('clearart', '500x281', 'png', 1),
     showbackground: art('showbackground', '1920x1080', 'jpg', 2, (i) => ({ season: i === 0 ? 'all' : '' })),
     tvposter: art('tvposter', '1000x1426', 'jpg', 1),
     tvbanner: art('tvbanner', '1000x185', 'jpg', 1),

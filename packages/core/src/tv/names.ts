@@ -74,10 +74,11 @@ const NUMBER_END = '(?![0-9])(?![pi](?:[^a-z]|$))';
 const SXXEYY = new RegExp(`(?<![a-z0-9])s(\\d{1,4})[ ._]?e(\\d{1,4})${NUMBER_END}`, 'i');
 const NXNN = new RegExp(`(?<![a-z0-9])(\\d{1,2})x(\\d{1,3})${NUMBER_END}`, 'i');
 /**
- * A further episode right after one: `E02`, `-E02`, `-02`, `x03`, ` E02`, `.E02`. A bare `-NNN` takes
- * at most three digits, so `S01E01-2019` is not read as episodes 1 to 2019.
+ * A further episode right after one: `E02`, `-E02`, `-02`, ` E02`, `.E02` (and `x03` after `1x02`).
+ * A bare `-NNN` takes at most three digits, so `S01E01-2019` is not read as episodes 1 to 2019.
  */
-const MORE_EPISODE = new RegExp(`^(?:(?:[ ._]?e|-e)(\\d{1,4})|[-x](\\d{1,3}))${NUMBER_END}`, 'i');
+const MORE_EPISODE = new RegExp(`^(?:(?:[ ._]?e|-e)(\\d{1,4})|-(\\d{1,3}))${NUMBER_END}`, 'i');
+const MORE_X_EPISODE = new RegExp(`^(?:(?:[ ._]?e|-e)(\\d{1,4})|[-x](\\d{1,3}))${NUMBER_END}`, 'i');
 /** Sonarr's Duplicate style repeats the whole token: `S01E01.S01E02`, `S01E01-S01E02`. */
 const MORE_SXXEYY = new RegExp(`^[ ._-]{0,3}s(\\d{1,4})[ ._]?e(\\d{1,4})${NUMBER_END}`, 'i');
 const AIR_DATE = /(?<![0-9])((?:19|20)\d{2})[-. ](\d{2})[-. ](\d{2})(?![0-9])/;
@@ -93,18 +94,18 @@ function episodeRun(
   season: number,
   first: number,
   from: number,
-  allowSxxEyy: boolean,
+  style: 'sxxeyy' | 'nxnn',
 ): EpisodeFileName {
   const found = [first];
   let rest = stem.slice(from);
   for (;;) {
-    const dup = allowSxxEyy ? MORE_SXXEYY.exec(rest) : null;
+    const dup = style === 'sxxeyy' ? MORE_SXXEYY.exec(rest) : null;
     if (dup?.[1] && dup[2] && Number(dup[1]) === season) {
       found.push(Number(dup[2]));
       rest = rest.slice(dup[0].length);
       continue;
     }
-    const more = MORE_EPISODE.exec(rest);
+    const more = (style === 'sxxeyy' ? MORE_EPISODE : MORE_X_EPISODE).exec(rest);
     const n = more?.[1] ?? more?.[2];
     if (!more || !n) break;
     found.push(Number(n));
@@ -135,7 +136,7 @@ export function parseEpisodeFileName(fileName: string): EpisodeFileName {
   const stem = dot > 0 ? fileName.slice(0, dot) : fileName;
   const sxe = SXXEYY.exec(stem);
   if (sxe?.[1] && sxe[2])
-    return episodeRun(stem, Number(sxe[1]), Number(sxe[2]), sxe.index + sxe[0].length, true);
+    return episodeRun(stem, Number(sxe[1]), Number(sxe[2]), sxe.index + sxe[0].length, 'sxxeyy');
   const date = AIR_DATE.exec(stem);
   if (date?.[1] && date[2] && date[3]) {
     const [y, m, d] = [Number(date[1]), Number(date[2]), Number(date[3])];
@@ -143,7 +144,8 @@ export function parseEpisodeFileName(fileName: string): EpisodeFileName {
     return { kind: 'unparseable', reason: `${date[0]} is not a calendar date` };
   }
   const nx = NXNN.exec(stem);
-  if (nx?.[1] && nx[2]) return episodeRun(stem, Number(nx[1]), Number(nx[2]), nx.index + nx[0].length, false);
+  if (nx?.[1] && nx[2])
+    return episodeRun(stem, Number(nx[1]), Number(nx[2]), nx.index + nx[0].length, 'nxnn');
   const absolute = /(?<![a-z0-9])(\d{1,4})(?![0-9])(?![pi](?:[^a-z]|$))/i.exec(stem);
   if (absolute?.[1])
     return {

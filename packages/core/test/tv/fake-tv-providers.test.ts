@@ -149,6 +149,8 @@ t.test('fake fanart.tv /v3/tv/{tvdbId}: every show art type, season art with its
   for (const type of [
     'hdtvlogo',
     'hdclearart',
+    'clearlogo',
+    'clearart',
     'showbackground',
     'tvposter',
     'tvbanner',

@@ -62,6 +62,11 @@ t.test('SxxEyy and 1x02 episode names, any case, with the titles Sonarr writes a
     'a year after a dash is not a range end',
   );
   t.same(
+    parseEpisodeFileName('Show.S01E01x264.mkv'),
+    { kind: 'episodes', season: 1, episodes: [1] },
+    'a codec glued to SxxEyy is not a second episode',
+  );
+  t.same(
     parseEpisodeFileName('Show 1920x1080 S01E04.mkv'),
     { kind: 'episodes', season: 1, episodes: [4] },
     'a resolution is not a 1x02 episode',
