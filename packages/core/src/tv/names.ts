@@ -179,7 +179,10 @@ export interface SeriesFolderListing {
   unparseable: { file: string; reason: string }[];
   /** Season folders found, by number. */
   seasons: { folder: string; season: number }[];
-  /** Folders that are neither a season nor clutter (extras, featurettes): not looked into. */
+  /**
+   * Folders that are neither a season nor clutter (extras, featurettes, a release folder inside a
+   * season folder): not looked into, '/'-separated.
+   */
   otherFolders: string[];
 }
 
@@ -221,8 +224,12 @@ export async function listSeriesFolder(fs: SeriesFolderFs, path: string): Promis
       continue;
     }
     addVideos(inner, `${e.name}/`, season);
+    for (const sub of inner)
+      if (sub.isDirectory() && !isJunkEntry(sub.name) && !isSampleFolder(sub.name))
+        out.otherFolders.push(`${e.name}/${sub.name}`);
   }
   out.videos.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   out.seasons.sort((a, b) => a.season - b.season || (a.folder < b.folder ? -1 : 1));
+  out.otherFolders.sort();
   return out;
 }

@@ -56,6 +56,8 @@ t.test('SxxEyy and 1x02 episode names, any case, with the titles Sonarr writes a
     { kind: 'episodes', season: 1, episodes: [1] },
     'a resolution after a dash is not a second episode',
   );
+  t.same(parseEpisodeFileName('Show - S01E01-720p.mkv'), { kind: 'episodes', season: 1, episodes: [1] });
+  t.same(parseEpisodeFileName('Show 1x01-576i.mkv'), { kind: 'episodes', season: 1, episodes: [1] });
   t.same(
     parseEpisodeFileName('Show - S01E01-2019.mkv'),
     { kind: 'episodes', season: 1, episodes: [1] },
@@ -143,6 +145,7 @@ t.test(
         'Random Clip.mkv': 'v',
         '.hidden S01E09.mkv': 'v',
         Sample: { 'S01E01.mkv': 's' },
+        'Show.S01E04.1080p-GRP': { 'Show.S01E04.1080p-GRP.mkv': 'v' },
       },
       Specials: { 'Show - S00E01 - Christmas.mkv': 'v', 'trailer.mkv': 't' },
       'Season 2': { 'Show - 2024-03-01 - Daily.mkv': 'v' },
@@ -194,7 +197,7 @@ t.test(
       { folder: 'Season 01', season: 1 },
       { folder: 'Season 2', season: 2 },
     ]);
-    t.same(listing.otherFolders, ['Extras']);
+    t.same(listing.otherFolders, ['Extras', 'Season 01/Show.S01E04.1080p-GRP'], 'named, not looked into');
   },
 );
 
