@@ -64,4 +64,7 @@ export * from './services/scan.ts';
 export * from './services/schedules.ts';
 export * from './services/select.ts';
 export * from './services/settings.ts';
+export * from './tv/metadata.ts';
+export * from './tv/names.ts';
+export * from './tv/nfo.ts';
 export * from './webhooks/index.ts';

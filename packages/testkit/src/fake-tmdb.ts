@@ -1,5 +1,7 @@
 /**
- * Fake TMDB v3 API on 127.0.0.1: `/3/movie/{id}` (with append_to_response), `/3/find/{imdb}`, and an
+ * Fake TMDB v3 API on 127.0.0.1: `/3/movie/{id}` (with append_to_response), `/3/find/{imdb}`, TV
+ * (`/3/tv/{id}` honouring append_to_response and include_image_language, `/3/tv/{id}/season/{n}`,
+ * `/3/find/{tvdbId}?external_source=tvdb_id`), and an
  * image host at `/t/p/{size}{file_path}` serving real, tiny, generated JPEG/PNG bytes. Response shapes
  * follow the public API reference. Failure switches: 429 with Retry-After, 5xx, malformed JSON, hanging
  * or reset connections, and arbitrary bytes for an image path (oversized files, HTML posing as a JPEG).
@@ -7,6 +9,13 @@
 import { sendImage } from './fake-images.ts';
 import { type FakeServerBase, sendJson, startFake } from './http-fake.ts';
 import { theMatrix, tmdbMovie } from './tmdb-records.ts';
+import {
+  harbourLights,
+  type TmdbTvFixture,
+  TV_APPENDABLE,
+  tmdbFindTvResult,
+  tmdbTvShow,
+} from './tv-records.ts';
 
 export interface FakeTmdbCall {
   path: string;
@@ -22,13 +31,15 @@ export interface FakeTmdb extends FakeServerBase {
   calls: FakeTmdbCall[];
   imageCalls: string[];
   movies: Map<number, Record<string, unknown>>;
+  /** TV shows by TMDB id (Harbour Lights, 95001, is always there unless deleted). */
+  tvShows: Map<number, TmdbTvFixture>;
   /** The next `count` API calls answer 429 with this Retry-After (seconds). */
   rateLimitNext(count: number, retryAfterSeconds: number): void;
   /** The next `count` API calls answer with `status`. */
   failNext(count: number, status: number): void;
   /** These movie ids answer 200 with a truncated JSON body. */
   malformed: Set<number>;
-  /** Unknown ids get a generated record (true, default) or 404. */
+  /** Unknown movie and TV ids get a generated record (true, default) or 404. */
   synthesize: boolean;
   /** The next `count` API calls hang (accepted, never answered) or reset the TCP connection. */
   faultNext(count: number, fault: 'hang' | 'reset'): void;
@@ -40,12 +51,49 @@ export interface FakeTmdb extends FakeServerBase {
   serveImage(filePath: string, body: Buffer, opts?: { contentType?: string; chunked?: boolean }): void;
 }
 
+const NOT_FOUND = {
+  success: false,
+  status_code: 34,
+  status_message: 'The resource you requested could not be found.',
+};
+
+/**
+ * `/tv/{id}` as TMDB answers the query: appended parts only when `append_to_response` names them,
+ * images only in the languages of `include_image_language` (`null`: images without text), else in
+ * the request's `language` only (en-US when none is given).
+ */
+function tvSeriesAnswer(series: Record<string, unknown>, q: URLSearchParams): Record<string, unknown> {
+  const wanted = new Set((q.get('append_to_response') ?? '').split(',').map((x) => x.trim()));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(series)) if (!TV_APPENDABLE.includes(k) || wanted.has(k)) out[k] = v;
+  if (out.images) {
+    const langs = (q.get('include_image_language') ?? (q.get('language') ?? 'en-US').split('-')[0] ?? 'en')
+      .split(',')
+      .map((l) => (l.trim() === 'null' ? null : l.trim()));
+    const keep = (list: unknown) =>
+      ((list as { iso_639_1: string | null }[] | undefined) ?? []).filter((i) => langs.includes(i.iso_639_1));
+    const images = out.images as Record<string, unknown>;
+    out.images = {
+      backdrops: keep(images.backdrops),
+      logos: keep(images.logos),
+      posters: keep(images.posters),
+    };
+  }
+  return out;
+}
+
 export async function startFakeTmdb(
-  opts: { apiKey?: string; movies?: Record<number, Record<string, unknown>> } = {},
+  opts: {
+    apiKey?: string;
+    movies?: Record<number, Record<string, unknown>>;
+    tvShows?: Record<number, TmdbTvFixture>;
+  } = {},
 ): Promise<FakeTmdb> {
   const apiKey = opts.apiKey ?? 'tmdb-test-key';
   const movies = new Map<number, Record<string, unknown>>([[603, theMatrix()]]);
   for (const [id, m] of Object.entries(opts.movies ?? {})) movies.set(Number(id), m);
+  const tvShows = new Map<number, TmdbTvFixture>([[95001, harbourLights()]]);
+  for (const [id, show] of Object.entries(opts.tvShows ?? {})) tvShows.set(Number(id), show);
   const calls: FakeTmdbCall[] = [];
   const imageCalls: string[] = [];
   const images = new Map<string, Buffer>();
@@ -167,6 +215,30 @@ export async function startFakeTmdb(
           });
         return sendJson(r.res, 200, m);
       }
+      const tv = /^\/3\/tv\/(\d+)(?:\/season\/(\d+))?$/.exec(p);
+      if (tv) {
+        const id = Number(tv[1]);
+        const show = tvShows.get(id) ?? (self.synthesize ? tmdbTvShow(id) : undefined);
+        const body =
+          tv[2] === undefined
+            ? show && tvSeriesAnswer(show.series, r.url.searchParams)
+            : show?.seasons.get(Number(tv[2]));
+        if (!body) return sendJson(r.res, 404, NOT_FOUND);
+        return sendJson(r.res, 200, body);
+      }
+      const tvdb = /^\/3\/find\/(\d+)$/.exec(p);
+      if (tvdb && r.url.searchParams.get('external_source') === 'tvdb_id') {
+        const hit = [...tvShows.values()].find(
+          (s) => (s.series.external_ids as { tvdb_id?: number } | undefined)?.tvdb_id === Number(tvdb[1]),
+        );
+        return sendJson(r.res, 200, {
+          movie_results: [],
+          person_results: [],
+          tv_results: hit ? [tmdbFindTvResult(hit.series)] : [],
+          tv_episode_results: [],
+          tv_season_results: [],
+        });
+      }
       const find = /^\/3\/find\/(tt\d+)$/.exec(p);
       if (find && r.url.searchParams.get('external_source') === 'imdb_id') {
         const hit = [...movies.values()].find((m) => m.imdb_id === find[1]);
@@ -212,6 +284,7 @@ export async function startFakeTmdb(
     calls,
     imageCalls,
     movies,
+    tvShows,
     rateLimitNext(count: number, seconds: number) {
       limited = count;
       retryAfter = seconds;

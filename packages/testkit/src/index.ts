@@ -10,4 +10,5 @@ export * from './files.ts';
 export type { FakeMode, FakeServerBase } from './http-fake.ts';
 export * from './tcp-proxy.ts';
 export * from './tmdb-records.ts';
+export * from './tv-records.ts';
 export * from './wait.ts';

@@ -341,3 +341,14 @@ export function parseMovieNfo(raw: string): ParsedNfo {
   }
   return out;
 }
+
+// The building blocks of the other Kodi NFO kinds (tv/nfo.ts): the same parser options, escaping
+// (text goes through the builder, invalid XML characters stripped) and node shapes as the movie NFO.
+export {
+  elem as nfoElem,
+  nodeName as nfoNodeName,
+  nodeText as nfoNodeText,
+  text as nfoText,
+  XML_OPTIONS as NFO_XML_OPTIONS,
+  type XmlNode as NfoXmlNode,
+};
