@@ -10,19 +10,9 @@ import path from 'node:path';
 import t from 'tap';
 import { MOVIE, movieLibrary, radarrFixture, settled, statefulPlayers } from './support/notify.ts';
 import { providerFakes } from './support/providers.ts';
-import { startStack, waitFor } from './support/stack.ts';
+import { METADATA_CHAIN, startStack, waitFor } from './support/stack.ts';
 
-const PIPELINE = [
-  'webhook',
-  'scan-movie',
-  'discover-assets',
-  'fetch-provider-assets',
-  'enrich-metadata',
-  'select-assets',
-  'publish',
-  'notify-players',
-  'notify-group',
-];
+const PIPELINE = [...METADATA_CHAIN, 'notify-group'];
 
 t.test(
   'a chosen poster and an edited title are published, locked and refreshed in every player',

@@ -9,7 +9,8 @@ export interface TmdbImageSpec {
   aspect_ratio: number;
 }
 
-const img = (
+/** A TMDB image entry (`images.posters[]` etc.) with its aspect ratio computed. */
+export const tmdbImage = (
   file_path: string,
   width: number,
   height: number,
@@ -38,7 +39,7 @@ export function tmdbMovie(
   const backdrops = [];
   for (let i = 0; i < n; i++) {
     posters.push(
-      img(
+      tmdbImage(
         `/${id}-poster-${i}-${i === 0 ? 'en' : i === 1 ? 'xx' : 'de'}-${1000 - i * 100}x${1500 - i * 150}.jpg`,
         1000 - i * 100,
         1500 - i * 150,
@@ -48,7 +49,7 @@ export function tmdbMovie(
       ),
     );
     backdrops.push(
-      img(`/${id}-backdrop-${i}-1920x1080.jpg`, 1920, 1080, i === 0 ? null : 'en', 5.4 - i / 10, 8 - i),
+      tmdbImage(`/${id}-backdrop-${i}-1920x1080.jpg`, 1920, 1080, i === 0 ? null : 'en', 5.4 - i / 10, 8 - i),
     );
   }
   return {
@@ -141,7 +142,7 @@ export function tmdbMovie(
         },
       ],
     },
-    images: { backdrops, logos: [img(`/${id}-logo-en-800x310.png`, 800, 310, 'en')], posters },
+    images: { backdrops, logos: [tmdbImage(`/${id}-logo-en-800x310.png`, 800, 310, 'en')], posters },
     videos: {
       results: [
         {

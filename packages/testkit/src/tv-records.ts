@@ -4,7 +4,7 @@
  * `/tv/{id}/season/{n}`, for the fake TMDB and tests. Image file names carry `<w>x<h>` so the fake
  * image host serves real bytes of that size.
  */
-import type { TmdbImageSpec } from './tmdb-records.ts';
+import { tmdbImage } from './tmdb-records.ts';
 
 /** A show as the fake TMDB serves it: the `/tv/{id}` record (appended parts included) and its seasons. */
 export interface TmdbTvFixture {
@@ -15,22 +15,6 @@ export interface TmdbTvFixture {
 
 /** The `/tv/{id}` keys that only `append_to_response` adds. */
 export const TV_APPENDABLE = ['aggregate_credits', 'images', 'external_ids', 'content_ratings', 'videos'];
-
-const img = (
-  file_path: string,
-  width: number,
-  height: number,
-  lang: string | null,
-  vote = 5.3,
-): TmdbImageSpec => ({
-  aspect_ratio: Math.round((width / height) * 1000) / 1000,
-  file_path,
-  height,
-  iso_639_1: lang,
-  vote_average: vote,
-  vote_count: 10,
-  width,
-});
 
 const person = (id: number, name: string, dept: string, profile: string | null) => ({
   adult: false,
@@ -244,14 +228,14 @@ function tvSeriesRecord(
     },
     images: {
       backdrops: [
-        img(`/${id}-backdrop-0-1920x1080.jpg`, 1920, 1080, null, 5.6),
-        img(`/${id}-backdrop-1-de-1920x1080.jpg`, 1920, 1080, 'de', 5.2),
+        tmdbImage(`/${id}-backdrop-0-1920x1080.jpg`, 1920, 1080, null, 5.6),
+        tmdbImage(`/${id}-backdrop-1-de-1920x1080.jpg`, 1920, 1080, 'de', 5.2),
       ],
-      logos: [img(`/${id}-logo-en-800x310.png`, 800, 310, 'en')],
+      logos: [tmdbImage(`/${id}-logo-en-800x310.png`, 800, 310, 'en')],
       posters: [
-        img(`/${id}-poster-0-en-1000x1500.jpg`, 1000, 1500, 'en', 5.5),
-        img(`/${id}-poster-1-xx-1000x1500.jpg`, 1000, 1500, null, 5.4),
-        img(`/${id}-poster-2-de-1000x1500.jpg`, 1000, 1500, 'de', 5.3),
+        tmdbImage(`/${id}-poster-0-en-1000x1500.jpg`, 1000, 1500, 'en', 5.5),
+        tmdbImage(`/${id}-poster-1-xx-1000x1500.jpg`, 1000, 1500, null, 5.4),
+        tmdbImage(`/${id}-poster-2-de-1000x1500.jpg`, 1000, 1500, 'de', 5.3),
       ],
     },
     external_ids: {

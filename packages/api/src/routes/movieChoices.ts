@@ -7,7 +7,7 @@ import {
   AppError,
   ARTWORK_TYPES,
   chooseArtworkCandidate,
-  type EDITABLE_FIELDS,
+  type EditableField,
   editMovieMetadata,
   getMovie,
   identifyMatches,
@@ -93,7 +93,7 @@ const MetadataBody = Type.Object(
       studios: names('Studios'),
       directors: names('Directors'),
       writers: names('Writers'),
-    } satisfies Record<(typeof EDITABLE_FIELDS)[number], unknown>),
+    } satisfies Record<EditableField, unknown>),
   ).properties,
   // A field that cannot be edited is refused by name rather than dropped without a word.
   { minProperties: 1, additionalProperties: false },

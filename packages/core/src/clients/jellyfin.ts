@@ -99,6 +99,28 @@ export function createJellyfinClient(
     };
   }
 
+  const oddItems = () =>
+    new AppError('PLAYER_BAD_RESPONSE', `player ${conn.name} answered an item query oddly`, {
+      retryable: false,
+    });
+
+  /** `GET /Items` over the whole library's movies (file paths included) with these extra parameters. */
+  async function movieItems(extra: Record<string, string>, signal?: AbortSignal) {
+    const res = await httpCall(endpoint, {
+      method: 'GET',
+      path: '/Items',
+      query: { Recursive: 'true', IncludeItemTypes: 'Movie', Fields: 'Path', ...extra },
+      headers: { accept: 'application/json', ...auth },
+      signal,
+    });
+    const body = parseJson(endpoint, res.text) as {
+      Items?: { Id?: unknown; Path?: unknown }[];
+      TotalRecordCount?: unknown;
+    } | null;
+    if (!body || !Array.isArray(body.Items)) throw oddItems();
+    return { Items: body.Items, TotalRecordCount: body.TotalRecordCount };
+  }
+
   return {
     flavor,
     async mediaUpdated(updates, signal) {
@@ -111,38 +133,15 @@ export function createJellyfinClient(
       });
     },
     async findMovies(searchTerm, signal) {
-      const res = await httpCall(endpoint, {
-        method: 'GET',
-        path: '/Items',
-        query: {
-          Recursive: 'true',
-          IncludeItemTypes: 'Movie',
-          Fields: 'Path',
-          SearchTerm: searchTerm,
-          Limit: '50',
-        },
-        headers: { accept: 'application/json', ...auth },
-        signal,
-      });
-      const body = parseJson(endpoint, res.text) as { Items?: { Id?: unknown; Path?: unknown }[] } | null;
-      if (!body || !Array.isArray(body.Items)) {
-        throw new AppError('PLAYER_BAD_RESPONSE', `player ${conn.name} answered an item query oddly`, {
-          retryable: false,
-        });
-      }
+      const body = await movieItems({ SearchTerm: searchTerm, Limit: '50' }, signal);
       return body.Items.filter((i) => typeof i?.Id === 'string' && typeof i.Path === 'string').map((i) => ({
         id: i.Id as string,
         file: i.Path as string,
       }));
     },
     async listMovies(startIndex, limit, signal) {
-      const res = await httpCall(endpoint, {
-        method: 'GET',
-        path: '/Items',
-        query: {
-          Recursive: 'true',
-          IncludeItemTypes: 'Movie',
-          Fields: 'Path',
+      const body = await movieItems(
+        {
           // Oldest first: an item added while the audit pages through lands on a later page instead
           // of shifting the pages not read yet.
           SortBy: 'DateCreated,SortName',
@@ -150,18 +149,9 @@ export function createJellyfinClient(
           StartIndex: String(startIndex),
           Limit: String(limit),
         },
-        headers: { accept: 'application/json', ...auth },
         signal,
-      });
-      const body = parseJson(endpoint, res.text) as {
-        Items?: { Id?: unknown; Path?: unknown }[];
-        TotalRecordCount?: unknown;
-      } | null;
-      if (!body || !Array.isArray(body.Items) || typeof body.TotalRecordCount !== 'number') {
-        throw new AppError('PLAYER_BAD_RESPONSE', `player ${conn.name} answered an item query oddly`, {
-          retryable: false,
-        });
-      }
+      );
+      if (typeof body.TotalRecordCount !== 'number') throw oddItems();
       return {
         total: body.TotalRecordCount,
         items: body.Items.filter((i) => typeof i?.Id === 'string').map((i) => ({

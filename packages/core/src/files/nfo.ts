@@ -90,8 +90,8 @@ export function stripInvalidXmlChars(s: string): string {
   return s.replace(INVALID_XML, '');
 }
 
-/** The tags publish writes: an existing NFO's other top-level tags are the user's and are kept. */
-const OWN_TAGS = new Set([
+/** The tags every Kodi video NFO kind Metarr writes (movie, tvshow) owns. */
+export const NFO_COMMON_OWN_TAGS = [
   'title',
   'originaltitle',
   'sorttitle',
@@ -108,6 +108,11 @@ const OWN_TAGS = new Set([
   'id',
   'uniqueid',
   'genre',
+] as const;
+
+/** The tags publish writes: an existing NFO's other top-level tags are the user's and are kept. */
+const OWN_TAGS = new Set<string>([
+  ...NFO_COMMON_OWN_TAGS,
   'country',
   'set',
   'credits',

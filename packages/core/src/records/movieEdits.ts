@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import { AppError } from '../errors.ts';
-import type { MovieMetadata } from '../files/nfo.ts';
+import { METADATA_FIELDS, type MovieMetadata } from '../files/nfo.ts';
 
 export interface ArtworkCandidate {
   id: number;
@@ -104,26 +104,16 @@ export async function chooseArtworkCandidate(
   });
 }
 
-/** The metadata fields a user may edit (the rest come only from providers). */
-export const EDITABLE_FIELDS = [
-  'title',
-  'originalTitle',
-  'sortTitle',
-  'tagline',
-  'plot',
-  'outline',
-  'runtime',
-  'year',
-  'premiered',
-  'certification',
-  'genres',
-  'countries',
-  'studios',
-  'directors',
-  'writers',
-] as const satisfies readonly (keyof MovieMetadata)[];
+/** Metadata fields only providers fill (structured or id-like); every other field a user may edit. */
+const PROVIDER_ONLY = ['rating', 'set', 'cast', 'uniqueIds', 'trailer'] as const;
 
-export type MetadataEdit = Partial<Pick<MovieMetadata, (typeof EDITABLE_FIELDS)[number]>>;
+export type EditableField = Exclude<(typeof METADATA_FIELDS)[number], (typeof PROVIDER_ONLY)[number]>;
+
+export const EDITABLE_FIELDS: readonly EditableField[] = METADATA_FIELDS.filter(
+  (f): f is EditableField => !(PROVIDER_ONLY as readonly string[]).includes(f),
+);
+
+export type MetadataEdit = Partial<Pick<MovieMetadata, EditableField>>;
 
 /**
  * Writes the edited fields into the movie's metadata and locks each of them (an unchanged value is

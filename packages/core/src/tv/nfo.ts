@@ -11,6 +11,7 @@ import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import {
   type CastMember,
   nfoElem as elem,
+  NFO_COMMON_OWN_TAGS,
   NFO_XML_OPTIONS,
   nfoNodeName as nodeName,
   nfoNodeText as nodeText,
@@ -20,25 +21,10 @@ import {
 import type { EpisodeMetadata, SeriesMetadata } from './metadata.ts';
 
 /** The tags a `tvshow.nfo` rewrite owns (what we write, and what a scraper would): others are kept. */
-const TVSHOW_OWN_TAGS = new Set([
-  'title',
-  'originaltitle',
+const TVSHOW_OWN_TAGS = new Set<string>([
+  ...NFO_COMMON_OWN_TAGS,
   'showtitle',
-  'sorttitle',
-  'ratings',
-  'userrating',
-  'top250',
-  'outline',
-  'plot',
-  'tagline',
-  'runtime',
-  'thumb',
-  'fanart',
-  'mpaa',
-  'id',
-  'uniqueid',
   'episodeguide',
-  'genre',
   'premiered',
   'year',
   'status',
