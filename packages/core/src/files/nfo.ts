@@ -138,6 +138,13 @@ const elem = (tag: string, children: XmlNode[], attrs?: Record<string, string>) 
   return node;
 };
 
+/** `<fanart><thumb>…</thumb>…</fanart>`: the backdrops Kodi offers, main one first. */
+const fanartNode = (urls: string[]) =>
+  elem(
+    'fanart',
+    urls.map((u) => text('thumb', u)),
+  );
+
 /**
  * Builds the Kodi movie NFO. `userNodes` are the unknown top-level tags of the existing NFO (from
  * parseMovieNfo), appended unchanged. Output is deterministic: same input, same bytes.
@@ -169,13 +176,7 @@ export function buildMovieNfo(
   opt('tagline', m.tagline);
   if (m.runtime) opt('runtime', m.runtime);
   if (opts.artwork?.poster) c.push(text('thumb', opts.artwork.poster, { aspect: 'poster' }));
-  if (opts.artwork?.fanart?.length)
-    c.push(
-      elem(
-        'fanart',
-        opts.artwork.fanart.map((f) => text('thumb', f)),
-      ),
-    );
+  if (opts.artwork?.fanart?.length) c.push(fanartNode(opts.artwork.fanart));
   opt('mpaa', m.certification);
   const defaultId = m.uniqueIds.tmdb !== null ? 'tmdb' : 'imdb';
   if (m.uniqueIds.tmdb !== null)
@@ -351,6 +352,7 @@ export function parseMovieNfo(raw: string): ParsedNfo {
 // (text goes through the builder, invalid XML characters stripped) and node shapes as the movie NFO.
 export {
   elem as nfoElem,
+  fanartNode as nfoFanart,
   nodeName as nfoNodeName,
   nodeText as nfoNodeText,
   text as nfoText,

@@ -11,6 +11,7 @@ import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import {
   type CastMember,
   nfoElem as elem,
+  nfoFanart as fanart,
   NFO_COMMON_OWN_TAGS,
   NFO_XML_OPTIONS,
   nfoNodeName as nodeName,
@@ -139,13 +140,7 @@ export function buildTvshowNfo(
   if (opts.artwork?.poster) c.push(text('thumb', opts.artwork.poster, { aspect: 'poster' }));
   for (const s of [...(opts.artwork?.seasonPosters ?? [])].sort((a, b) => a.season - b.season))
     c.push(text('thumb', s.file, { aspect: 'poster', type: 'season', season: String(s.season) }));
-  if (opts.artwork?.fanart?.length)
-    c.push(
-      elem(
-        'fanart',
-        opts.artwork.fanart.map((f) => text('thumb', f)),
-      ),
-    );
+  if (opts.artwork?.fanart?.length) c.push(fanart(opts.artwork.fanart));
   opt('mpaa', m.certification);
   c.push(
     ...uniqueIdNodes([
