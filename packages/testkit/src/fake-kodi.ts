@@ -54,6 +54,23 @@ export interface FakeKodiMovie {
   file: string;
 }
 
+/** A TV show in the fake's library: `file` is its folder with the trailing separator, as Kodi stores it. */
+export interface FakeKodiTvShow {
+  tvshowid: number;
+  label: string;
+  file: string;
+}
+
+/** An episode: its video file (several episodes of a multi-episode file share one). */
+export interface FakeKodiEpisode {
+  episodeid: number;
+  tvshowid: number;
+  season: number;
+  episode: number;
+  label: string;
+  file: string;
+}
+
 export interface FakeKodi extends FakeServerBase {
   calls: FakeKodiCall[];
   /** The video library: movies by id. Empty unless a test adds movies (as a scan would). */
@@ -61,6 +78,17 @@ export interface FakeKodi extends FakeServerBase {
   addMovie(file: string, label?: string): FakeKodiMovie;
   /** Movie ids `VideoLibrary.RefreshMovie` was called for, with its `ignorenfo`, in order. */
   refreshes: { movieid: number; ignorenfo: boolean }[];
+  /** The TV library (empty unless a test adds shows and episodes). */
+  tvshows: Map<number, FakeKodiTvShow>;
+  episodes: Map<number, FakeKodiEpisode>;
+  addTvShow(folder: string, label: string): FakeKodiTvShow;
+  addEpisode(
+    tvshowid: number,
+    e: { season: number; episode: number; file: string; label?: string },
+  ): FakeKodiEpisode;
+  /** `VideoLibrary.RefreshTVShow` / `RefreshEpisode` calls, in order. */
+  tvRefreshes: { tvshowid: number; ignorenfo: boolean; refreshepisodes: boolean }[];
+  episodeRefreshes: { episodeid: number; ignorenfo: boolean }[];
   /** `true` plays a video; `'audio'` plays music. */
   setPlaying(playing: boolean | 'audio'): void;
   /** Makes every method answer with this JSON-RPC error (null: back to normal). */
@@ -75,11 +103,18 @@ class InvalidParams extends Error {}
 /** The folder Kodi stores for a file (`strPath`): everything up to and including the last separator. */
 const folderOf = (file: string) => file.slice(0, Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
 
+/** The filter fields of an item with a file: `path` is the file's folder, `filename` its name. */
+const fileFields = (file: string, label: string) => ({
+  path: folderOf(file),
+  filename: file.slice(folderOf(file).length),
+  title: label,
+});
+
 /**
- * A `List.Filter.Movies` rule or `and`/`or` group, for the fields a path lookup uses (`path` is the
- * file's folder, `filename` its name, `title` the label) and the string operators.
+ * A `List.Filter.Movies`/`.TVShows`/`.Episodes` rule or `and`/`or` group, for the fields a path lookup
+ * uses (`path`, `filename`, `title`) and the string operators.
  */
-function matches(movie: FakeKodiMovie, filter: unknown): boolean {
+function matches(fields: Record<string, string>, filter: unknown): boolean {
   if (!filter || typeof filter !== 'object') throw new InvalidParams('Invalid filter');
   const f = filter as {
     and?: unknown[];
@@ -88,13 +123,8 @@ function matches(movie: FakeKodiMovie, filter: unknown): boolean {
     operator?: unknown;
     value?: unknown;
   };
-  if (Array.isArray(f.and)) return f.and.every((x) => matches(movie, x));
-  if (Array.isArray(f.or)) return f.or.some((x) => matches(movie, x));
-  const fields: Record<string, string> = {
-    path: folderOf(movie.file),
-    filename: movie.file.slice(folderOf(movie.file).length),
-    title: movie.label,
-  };
+  if (Array.isArray(f.and)) return f.and.every((x) => matches(fields, x));
+  if (Array.isArray(f.or)) return f.or.some((x) => matches(fields, x));
   if (typeof f.field !== 'string' || !(f.field in fields)) throw new InvalidParams('Invalid filter field');
   if (typeof f.value !== 'string') throw new InvalidParams('Invalid filter value');
   const have = fields[f.field] as string;
@@ -110,6 +140,22 @@ function matches(movie: FakeKodiMovie, filter: unknown): boolean {
     default:
       throw new InvalidParams('Invalid filter operator');
   }
+}
+
+/** One page of a list answer (`limits {start, end}`), Kodi's shape: no list key when it is empty. */
+function listPage<T>(
+  all: T[],
+  p: Params,
+  key: string,
+  shape: (item: T, props: Set<string>) => Record<string, unknown>,
+): Record<string, unknown> {
+  const limits = (p['limits'] ?? {}) as { start?: number; end?: number };
+  const start = limits.start ?? 0;
+  const page = all.slice(start, limits.end === undefined || limits.end < 0 ? undefined : limits.end);
+  const props = new Set((p['properties'] as string[] | undefined) ?? []);
+  const out: Record<string, unknown> = { limits: { start, end: start + page.length, total: all.length } };
+  if (page.length) out[key] = page.map((x) => shape(x, props));
+  return out;
 }
 
 /** Parameter names (in positional order) each supported method accepts. */
@@ -146,24 +192,15 @@ const METHODS: Record<
   'AudioLibrary.Clean': { params: { showdialogs: 'boolean' }, result: () => 'OK' },
   'VideoLibrary.GetMovies': {
     params: { properties: 'array', limits: 'object', sort: 'object', filter: 'object' },
-    result: (k, p) => {
-      const all = [...k.movies.values()].filter((m) => p['filter'] === undefined || matches(m, p['filter']));
-      const limits = (p['limits'] ?? {}) as { start?: number; end?: number };
-      const start = limits.start ?? 0;
-      const page = all.slice(start, limits.end === undefined || limits.end < 0 ? undefined : limits.end);
-      const props = new Set((p['properties'] as string[] | undefined) ?? []);
-      const out: Record<string, unknown> = {
-        limits: { start, end: start + page.length, total: all.length },
-      };
-      // Kodi leaves the list out of an empty answer.
-      if (page.length)
-        out['movies'] = page.map((m) => ({
-          movieid: m.movieid,
-          label: m.label,
-          ...(props.has('file') && { file: m.file }),
-        }));
-      return out;
-    },
+    result: (k, p) =>
+      listPage(
+        [...k.movies.values()].filter(
+          (m) => p['filter'] === undefined || matches(fileFields(m.file, m.label), p['filter']),
+        ),
+        p,
+        'movies',
+        (m, props) => ({ movieid: m.movieid, label: m.label, ...(props.has('file') && { file: m.file }) }),
+      ),
   },
   'VideoLibrary.RefreshMovie': {
     params: { movieid: 'number', ignorenfo: 'boolean', title: 'string' },
@@ -187,6 +224,74 @@ const METHODS: Record<
       return 'OK';
     },
   },
+  // TV: shows are listed by their folder (`file` is the show's path, as Kodi's tvshow `file` is),
+  // episodes by their video file; both filterable by `path`/`filename`/`title` like movies.
+  'VideoLibrary.GetTVShows': {
+    params: { properties: 'array', limits: 'object', sort: 'object', filter: 'object' },
+    result: (k, p) =>
+      listPage(
+        [...k.tvshows.values()].filter(
+          (s) =>
+            p['filter'] === undefined || matches({ path: s.file, filename: '', title: s.label }, p['filter']),
+        ),
+        p,
+        'tvshows',
+        (s, props) => ({ tvshowid: s.tvshowid, label: s.label, ...(props.has('file') && { file: s.file }) }),
+      ),
+  },
+  'VideoLibrary.GetEpisodes': {
+    params: {
+      tvshowid: 'number',
+      season: 'number',
+      properties: 'array',
+      limits: 'object',
+      sort: 'object',
+      filter: 'object',
+    },
+    result: (k, p) =>
+      listPage(
+        [...k.episodes.values()].filter(
+          (e) =>
+            (p['tvshowid'] === undefined || e.tvshowid === p['tvshowid']) &&
+            (p['season'] === undefined || e.season === p['season']) &&
+            (p['filter'] === undefined || matches(fileFields(e.file, e.label), p['filter'])),
+        ),
+        p,
+        'episodes',
+        (e, props) => ({
+          episodeid: e.episodeid,
+          label: e.label,
+          ...(props.has('file') && { file: e.file }),
+          ...(props.has('season') && { season: e.season }),
+          ...(props.has('episode') && { episode: e.episode }),
+          ...(props.has('tvshowid') && { tvshowid: e.tvshowid }),
+        }),
+      ),
+  },
+  'VideoLibrary.RefreshTVShow': {
+    params: { tvshowid: 'number', ignorenfo: 'boolean', refreshepisodes: 'boolean', title: 'string' },
+    required: ['tvshowid'],
+    result: (k, p) => {
+      const tvshowid = p['tvshowid'] as number;
+      if (!k.tvshows.has(tvshowid)) throw new InvalidParams(`No tv show with id ${tvshowid}`);
+      k.tvRefreshes.push({
+        tvshowid,
+        ignorenfo: (p['ignorenfo'] as boolean | undefined) ?? true,
+        refreshepisodes: (p['refreshepisodes'] as boolean | undefined) ?? false,
+      });
+      return 'OK';
+    },
+  },
+  'VideoLibrary.RefreshEpisode': {
+    params: { episodeid: 'number', ignorenfo: 'boolean', title: 'string' },
+    required: ['episodeid'],
+    result: (k, p) => {
+      const episodeid = p['episodeid'] as number;
+      if (!k.episodes.has(episodeid)) throw new InvalidParams(`No episode with id ${episodeid}`);
+      k.episodeRefreshes.push({ episodeid, ignorenfo: (p['ignorenfo'] as boolean | undefined) ?? true });
+      return 'OK';
+    },
+  },
   'Player.GetActivePlayers': {
     params: {},
     result: (k) =>
@@ -206,6 +311,10 @@ interface KodiState {
   refreshes: { movieid: number; ignorenfo: boolean }[];
   toLocal: ToLocal | undefined;
   add(file: string, label?: string): FakeKodiMovie;
+  tvshows: Map<number, FakeKodiTvShow>;
+  episodes: Map<number, FakeKodiEpisode>;
+  tvRefreshes: { tvshowid: number; ignorenfo: boolean; refreshepisodes: boolean }[];
+  episodeRefreshes: { episodeid: number; ignorenfo: boolean }[];
 }
 
 type RpcResponse =
@@ -256,8 +365,14 @@ export async function startFakeKodi(opts: FakeKodiOptions = {}): Promise<FakeKod
       state.movies.set(movie.movieid, movie);
       return movie;
     },
+    tvshows: new Map(),
+    episodes: new Map(),
+    tvRefreshes: [],
+    episodeRefreshes: [],
   };
   let nextMovieId = 1;
+  let nextTvShowId = 1;
+  let nextEpisodeId = 1;
   const expectedAuth = opts.username
     ? `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`
     : null;
@@ -354,6 +469,27 @@ export async function startFakeKodi(opts: FakeKodiOptions = {}): Promise<FakeKod
     movies: state.movies,
     refreshes: state.refreshes,
     addMovie: (file: string, label?: string) => state.add(file, label),
+    tvshows: state.tvshows,
+    episodes: state.episodes,
+    tvRefreshes: state.tvRefreshes,
+    episodeRefreshes: state.episodeRefreshes,
+    addTvShow(folder: string, label: string) {
+      const show = { tvshowid: nextTvShowId++, label, file: folder.replace(/[\\/]*$/, '/') };
+      state.tvshows.set(show.tvshowid, show);
+      return show;
+    },
+    addEpisode(tvshowid: number, e: { season: number; episode: number; file: string; label?: string }) {
+      const episode = {
+        episodeid: nextEpisodeId++,
+        tvshowid,
+        season: e.season,
+        episode: e.episode,
+        label: e.label ?? `${e.season}x${String(e.episode).padStart(2, '0')}`,
+        file: e.file,
+      };
+      state.episodes.set(episode.episodeid, episode);
+      return episode;
+    },
     setPlaying(playing: boolean | 'audio') {
       state.playing = playing;
     },
