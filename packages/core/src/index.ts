@@ -6,6 +6,7 @@ export * from './clients/fanart.ts';
 export * from './clients/images.ts';
 export { createJellyfinClient } from './clients/jellyfin.ts';
 export { createKodiClient } from './clients/kodi.ts';
+export * from './clients/playerLibrary.ts';
 export { createPlexClient } from './clients/plex.ts';
 export * from './clients/tmdb.ts';
 export * from './config.ts';
