@@ -7,7 +7,7 @@
 import { constants as fsConstants } from 'node:fs';
 import nodeFs from 'node:fs/promises';
 import nodePath from 'node:path';
-import { AppError } from '../errors.ts';
+import { AppError, permanent, retryable } from '../errors.ts';
 import type { PublishFs } from './atomicFile.ts';
 
 const unsafe = (dir: string, root: string, why: string) =>
@@ -81,4 +81,42 @@ export function libraryGuardedFs(fs: PublishFs, libraryRoot: string): PublishFs 
       return fs.mkdir(dir, opts);
     }) as PublishFs['mkdir'],
   };
+}
+
+/** Creates `dir` (one level, inside the movie folder) unless it exists; refuses a symlink or a file. */
+export async function ensureRealDir(fs: PublishFs, dir: string): Promise<void> {
+  const st = await fs.lstat(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  if (!st) {
+    await fs.mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    if ((await fs.lstat(dir)).isDirectory()) return;
+  } else if (st.isDirectory()) return;
+  throw permanent(
+    'UNSAFE_PATH',
+    `${dir} is not a real folder inside the movie folder (a symlink?); not writing into it`,
+  );
+}
+
+/**
+ * Before anything is downloaded: a movie folder that is gone stays gone (permanent, as in
+ * discover-assets), unless the whole library root is gone too — a share that is offline for a
+ * while, which a later attempt can find mounted again.
+ */
+export async function assertFolderThere(fs: PublishFs, folder: string, libraryRoot: string): Promise<void> {
+  const gone = (p: string) =>
+    fs.lstat(p).then(
+      () => false,
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR',
+    );
+  if (!(await gone(folder))) return;
+  if (await gone(libraryRoot))
+    throw retryable(
+      'LIBRARY_ROOT_UNAVAILABLE',
+      `library root ${libraryRoot} is not there (is the share mounted?)`,
+    );
+  throw permanent('MOVIE_FOLDER_MISSING', `${folder} does not exist`);
 }

@@ -20,12 +20,17 @@ import type { Selectable } from 'kysely';
 import { type DownloadedImage, imageExtension } from '../clients/images.ts';
 import type { Db } from '../db/connect.ts';
 import type { MoviePublishedFilesTable } from '../db/schema.ts';
-import { AppError, permanent, retryable } from '../errors.ts';
+import { AppError, permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import { type PublishFs, readOwnFile, removeStaleTempFiles, writeFileAtomic } from '../files/atomicFile.ts';
 import { publishFsError, unlessAppError } from '../files/fsErrors.ts';
 import { buildMovieNfo, type MovieMetadata, parseMovieNfo } from '../files/nfo.ts';
-import { assertInsideLibrary, libraryGuardedFs } from '../files/safeWrite.ts';
+import {
+  assertFolderThere,
+  assertInsideLibrary,
+  ensureRealDir,
+  libraryGuardedFs,
+} from '../files/safeWrite.ts';
 import type { Logger } from '../log.ts';
 import type { DiscoveredFolder } from '../media.ts';
 import { movieDocument } from '../records/movies.ts';
@@ -371,42 +376,4 @@ async function writeFiles(
         .execute();
     }
   });
-}
-
-/** Creates `dir` (one level, inside the movie folder) unless it exists; refuses a symlink or a file. */
-async function ensureRealDir(fs: PublishFs, dir: string): Promise<void> {
-  const st = await fs.lstat(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return null;
-    throw err;
-  });
-  if (!st) {
-    await fs.mkdir(dir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
-    if ((await fs.lstat(dir)).isDirectory()) return;
-  } else if (st.isDirectory()) return;
-  throw permanent(
-    'UNSAFE_PATH',
-    `${dir} is not a real folder inside the movie folder (a symlink?); not writing into it`,
-  );
-}
-
-/**
- * Before anything is downloaded: a movie folder that is gone stays gone (permanent, as in
- * discover-assets), unless the whole library root is gone too — a share that is offline for a
- * while, which a later attempt can find mounted again.
- */
-async function assertFolderThere(fs: PublishFs, folder: string, libraryRoot: string): Promise<void> {
-  const gone = (p: string) =>
-    fs.lstat(p).then(
-      () => false,
-      (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR',
-    );
-  if (!(await gone(folder))) return;
-  if (await gone(libraryRoot))
-    throw retryable(
-      'LIBRARY_ROOT_UNAVAILABLE',
-      `library root ${libraryRoot} is not there (is the share mounted?)`,
-    );
-  throw permanent('MOVIE_FOLDER_MISSING', `${folder} does not exist`);
 }
