@@ -9,7 +9,7 @@
 import { createJellyfinClient } from '../clients/jellyfin.ts';
 import type { ClientOptions } from '../clients/kodi.ts';
 import { createKodiClient } from '../clients/kodi.ts';
-import { createPlexClient, findSectionForPath } from '../clients/plex.ts';
+import { createPlexClient, findSectionForPath, type PlexSection } from '../clients/plex.ts';
 import { AppError, errorCode, errorMessage, isRetryable } from '../errors.ts';
 import { type Logger, serviceLogger } from '../log.ts';
 import { containsPath, kodiFolder, trimTrailingSeparators } from '../paths.ts';
@@ -115,8 +115,25 @@ function knownVideo<T extends { file: string }>(items: T[], folder: string, vide
 const wantsItemRefresh = (o: RefreshOptions) =>
   !!o.refreshItem && o.change !== 'deleted' && o.mediaKind === 'video';
 
+/** How long one Plex client reuses the section list it read (see MediaClientOptions). */
+export const PLEX_SECTIONS_TTL_MS = 5_000;
+
+export interface MediaClientOptions extends ClientOptions {
+  /**
+   * Plex: the section list (`/library/sections`) a client read is reused for this long, so a batch of
+   * notifications asks once instead of once per folder; a changed list is seen once it is older.
+   * Default PLEX_SECTIONS_TTL_MS; 0 reads it every time.
+   */
+  sectionsTtlMs?: number;
+  /** Clock for the TTL (tests). */
+  now?: () => number;
+}
+
 /** The real client for a player; composition roots pass this (or a wrapper) as `clientFor`. */
-export function createMediaServerClient(player: PlayerConn, opts: ClientOptions = {}): MediaServerClient {
+export function createMediaServerClient(
+  player: PlayerConn,
+  opts: MediaClientOptions = {},
+): MediaServerClient {
   switch (player.type) {
     case 'kodi': {
       const kodi = createKodiClient(player, opts);
@@ -187,10 +204,25 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
     }
     case 'plex': {
       const plex = createPlexClient(player, opts);
+      const ttl = opts.sectionsTtlMs ?? PLEX_SECTIONS_TTL_MS;
+      const now = opts.now ?? Date.now;
+      let cached: { at: number; list: Promise<PlexSection[]> } | null = null;
+      const sectionList = (signal?: AbortSignal): Promise<PlexSection[]> => {
+        const t = now();
+        if (cached && t - cached.at < ttl) return cached.list;
+        const list = plex.sections(signal);
+        const entry = { at: t, list };
+        cached = entry;
+        // A failed read is not kept: the next notification asks again.
+        list.catch(() => {
+          if (cached === entry) cached = null;
+        });
+        return list;
+      };
       return {
         async refreshFolder(folder, o) {
           const path = trimTrailingSeparators(folder);
-          const sections = await plex.sections(o.signal);
+          const sections = await sectionList(o.signal);
           const { section, location } = findSectionForPath(player.name, sections, path, o.mediaKind);
           const title = o.refreshItem?.title;
           if (wantsItemRefresh(o) && title) {
@@ -222,6 +254,32 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
       });
     }
   }
+}
+
+/**
+ * The clients for one batch of notifications: one instance per player (so a Plex client's section
+ * list is read once), and a Kodi's `isPlaying` asked once for the batch instead of once per folder.
+ */
+export function shareClients(clientFor: ClientFactory): ClientFactory {
+  const clients = new Map<number, MediaServerClient>();
+  return (player) => {
+    let c = clients.get(player.id);
+    if (c) return c;
+    const inner = clientFor(player);
+    let playing: Promise<boolean> | null = null;
+    c = {
+      refreshFolder: (folder, o) => inner.refreshFolder(folder, o),
+      test: (signal) => inner.test(signal),
+      ...(inner.isPlaying && {
+        isPlaying: (signal?: AbortSignal) => {
+          playing ??= (inner.isPlaying as (s?: AbortSignal) => Promise<boolean>).call(inner, signal);
+          return playing;
+        },
+      }),
+    };
+    clients.set(player.id, c);
+    return c;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
