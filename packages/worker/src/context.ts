@@ -101,14 +101,25 @@ export interface BatchContext<N extends JobName> {
    */
   fence(trx: Db): Promise<ReadonlySet<string>>;
   /**
+   * The batch's job ids whose attempt still holds its lease, one query for all. A handler that calls
+   * players (`players: true`) calls this right before its calls and calls only for these jobs: it is
+   * the batch's form of the lease check single jobs make before every player call.
+   */
+  held(): Promise<ReadonlySet<string>>;
+  /**
    * Follow-ups of many jobs in one insert: each item's id is derived from (parent, type, payload) as
-   * `ctx.enqueue` does, and its priority is inherited the same way. A retried attempt's item goes
-   * through that job's `ctx.enqueue` (its folding rules). Resolves per item: the job, or null when
-   * it already existed.
+   * `ctx.enqueue` does, and its priority is inherited the same way. Items of a coalesced type (or
+   * with `opts`) keep `enqueue`'s rules and all commit in one transaction (`JobQueue.enqueueAll`).
+   * A retried attempt's item goes through that job's `ctx.enqueue` (its folding rules). Resolves per
+   * item: the job, or null when it already existed or was folded.
    */
   enqueueFollowUps<M extends JobName>(
     name: M,
-    items: { parent: JobContext<N>; payload: JobPayload<M> }[],
+    items: {
+      parent: JobContext<N>;
+      payload: JobPayload<M>;
+      opts?: Omit<EnqueueOptions, 'parentId' | 'trx'>;
+    }[],
   ): Promise<(EnqueuedJob | null)[]>;
 }
 
@@ -117,9 +128,18 @@ export interface BatchContext<N extends JobName> {
  * `scan-movie` jobs), sharing lookups, one transaction and one completion. Each job still gets its
  * own `Job started/completed/failed` lines, feed events and output.
  */
-export type BatchJobHandler<N extends JobName> = (
-  batch: BatchContext<N>,
-  deps: HandlerDeps,
-) => Promise<BatchJobOutcome[]>;
+export interface BatchJobHandler<N extends JobName> {
+  (batch: BatchContext<N>, deps: HandlerDeps): Promise<BatchJobOutcome[]>;
+  /**
+   * Also run the urgent lanes' fetches (of more than one job) through this handler, in fetches of
+   * URGENT_BATCH_HANDLER_SIZE; by default only bulk-lane batches are (scan-movie).
+   */
+  urgent?: boolean;
+  /**
+   * The handler calls players: `deps.clientFor` is the real factory (else every call fails with
+   * BATCH_PLAYER_CALL), and the handler checks `batch.held()` before its calls.
+   */
+  players?: boolean;
+}
 
 export type BatchHandlerMap = { [N in JobName]?: BatchJobHandler<N> };
