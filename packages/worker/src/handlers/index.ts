@@ -4,8 +4,8 @@ import { handleDiscoverAssets } from './discoverAssets.ts';
 import { handleEnrichMetadata } from './enrichMetadata.ts';
 import { handleFetchProviderAssets } from './fetchProviderAssets.ts';
 import { handleLibraryScan } from './libraryScan.ts';
-import { handleNotifyGroup } from './notifyGroup.ts';
-import { handleNotifyPlayers } from './notifyPlayers.ts';
+import { handleNotifyGroup, handleNotifyGroupBatch } from './notifyGroup.ts';
+import { handleNotifyPlayers, handleNotifyPlayersBatch } from './notifyPlayers.ts';
 import { handlePublish } from './publish.ts';
 import { handleScanMovie, handleScanMovieBatch } from './scanMovie.ts';
 import { handleScheduledFileScan } from './scheduledFileScan.ts';
@@ -29,7 +29,9 @@ export const handlers: HandlerMap = {
   'send-alerts': handleSendAlerts,
 };
 
-/** Batch handlers for bulk-lane batches (see runBatch in runtime.ts). */
+/** Batch handlers for bulk-lane batches, and urgent ones where a handler says so (see runBatch). */
 export const batchHandlers: BatchHandlerMap = {
   'scan-movie': handleScanMovieBatch,
+  'notify-players': handleNotifyPlayersBatch,
+  'notify-group': handleNotifyGroupBatch,
 };

@@ -1,14 +1,24 @@
 import {
   AppError,
   type Db,
+  type GroupConfig,
+  type JobPayload,
   loadGroupsForLibrary,
   mapGroupPath,
   type NotifyFailure,
   notePlayerReachability,
   notifyCoalesceKey,
   notifyGroup,
+  shareClients,
 } from '@metarr/core';
-import type { HandlerDeps, JobContext, JobHandler } from '../context.ts';
+import type {
+  BatchJobHandler,
+  BatchJobOutcome,
+  HandlerDeps,
+  JobContext,
+  JobHandler,
+  JobOutput,
+} from '../context.ts';
 import { raiseAlerts } from './alerts.ts';
 
 /**
@@ -34,26 +44,63 @@ async function notePlayers(
 /** Playback defers a Kodi scan at most this long in total; then the scan runs anyway. */
 const MAX_DEFER_TOTAL_SECONDS = 6 * 3600;
 
-/**
- * Tells one player group (or the players the job names) that a folder changed. A playing Kodi
- * defers to a later `notify-group` job instead of failing.
- */
-export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) => {
+/** What notify-group jobs read from the database, loaded once for a whole batch. */
+interface Lookups {
+  libraries: Map<number, { id: number; type: string }>;
+  /** Per library: its linked groups, players and mappings. */
+  groups: Map<number, GroupConfig[]>;
+  /**
+   * Refresh jobs' movies: the video file a player's item must be for to be refreshed rather than
+   * scanned, and the title by which Jellyfin/Emby and Plex are searched.
+   */
+  movies: Map<number, { videoFile: string | null; title: string | null }>;
+}
+
+async function loadLookups(db: Db, payloads: JobPayload<'notify-group'>[]): Promise<Lookups> {
+  const libraryIds = [...new Set(payloads.map((p) => p.libraryId))];
+  const movieIds = [
+    ...new Set(
+      payloads.flatMap((p) =>
+        p.refresh && p.change !== 'deleted' && p.movieId !== undefined ? [p.movieId] : [],
+      ),
+    ),
+  ];
+  const [libraries, groups, movies] = await Promise.all([
+    db.selectFrom('libraries').select(['id', 'type']).where('id', 'in', libraryIds).execute(),
+    Promise.all(libraryIds.map(async (id) => [id, await loadGroupsForLibrary(db, id)] as const)),
+    movieIds.length
+      ? db.selectFrom('movies').select(['id', 'video_file', 'title']).where('id', 'in', movieIds).execute()
+      : [],
+  ]);
+  return {
+    libraries: new Map(libraries.map((l) => [l.id, l])),
+    groups: new Map(groups),
+    movies: new Map(movies.map((m) => [m.id, { videoFile: m.video_file ?? null, title: m.title ?? null }])),
+  };
+}
+
+/** One job's notification, once its lookups are loaded; `notes` collects what it saw of the players. */
+async function notifyOne(
+  ctx: JobContext<'notify-group'>,
+  deps: HandlerDeps,
+  look: Lookups,
+  notes: { reached: number[]; failures: NotifyFailure[] },
+): Promise<JobOutput> {
   const p = ctx.payload;
-  const library = await ctx.db
-    .selectFrom('libraries')
-    .select(['id', 'type'])
-    .where('id', '=', p.libraryId)
-    .executeTakeFirst();
+  const library = look.libraries.get(p.libraryId);
   if (!library) return { skipped: `library ${p.libraryId} no longer exists` };
-  const [group] = await loadGroupsForLibrary(ctx.db, p.libraryId, p.groupId);
+  const group = look.groups.get(p.libraryId)?.find((g) => g.groupId === p.groupId);
   if (!group)
     return { skipped: `player group ${p.groupId} is gone or no longer linked to library ${p.libraryId}` };
   const players = p.playerIds ? group.players.filter((pl) => p.playerIds?.includes(pl.id)) : group.players;
   if (!players.length) return { groupId: group.groupId, skipped: 'none of its players is enabled any more' };
   const folder = mapGroupPath(p.path, group.mappings);
   const refreshItem =
-    p.refresh && p.change !== 'deleted' ? await refreshTarget(ctx.db, p.movieId) : undefined;
+    p.refresh && p.change !== 'deleted'
+      ? p.movieId === undefined
+        ? { videoFile: null, title: null }
+        : (look.movies.get(p.movieId) ?? { videoFile: null, title: null })
+      : undefined;
   const deferrals = p.deferrals ?? 0;
   const deferSeconds = deps.config.notifyDeferSeconds;
 
@@ -81,11 +128,12 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
   } catch (err) {
     const failures =
       (err instanceof AppError && (err.details?.failures as NotifyFailure[] | undefined)) || [];
-    await notePlayers(ctx, deps, [], failures);
+    notes.failures.push(...failures);
     if (err instanceof AppError) throw err;
     throw new AppError('NOTIFY_FAILED', String(err), { retryable: true });
   }
-  await notePlayers(ctx, deps, r.notified, r.failures);
+  notes.reached.push(...r.notified);
+  notes.failures.push(...r.failures);
   if (r.skipped) return { groupId: group.groupId, folder, skipped: r.skipped };
 
   const out: Record<string, unknown> = {
@@ -125,21 +173,67 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
     out['deferred'] = { playerIds: r.deferred, retryInSeconds: deferSeconds, jobId: next?.id ?? null };
   }
   return out;
+}
+
+/**
+ * Tells one player group (or the players the job names) that a folder changed. A playing Kodi
+ * defers to a later `notify-group` job instead of failing.
+ */
+export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) => {
+  const look = await loadLookups(ctx.db, [ctx.payload]);
+  const notes = { reached: [] as number[], failures: [] as NotifyFailure[] };
+  try {
+    return await notifyOne(ctx, deps, look, notes);
+  } finally {
+    await notePlayers(ctx, deps, notes.reached, notes.failures);
+  }
 };
 
 /**
- * The movie's video file, which a player's item must be for to be refreshed rather than scanned, and
- * its title, by which Jellyfin/Emby and Plex are searched.
+ * A fetched batch of notify-group jobs (a library's worth of folders, the three groups of many
+ * events): the library, groups and movies are read once, the leases checked in one query before any
+ * player is called, each player's client shared (a Plex section list read once, a Kodi asked once
+ * whether it plays), and what the batch saw of the players recorded in one write. Each job still
+ * succeeds, fails (and retries) or defers alone: a player that is down fails only its own jobs.
  */
-async function refreshTarget(
-  db: Db,
-  movieId: number | undefined,
-): Promise<{ videoFile: string | null; title: string | null }> {
-  if (movieId === undefined) return { videoFile: null, title: null };
-  const movie = await db
-    .selectFrom('movies')
-    .select(['video_file', 'title'])
-    .where('id', '=', movieId)
-    .executeTakeFirst();
-  return { videoFile: movie?.video_file ?? null, title: movie?.title ?? null };
-}
+export const handleNotifyGroupBatch: BatchJobHandler<'notify-group'> = async (batch, deps) => {
+  const look = await loadLookups(
+    deps.db,
+    batch.jobs.map((j) => j.payload),
+  );
+  const held = await batch.held();
+  const clientFor = shareClients(deps.clientFor);
+  const notes = { reached: [] as number[], failures: [] as NotifyFailure[] };
+  const outcomes = await Promise.all(
+    batch.jobs.map(async (ctx): Promise<BatchJobOutcome> => {
+      if (!held.has(ctx.id)) return { status: 'superseded' };
+      try {
+        return { status: 'completed', output: await notifyOne(ctx, { ...deps, clientFor }, look, notes) };
+      } catch (error) {
+        return { status: 'failed', error };
+      }
+    }),
+  );
+  // A player reached by one job of the batch is reachable, whatever another job saw of it meanwhile.
+  const reached = [...new Set(notes.reached)];
+  const failures = notes.failures.filter((f) => !reached.includes(f.playerId));
+  const first = batch.jobs[0];
+  if (first && (reached.length || failures.some((f) => f.retryable))) {
+    await raiseAlerts(first, deps, 'player-unreachable', (db) =>
+      db.transaction().execute(async (trx) => {
+        // Fenced like a single job's write: recorded only while some attempt of the batch holds.
+        if (!(await batch.fence(trx)).size) return [];
+        return notePlayerReachability(trx, {
+          reached,
+          failed: failures
+            .filter((f) => f.retryable)
+            .map((f) => ({ playerId: f.playerId, error: `${f.code} ${f.message}` })),
+          now: deps.clock(),
+        });
+      }),
+    );
+  }
+  return outcomes;
+};
+handleNotifyGroupBatch.urgent = true;
+handleNotifyGroupBatch.players = true;
