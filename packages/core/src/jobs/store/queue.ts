@@ -134,10 +134,45 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
         const kb = specs[b]?.key ?? '';
         return ka < kb ? -1 : ka > kb ? 1 : a - b;
       });
+    const ids = items.map(({ opts }) => opts?.id ?? randomUUID());
+    // Debounce's first try for many keys in one statement: the window's slot, as sendDebounced's
+    // first insert. A key whose slot is taken (its job already started) goes on below to
+    // sendDebounced, which takes the next window's slot.
+    const firstTry = new Set<number>();
+    const seen = new Set<string>();
+    for (const i of order) {
+      const c = specs[i];
+      if (c?.mode !== 'debounce' || waiting.has(c.key) || seen.has(c.key)) continue;
+      seen.add(c.key);
+      const o = items[i]?.opts;
+      if (o?.startAfter === undefined && !o?.singletonKey) firstTry.add(i);
+    }
+    const made = new Set<string>();
+    if (firstTry.size > 1) {
+      const rows = [...firstTry].map((i) => {
+        const { payload, opts = {} } = items[i] as (typeof items)[number];
+        const c = specs[i] as CoalesceSpec;
+        return {
+          id: ids[i] as string,
+          data: { payload, parentId: opts.parentId ?? null } satisfies JobEnvelope,
+          priority: toBossPriority(opts.priority ?? def.policy.priority),
+          singletonKey: c.key,
+          singletonSeconds: c.seconds,
+          ...(opts.retry?.delay !== undefined && { retryDelay: opts.retry.delay }),
+          ...(opts.retry?.delayMax !== undefined && { retryDelayMax: opts.retry.delayMax }),
+          ...(opts.retry?.limit !== undefined && { retryLimit: opts.retry.limit }),
+        };
+      });
+      for (const id of (await deps.boss.insert(name, rows, {
+        returnId: true,
+        db: fromKysely(trx as never),
+      })) ?? [])
+        made.add(id);
+    }
     for (const i of order) {
       const { payload, opts = {} } = items[i] as (typeof items)[number];
       const coalesce = specs[i] ?? null;
-      const id = opts.id ?? randomUUID();
+      const id = ids[i] as string;
       const priority = opts.priority ?? def.policy.priority;
       const parentId = opts.parentId ?? null;
       const envelope: JobEnvelope = { payload, parentId };
@@ -152,9 +187,11 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
         // Slots live in pgboss.job (a unique index on name + slot + key), so every replica agrees.
         if (coalesce.mode === 'debounce') {
           // Otherwise the window's slot takes it (at once), or the next window's (one more run).
-          sent = waiting.has(coalesce.key)
-            ? null
-            : await deps.boss.sendDebounced(name, envelope, sendOpts, coalesce.seconds, coalesce.key);
+          sent = made.has(id)
+            ? id
+            : waiting.has(coalesce.key)
+              ? null
+              : await deps.boss.sendDebounced(name, envelope, sendOpts, coalesce.seconds, coalesce.key);
           // The job just made waits, so a later item of this call with the key folds into it.
           if (sent !== null) waiting.add(coalesce.key);
         } else {
