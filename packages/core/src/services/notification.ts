@@ -207,9 +207,10 @@ export function createMediaServerClient(
       const ttl = opts.sectionsTtlMs ?? PLEX_SECTIONS_TTL_MS;
       const now = opts.now ?? Date.now;
       let cached: { at: number; list: Promise<PlexSection[]> } | null = null;
-      const sectionList = (signal?: AbortSignal): Promise<PlexSection[]> => {
+      /** The section list, and whether it came from the cache (read earlier). */
+      const sectionList = async (signal?: AbortSignal): Promise<{ list: PlexSection[]; reused: boolean }> => {
         const t = now();
-        if (cached && t - cached.at < ttl) return cached.list;
+        if (cached && t - cached.at < ttl) return { list: await cached.list, reused: true };
         const list = plex.sections(signal);
         const entry = { at: t, list };
         cached = entry;
@@ -217,27 +218,38 @@ export function createMediaServerClient(
         list.catch(() => {
           if (cached === entry) cached = null;
         });
-        return list;
+        return { list: await list, reused: false };
+      };
+      const notify = async (sections: PlexSection[], path: string, o: RefreshOptions) => {
+        const { section, location } = findSectionForPath(player.name, sections, path, o.mediaKind);
+        const title = o.refreshItem?.title;
+        if (wantsItemRefresh(o) && title) {
+          const found = await plex.findMovies(section.key, title, o.signal);
+          // One item may have several parts (stacked files): refresh each item once.
+          const keys = [
+            ...new Set(knownVideo(found, path, o.refreshItem?.videoFile ?? null).map((i) => i.id)),
+          ];
+          for (const key of keys) await plex.refreshItem(key, o.signal);
+          if (keys.length) return 'refreshed' as const;
+        }
+        // A partial scan of a folder that no longer exists finds nothing to remove; its parent does.
+        const target = o.change === 'deleted' ? parentWithin(path, location) : path;
+        await plex.refreshSection(section.key, target, o.signal);
+        return undefined;
       };
       return {
         async refreshFolder(folder, o) {
           const path = trimTrailingSeparators(folder);
-          const sections = await sectionList(o.signal);
-          const { section, location } = findSectionForPath(player.name, sections, path, o.mediaKind);
-          const title = o.refreshItem?.title;
-          if (wantsItemRefresh(o) && title) {
-            const found = await plex.findMovies(section.key, title, o.signal);
-            // One item may have several parts (stacked files): refresh each item once.
-            const keys = [
-              ...new Set(knownVideo(found, path, o.refreshItem?.videoFile ?? null).map((i) => i.id)),
-            ];
-            for (const key of keys) await plex.refreshItem(key, o.signal);
-            if (keys.length) return 'refreshed';
+          const { list, reused } = await sectionList(o.signal);
+          try {
+            return await notify(list, path, o);
+          } catch (err) {
+            // A reused list may be stale (a section removed or moved since): never fail on it, read
+            // the list again and retry once.
+            if (!reused || o.signal?.aborted) throw err;
+            cached = null;
+            return notify((await sectionList(o.signal)).list, path, o);
           }
-          // A partial scan of a folder that no longer exists finds nothing to remove; its parent does.
-          const target = o.change === 'deleted' ? parentWithin(path, location) : path;
-          await plex.refreshSection(section.key, target, o.signal);
-          return undefined;
         },
         async test(signal) {
           const id = await plex.identity(signal);
