@@ -96,7 +96,8 @@ export interface BatchContext<N extends JobName> {
   jobs: JobContext<N>[];
   /**
    * Locks the batch's job rows (`for share`) inside `trx` and resolves with the ids whose attempt
-   * still holds its lease (`active` at the fetched retryCount). Call it in the transaction that
+   * still holds its lease (`active` at the fetched retryCount, or completed by this attempt through
+   * `completeNow`). Call it in the transaction that
    * writes, before writing: a job left out must get nothing written and return `superseded`.
    */
   fence(trx: Db): Promise<ReadonlySet<string>>;
@@ -106,6 +107,13 @@ export interface BatchContext<N extends JobName> {
    * the batch's form of the lease check single jobs make before every player call.
    */
   held(): Promise<ReadonlySet<string>>;
+  /**
+   * Settles this job as completed now, fenced on its attempt, with the output its outcome will carry
+   * (the handler still returns `completed` for it). For a job whose side effect already happened (a
+   * player was told): it must not wait for a slow neighbour of the batch, since a worker killed or
+   * stopped meanwhile would leave it active and its retry would repeat the side effect.
+   */
+  completeNow(job: JobContext<N>, output: JobOutput): Promise<void>;
   /**
    * Follow-ups of many jobs in one insert: each item's id is derived from (parent, type, payload) as
    * `ctx.enqueue` does, and its priority is inherited the same way. Items of a coalesced type (or

@@ -1,6 +1,7 @@
 import {
   AppError,
   type Db,
+  type EnqueueOptions,
   type GroupConfig,
   type JobPayload,
   loadGroupsForLibrary,
@@ -194,7 +195,8 @@ export const handleNotifyGroup: JobHandler<'notify-group'> = async (ctx, deps) =
  * events): the library, groups and movies are read once, the leases checked in one query before any
  * player is called, each player's client shared (a Plex section list read once, a Kodi asked once
  * whether it plays), and what the batch saw of the players recorded in one write. Each job still
- * succeeds, fails (and retries) or defers alone: a player that is down fails only its own jobs.
+ * succeeds, fails (and retries) or defers alone: a player that is down fails only its own jobs, and
+ * a job whose players were told is settled at once (`completeNow`), not when the slowest is done.
  */
 export const handleNotifyGroupBatch: BatchJobHandler<'notify-group'> = async (batch, deps) => {
   const look = await loadLookups(
@@ -207,11 +209,15 @@ export const handleNotifyGroupBatch: BatchJobHandler<'notify-group'> = async (ba
   const outcomes = await Promise.all(
     batch.jobs.map(async (ctx): Promise<BatchJobOutcome> => {
       if (!held.has(ctx.id)) return { status: 'superseded' };
+      let output: JobOutput;
       try {
-        return { status: 'completed', output: await notifyOne(ctx, { ...deps, clientFor }, look, notes) };
+        output = await notifyOne(ctx, { ...deps, clientFor }, look, notes);
       } catch (error) {
         return { status: 'failed', error };
       }
+      // Its players were told: settled at once, never retried for a slow neighbour's sake.
+      await batch.completeNow(ctx, output);
+      return { status: 'completed', output };
     }),
   );
   // A player reached by one job of the batch is reachable, whatever another job saw of it meanwhile.
@@ -219,9 +225,17 @@ export const handleNotifyGroupBatch: BatchJobHandler<'notify-group'> = async (ba
   const failures = notes.failures.filter((f) => !reached.includes(f.playerId));
   const first = batch.jobs[0];
   if (first && (reached.length || failures.some((f) => f.retryable))) {
-    await raiseAlerts(first, deps, 'player-unreachable', (db) =>
+    // Jobs settled by completeNow are no longer active: the write and the alert deliveries are
+    // fenced on the batch (its attempts, active or completed by them), not on one job's lease.
+    const batchCtx = {
+      db: deps.db,
+      log: first.log,
+      enqueue: async (name: 'send-alerts', payload: JobPayload<'send-alerts'>, opts: EnqueueOptions) =>
+        (await batch.enqueueFollowUps(name, [{ parent: first, payload, opts }]))[0] ?? null,
+    } as unknown as Pick<JobContext<never>, 'db' | 'log' | 'enqueue'>;
+    await raiseAlerts(batchCtx, deps, 'player-unreachable', (db) =>
       db.transaction().execute(async (trx) => {
-        // Fenced like a single job's write: recorded only while some attempt of the batch holds.
+        // Fenced like a single job's write: recorded only while the batch's attempts hold.
         if (!(await batch.fence(trx)).size) return [];
         return notePlayerReachability(trx, {
           reached,

@@ -1,4 +1,12 @@
-import { type Db, type JobEnvelope, type JobName, type JobQueue, jobCatalog, leasesHeld } from '@metarr/core';
+import {
+  completeAttempt,
+  type Db,
+  type JobEnvelope,
+  type JobName,
+  type JobQueue,
+  jobCatalog,
+  leasesHeld,
+} from '@metarr/core';
 import type { JobResult, JobWithMetadata } from 'pg-boss';
 import type { BatchJobHandler, BatchJobOutcome } from '../context.ts';
 import {
@@ -45,13 +53,13 @@ export async function runBatch(
   };
 
   // Which of these jobs' attempts still hold their lease (`active` at the fetched retryCount).
-  const holding = async (db: Db, idx: number[], lock: boolean): Promise<Set<string>> => {
+  const holding = async (db: Db, idx: number[], lock: boolean, orCompleted = false): Promise<Set<string>> => {
     if (!idx.length) return new Set();
     return leasesHeld(
       db,
       name,
       idx.map((i) => (entries[i] as Entry).job),
-      { lock },
+      { lock, orCompleted },
     );
   };
 
@@ -74,8 +82,13 @@ export async function runBatch(
       outcomes = await handler(
         {
           jobs: ctxs,
-          fence: (trx) => holding(trx, valid, true),
+          fence: (trx) => holding(trx, valid, true, true),
           held: () => holding(opts.db, valid, false),
+          completeNow: async (ctx, output) => {
+            const e = entries[indexOf.get(ctx.id) as number] as Entry;
+            // Best effort, as the per-job path's completeNow: the batch's settlement follows anyway.
+            await completeAttempt(opts.boss, name, e.job, (output ?? null) as object | null).catch(() => {});
+          },
           enqueueFollowUps: async (child, items) => {
             const out: (Awaited<ReturnType<JobQueue['enqueue']>> | null)[] = items.map(() => null);
             const childDef = jobCatalog[child] as { coalesce?: (p: unknown) => unknown };
@@ -93,7 +106,8 @@ export async function runBatch(
               const parents = [
                 ...new Set(coalesced.map((k) => indexOf.get(items[k]?.parent.id as string) as number)),
               ];
-              const live = await holding(opts.db, parents, false);
+              // Attempts that completed their job early (completeNow) still own their follow-ups.
+              const live = await holding(opts.db, parents, false, true);
               const rows = coalesced.filter((k) => live.has(items[k]?.parent.id as string));
               const jobs = await queue.enqueueAll(
                 child,
