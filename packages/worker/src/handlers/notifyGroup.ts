@@ -45,6 +45,12 @@ async function notePlayers(
 /** Playback defers a Kodi scan at most this long in total; then the scan runs anyway. */
 const MAX_DEFER_TOTAL_SECONDS = 6 * 3600;
 
+/**
+ * A batch job whose players were told waits at most this long for its neighbours to settle with
+ * them in one statement; past it, it is settled on its own (`completeNow`).
+ */
+export const SETTLE_WITH_BATCH_MS = 100;
+
 /** What notify-group jobs read from the database, loaded once for a whole batch. */
 interface Lookups {
   libraries: Map<number, { id: number; type: string }>;
@@ -206,17 +212,41 @@ export const handleNotifyGroupBatch: BatchJobHandler<'notify-group'> = async (ba
   const held = await batch.held();
   const clientFor = shareClients(deps.clientFor);
   const notes = { reached: [] as number[], failures: [] as NotifyFailure[] };
+  // Settles with its batch a job whose neighbours end within SETTLE_WITH_BATCH_MS; else on its own.
+  let running = batch.jobs.length;
+  let allDone: () => void = () => {};
+  const everyoneDone = new Promise<void>((r) => {
+    allDone = r;
+  });
+  const done = () => {
+    if (--running === 0) allDone();
+  };
   const outcomes = await Promise.all(
     batch.jobs.map(async (ctx): Promise<BatchJobOutcome> => {
-      if (!held.has(ctx.id)) return { status: 'superseded' };
+      if (!held.has(ctx.id)) {
+        done();
+        return { status: 'superseded' };
+      }
       let output: JobOutput;
       try {
         output = await notifyOne(ctx, { ...deps, clientFor }, look, notes);
       } catch (error) {
         return { status: 'failed', error };
+      } finally {
+        done();
       }
-      // Its players were told: settled at once, never retried for a slow neighbour's sake.
-      await batch.completeNow(ctx, output);
+      // Its players were told: a slow neighbour must not hold its settling (a worker killed meanwhile
+      // would leave it active, and its retry would tell them again), so past a short wait it is
+      // settled on its own.
+      let timer: NodeJS.Timeout | undefined;
+      const alone = await Promise.race([
+        everyoneDone.then(() => false),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(true), SETTLE_WITH_BATCH_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (alone) await batch.completeNow(ctx, output);
       return { status: 'completed', output };
     }),
   );
