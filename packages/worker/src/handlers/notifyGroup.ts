@@ -254,7 +254,20 @@ export const handleNotifyGroupBatch: BatchJobHandler<'notify-group'> = async (ba
   const reached = [...new Set(notes.reached)];
   const failures = notes.failures.filter((f) => !reached.includes(f.playerId));
   const first = batch.jobs[0];
-  if (first && (reached.length || failures.some((f) => f.retryable))) {
+  const failing = failures.some((f) => f.retryable);
+  // Reaching players that had no outage changes nothing: one read instead of a fenced write.
+  const ended =
+    reached.length && !failing
+      ? (
+          await deps.db
+            .selectFrom('player_outages')
+            .select('player_id')
+            .where('player_id', 'in', reached)
+            .limit(1)
+            .execute()
+        ).length > 0
+      : reached.length > 0;
+  if (first && (ended || failing)) {
     // Jobs settled by completeNow are no longer active: the write and the alert deliveries are
     // fenced on the batch (its attempts, active or completed by them), not on one job's lease.
     const batchCtx = {
