@@ -103,19 +103,38 @@ export interface BatchContext<N extends JobName> {
   jobs: JobContext<N>[];
   /**
    * Locks the batch's job rows (`for share`) inside `trx` and resolves with the ids whose attempt
-   * still holds its lease (`active` at the fetched retryCount). Call it in the transaction that
+   * still holds its lease (`active` at the fetched retryCount, or completed by this attempt through
+   * `completeNow`). Call it in the transaction that
    * writes, before writing: a job left out must get nothing written and return `superseded`.
    */
   fence(trx: Db): Promise<ReadonlySet<string>>;
   /**
+   * The batch's job ids whose attempt still holds its lease, one query for all. A handler that calls
+   * players (`players: true`) calls this right before its calls and calls only for these jobs: it is
+   * the batch's form of the lease check single jobs make before every player call.
+   */
+  held(): Promise<ReadonlySet<string>>;
+  /**
+   * Settles this job as completed now, fenced on its attempt, with the output its outcome will carry
+   * (the handler still returns `completed` for it). For a job whose side effect already happened (a
+   * player was told): it must not wait for a slow neighbour of the batch, since a worker killed or
+   * stopped meanwhile would leave it active and its retry would repeat the side effect.
+   */
+  completeNow(job: JobContext<N>, output: JobOutput): Promise<void>;
+  /**
    * Follow-ups of many jobs in one insert: each item's id is derived from (parent, type, payload) as
-   * `ctx.enqueue` does, and its priority is inherited the same way. A retried attempt's item goes
-   * through that job's `ctx.enqueue` (its folding rules). Resolves per item: the job, or null when
-   * it already existed.
+   * `ctx.enqueue` does, and its priority is inherited the same way. Items of a coalesced type (or
+   * with `opts`) keep `enqueue`'s rules and all commit in one transaction (`JobQueue.enqueueAll`).
+   * A retried attempt's item goes through that job's `ctx.enqueue` (its folding rules). Resolves per
+   * item: the job, or null when it already existed or was folded.
    */
   enqueueFollowUps<M extends JobName>(
     name: M,
-    items: { parent: JobContext<N>; payload: JobPayload<M> }[],
+    items: {
+      parent: JobContext<N>;
+      payload: JobPayload<M>;
+      opts?: Omit<EnqueueOptions, 'parentId' | 'trx'>;
+    }[],
   ): Promise<(EnqueuedJob | null)[]>;
 }
 
@@ -124,9 +143,18 @@ export interface BatchContext<N extends JobName> {
  * `scan-movie` jobs), sharing lookups, one transaction and one completion. Each job still gets its
  * own `Job started/completed/failed` lines, feed events and output.
  */
-export type BatchJobHandler<N extends JobName> = (
-  batch: BatchContext<N>,
-  deps: HandlerDeps,
-) => Promise<BatchJobOutcome[]>;
+export interface BatchJobHandler<N extends JobName> {
+  (batch: BatchContext<N>, deps: HandlerDeps): Promise<BatchJobOutcome[]>;
+  /**
+   * Also run the urgent lanes' fetches (of more than one job) through this handler, in fetches of
+   * URGENT_BATCH_HANDLER_SIZE; by default only bulk-lane batches are (scan-movie).
+   */
+  urgent?: boolean;
+  /**
+   * The handler calls players: `deps.clientFor` is the real factory (else every call fails with
+   * BATCH_PLAYER_CALL), and the handler checks `batch.held()` before its calls.
+   */
+  players?: boolean;
+}
 
 export type BatchHandlerMap = { [N in JobName]?: BatchJobHandler<N> };

@@ -9,7 +9,7 @@
 import { createJellyfinClient } from '../clients/jellyfin.ts';
 import type { ClientOptions } from '../clients/kodi.ts';
 import { createKodiClient } from '../clients/kodi.ts';
-import { createPlexClient, findSectionForPath } from '../clients/plex.ts';
+import { createPlexClient, findSectionForPath, type PlexSection } from '../clients/plex.ts';
 import { AppError, errorCode, errorMessage, isRetryable } from '../errors.ts';
 import { type Logger, serviceLogger } from '../log.ts';
 import { containsPath, kodiFolder, trimTrailingSeparators } from '../paths.ts';
@@ -133,8 +133,25 @@ async function findByTitles<T extends { file: string }>(
 const wantsItemRefresh = (o: RefreshOptions) =>
   !!o.refreshItem && o.change !== 'deleted' && o.mediaKind === 'video';
 
+/** How long one Plex client reuses the section list it read (see MediaClientOptions). */
+export const PLEX_SECTIONS_TTL_MS = 5_000;
+
+export interface MediaClientOptions extends ClientOptions {
+  /**
+   * Plex: the section list (`/library/sections`) a client read is reused for this long, so a batch of
+   * notifications asks once instead of once per folder; a changed list is seen once it is older.
+   * Default PLEX_SECTIONS_TTL_MS; 0 reads it every time.
+   */
+  sectionsTtlMs?: number;
+  /** Clock for the TTL (tests). */
+  now?: () => number;
+}
+
 /** The real client for a player; composition roots pass this (or a wrapper) as `clientFor`. */
-export function createMediaServerClient(player: PlayerConn, opts: ClientOptions = {}): MediaServerClient {
+export function createMediaServerClient(
+  player: PlayerConn,
+  opts: MediaClientOptions = {},
+): MediaServerClient {
   switch (player.type) {
     case 'kodi': {
       const kodi = createKodiClient(player, opts);
@@ -200,24 +217,51 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
     }
     case 'plex': {
       const plex = createPlexClient(player, opts);
+      const ttl = opts.sectionsTtlMs ?? PLEX_SECTIONS_TTL_MS;
+      const now = opts.now ?? Date.now;
+      let cached: { at: number; list: Promise<PlexSection[]> } | null = null;
+      /** The section list, and whether it came from the cache (read earlier). */
+      const sectionList = async (signal?: AbortSignal): Promise<{ list: PlexSection[]; reused: boolean }> => {
+        const t = now();
+        if (cached && t - cached.at < ttl) return { list: await cached.list, reused: true };
+        const list = plex.sections(signal);
+        const entry = { at: t, list };
+        cached = entry;
+        // A failed read is not kept: the next notification asks again.
+        list.catch(() => {
+          if (cached === entry) cached = null;
+        });
+        return { list: await list, reused: false };
+      };
+      const notify = async (sections: PlexSection[], path: string, o: RefreshOptions) => {
+        const { section, location } = findSectionForPath(player.name, sections, path, o.mediaKind);
+        if (wantsItemRefresh(o) && o.refreshItem) {
+          const found = await findByTitles(o.refreshItem, path, (title) =>
+            plex.findMovies(section.key, title, o.signal),
+          );
+          // One item may have several parts (stacked files): refresh each item once.
+          const keys = [...new Set(found.map((i) => i.id))];
+          for (const key of keys) await plex.refreshItem(key, o.signal);
+          if (keys.length) return 'refreshed' as const;
+        }
+        // A partial scan of a folder that no longer exists finds nothing to remove; its parent does.
+        const target = o.change === 'deleted' ? parentWithin(path, location) : path;
+        await plex.refreshSection(section.key, target, o.signal);
+        return undefined;
+      };
       return {
         async refreshFolder(folder, o) {
           const path = trimTrailingSeparators(folder);
-          const sections = await plex.sections(o.signal);
-          const { section, location } = findSectionForPath(player.name, sections, path, o.mediaKind);
-          if (wantsItemRefresh(o) && o.refreshItem) {
-            const found = await findByTitles(o.refreshItem, path, (title) =>
-              plex.findMovies(section.key, title, o.signal),
-            );
-            // One item may have several parts (stacked files): refresh each item once.
-            const keys = [...new Set(found.map((i) => i.id))];
-            for (const key of keys) await plex.refreshItem(key, o.signal);
-            if (keys.length) return 'refreshed';
+          const { list, reused } = await sectionList(o.signal);
+          try {
+            return await notify(list, path, o);
+          } catch (err) {
+            // A reused list may be stale (a section removed or moved since): never fail on it, read
+            // the list again and retry once.
+            if (!reused || o.signal?.aborted) throw err;
+            cached = null;
+            return notify((await sectionList(o.signal)).list, path, o);
           }
-          // A partial scan of a folder that no longer exists finds nothing to remove; its parent does.
-          const target = o.change === 'deleted' ? parentWithin(path, location) : path;
-          await plex.refreshSection(section.key, target, o.signal);
-          return undefined;
         },
         async test(signal) {
           const id = await plex.identity(signal);
@@ -234,6 +278,32 @@ export function createMediaServerClient(player: PlayerConn, opts: ClientOptions 
       });
     }
   }
+}
+
+/**
+ * The clients for one batch of notifications: one instance per player (so a Plex client's section
+ * list is read once), and a Kodi's `isPlaying` asked once for the batch instead of once per folder.
+ */
+export function shareClients(clientFor: ClientFactory): ClientFactory {
+  const clients = new Map<number, MediaServerClient>();
+  return (player) => {
+    let c = clients.get(player.id);
+    if (c) return c;
+    const inner = clientFor(player);
+    let playing: Promise<boolean> | null = null;
+    c = {
+      refreshFolder: (folder, o) => inner.refreshFolder(folder, o),
+      test: (signal) => inner.test(signal),
+      ...(inner.isPlaying && {
+        isPlaying: (signal?: AbortSignal) => {
+          playing ??= (inner.isPlaying as (s?: AbortSignal) => Promise<boolean>).call(inner, signal);
+          return playing;
+        },
+      }),
+    };
+    clients.set(player.id, c);
+    return c;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -78,3 +78,46 @@ t.test(
     t.ok((trailing?.start_after.getTime() ?? 0) > Date.now(), 'it waits for the next window');
   },
 );
+
+t.test(
+  'enqueueAll applies the same rules to many jobs in one transaction: a key folds into the job an earlier item made or one already waiting, a running key gets one more job after the window',
+  async (t) => {
+    const { queue, jobs, db } = await setup(t);
+    const running = await queue.enqueue('notify-group', { ...payload, path: '/m/Running (2000)' });
+    await sql`update pgboss.job set state = 'active', started_on = now() where id = ${running?.id}`.execute(
+      db,
+    );
+    const waiting = await queue.enqueue('notify-group', { ...payload, path: '/m/Waiting (2000)' });
+    t.ok(waiting);
+
+    const paths = ['/m/A (2000)', '/m/B (2001)', '/m/A (2000)', '/m/Waiting (2000)', '/m/Running (2000)'];
+    const out = await queue.enqueueAll('notify-group', [
+      ...paths.map((path) => ({ payload: { ...payload, path } })),
+      { payload: { ...payload, path: '/m/Running (2000)' } },
+      // Not coalesced: always its own job, in the same transaction.
+      { payload: { ...payload, path: '/m/A (2000)', windowSeconds: 0 }, opts: { retry: { delay: 3 } } },
+    ]);
+    t.ok(out[0], 'A: a new job');
+    t.ok(out[1], 'B: a new job');
+    t.equal(out[2], null, 'A again: folds into the job the first item made');
+    t.equal(out[3], null, 'Waiting: folds into the job already waiting');
+    t.ok(out[4], 'Running: one more job');
+    t.equal(out[5], null, 'Running again: folds into that one');
+    t.ok(out[6], 'no window: its own job');
+    const rows = await jobs();
+    t.equal(rows.length, 2 + 4, 'two before, four made by the call');
+    const trailing = rows.find((r) => r.id === out[4]?.id);
+    t.ok(
+      (trailing?.start_after.getTime() ?? 0) > Date.now(),
+      'the running key’s job waits for the next window',
+    );
+    for (const j of [out[0], out[1]]) {
+      const row = rows.find((r) => r.id === j?.id);
+      t.ok((row?.start_after.getTime() ?? Infinity) <= Date.now() + 1000, 'a new key runs at once');
+    }
+    const { rows: plain } = await sql<{ retry_delay: number }>`
+      select retry_delay from pgboss.job where id = ${out[6]?.id}`.execute(db);
+    t.equal(plain[0]?.retry_delay, 3, 'per-job options are kept');
+    t.same(await queue.enqueueAll('notify-group', []), [], 'nothing to do');
+  },
+);

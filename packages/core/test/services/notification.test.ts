@@ -9,7 +9,9 @@ import {
   type GroupTarget,
   type MediaServerClient,
   notifyGroup,
+  PLEX_SECTIONS_TTL_MS,
   type PlayerConn,
+  shareClients,
 } from '../../src/services/notification.ts';
 
 /** The part of a tap Test the helpers need. */
@@ -446,3 +448,123 @@ t.test('trailing separators: Kodi needs one, the others none, roots stay roots',
   t.equal(trimTrailingSeparators('C:\\'), 'C:\\');
   t.equal(trimTrailingSeparators('/'), '/');
 });
+
+t.test(
+  'a Plex client reuses its section list for PLEX_SECTIONS_TTL_MS; a changed list is seen once it is older',
+  async (t) => {
+    const plex = await startFakePlex({
+      sections: [{ key: '1', type: 'movie', title: 'Movies', locations: ['/data/movies'] }],
+    });
+    t.teardown(() => plex.close());
+    let now = 1_000_000;
+    const client = createMediaServerClient(
+      {
+        id: 3,
+        name: 'Plex',
+        type: 'plex',
+        host: '127.0.0.1',
+        port: plex.port,
+        useTls: false,
+        apiKey: plex.token,
+      },
+      { timeoutMs: 300, now: () => now },
+    );
+    const sectionReads = () => plex.calls.filter((c) => c.path === '/library/sections').length;
+    await client.refreshFolder('/data/movies/A (2000)', video);
+    await client.refreshFolder('/data/movies/B (2001)', video);
+    t.equal(sectionReads(), 1, 'two notifications, one section list');
+
+    // The user adds a deeper section for part of the library; within the TTL the old list still
+    // answers (the old section still takes the folder), after it the new one is used.
+    plex.setSections([
+      { key: '1', type: 'movie', title: 'Movies', locations: ['/data/movies'] },
+      { key: '2', type: 'movie', title: 'Kids', locations: ['/data/movies/kids'] },
+    ]);
+    now += PLEX_SECTIONS_TTL_MS - 1;
+    await client.refreshFolder('/data/movies/kids/C (2002)', video);
+    t.equal(sectionReads(), 1);
+    now += 1;
+    await client.refreshFolder('/data/movies/kids/D (2003)', video);
+    t.equal(sectionReads(), 2, 'read again once the list is as old as the TTL');
+    t.same(
+      plex.refreshes.map((r) => r.key),
+      ['1', '1', '1', '2'],
+      'the changed list is used after the TTL, never later',
+    );
+
+    // A section removed within the TTL: the stale list's refresh fails (404), so the list is read
+    // again at once and the notification goes to the section that holds the folder now.
+    plex.setSections([{ key: '9', type: 'movie', title: 'Films', locations: ['/data/movies'] }]);
+    now += 1;
+    await client.refreshFolder('/data/movies/E (2004)', video);
+    t.equal(sectionReads(), 3, 'a failure on a reused list reads it again');
+    t.same(plex.refreshes.at(-1), { key: '9', path: '/data/movies/E (2004)' });
+
+    // A failed read is not kept: the next notification asks again.
+    const down = createMediaServerClient(
+      {
+        id: 4,
+        name: 'Plex',
+        type: 'plex',
+        host: '127.0.0.1',
+        port: plex.port,
+        useTls: false,
+        apiKey: 'wrong',
+      },
+      { timeoutMs: 300, now: () => now },
+    );
+    const before = sectionReads();
+    await t.rejects(down.refreshFolder('/data/movies/A (2000)', video), { code: 'PLAYER_AUTH' });
+    await t.rejects(down.refreshFolder('/data/movies/A (2000)', video), { code: 'PLAYER_AUTH' });
+    t.equal(sectionReads() - before, 2);
+
+    const fresh = createMediaServerClient(
+      {
+        id: 5,
+        name: 'Plex',
+        type: 'plex',
+        host: '127.0.0.1',
+        port: plex.port,
+        useTls: false,
+        apiKey: plex.token,
+      },
+      { timeoutMs: 300, sectionsTtlMs: 0 },
+    );
+    const b0 = sectionReads();
+    await fresh.refreshFolder('/data/movies/A (2000)', video);
+    await fresh.refreshFolder('/data/movies/B (2001)', video);
+    t.equal(sectionReads() - b0, 2, 'TTL 0 reads the list every time');
+  },
+);
+
+t.test(
+  'shareClients: one client per player for a batch, and a Kodi asked once whether it plays',
+  async (t) => {
+    let made = 0;
+    let asked = 0;
+    const stub: ClientFactory = () => {
+      made++;
+      return {
+        refreshFolder: async () => undefined,
+        test: async () => ({ version: '1' }),
+        isPlaying: async () => {
+          asked++;
+          return false;
+        },
+      };
+    };
+    const shared = shareClients(stub);
+    const [k1, k2] = [kodiPlayer(1, { port: 1 }), kodiPlayer(2, { port: 2 })];
+    const a = shared(k1!);
+    t.equal(shared(k1!), a, 'the same instance for the same player');
+    shared(k2!);
+    t.equal(made, 2);
+    await Promise.all([a.isPlaying?.(), a.isPlaying?.(), shared(k1!).isPlaying?.()]);
+    t.equal(asked, 1, 'one GetActivePlayers for the batch');
+    const plain = shareClients(() => ({
+      refreshFolder: async () => undefined,
+      test: async () => ({ version: '1' }),
+    }));
+    t.equal(plain(k1!).isPlaying, undefined, 'a client that never plays stays so');
+  },
+);

@@ -5,8 +5,8 @@ import { handleDiscoverAssets } from './discoverAssets.ts';
 import { handleEnrichMetadata } from './enrichMetadata.ts';
 import { handleFetchProviderAssets } from './fetchProviderAssets.ts';
 import { handleLibraryScan } from './libraryScan.ts';
-import { handleNotifyGroup } from './notifyGroup.ts';
-import { handleNotifyPlayers } from './notifyPlayers.ts';
+import { handleNotifyGroup, handleNotifyGroupBatch } from './notifyGroup.ts';
+import { handleNotifyPlayers, handleNotifyPlayersBatch } from './notifyPlayers.ts';
 import { handlePublish } from './publish.ts';
 import { handleScanMovie, handleScanMovieBatch } from './scanMovie.ts';
 import { handleScheduledFileScan } from './scheduledFileScan.ts';
@@ -31,7 +31,9 @@ export const handlers: HandlerMap = {
   'audit-player': handleAuditPlayer,
 };
 
-/** Batch handlers for bulk-lane batches (see runBatch in runtime.ts). */
+/** Batch handlers for bulk-lane batches, and urgent ones where a handler says so (see runBatch). */
 export const batchHandlers: BatchHandlerMap = {
   'scan-movie': handleScanMovieBatch,
+  'notify-players': handleNotifyPlayersBatch,
+  'notify-group': handleNotifyGroupBatch,
 };

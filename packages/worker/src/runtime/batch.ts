@@ -1,4 +1,12 @@
-import { type Db, type JobEnvelope, type JobName, type JobQueue, jobCatalog, leasesHeld } from '@metarr/core';
+import {
+  completeAttempt,
+  type Db,
+  type JobEnvelope,
+  type JobName,
+  type JobQueue,
+  jobCatalog,
+  leasesHeld,
+} from '@metarr/core';
 import type { JobResult, JobWithMetadata } from 'pg-boss';
 import type { BatchJobHandler, BatchJobOutcome } from '../context.ts';
 import {
@@ -45,13 +53,13 @@ export async function runBatch(
   };
 
   // Which of these jobs' attempts still hold their lease (`active` at the fetched retryCount).
-  const holding = async (db: Db, idx: number[], lock: boolean): Promise<Set<string>> => {
+  const holding = async (db: Db, idx: number[], lock: boolean, orCompleted = false): Promise<Set<string>> => {
     if (!idx.length) return new Set();
     return leasesHeld(
       db,
       name,
       idx.map((i) => (entries[i] as Entry).job),
-      { lock },
+      { lock, orCompleted },
     );
   };
 
@@ -74,18 +82,52 @@ export async function runBatch(
       outcomes = await handler(
         {
           jobs: ctxs,
-          fence: (trx) => holding(trx, valid, true),
+          fence: (trx) => holding(trx, valid, true, true),
+          held: () => holding(opts.db, valid, false),
+          completeNow: async (ctx, output) => {
+            const e = entries[indexOf.get(ctx.id) as number] as Entry;
+            // Best effort, as the per-job path's completeNow: the batch's settlement follows anyway.
+            await completeAttempt(opts.boss, name, e.job, (output ?? null) as object | null).catch(() => {});
+          },
           enqueueFollowUps: async (child, items) => {
             const out: (Awaited<ReturnType<JobQueue['enqueue']>> | null)[] = items.map(() => null);
             const childDef = jobCatalog[child] as { coalesce?: (p: unknown) => unknown };
             const bulk: number[] = [];
+            const coalesced: number[] = [];
             for (const [k, it] of items.entries()) {
-              // Retried attempts and coalesced types keep ctx.enqueue's folding rules.
-              if (it.parent.retryCount > 0 || childDef.coalesce?.(it.payload)) {
-                out[k] = await it.parent.enqueue(child, it.payload);
-              } else {
-                bulk.push(k);
-              }
+              // Retried attempts keep ctx.enqueue's folding rules.
+              if (it.parent.retryCount > 0) out[k] = await it.parent.enqueue(child, it.payload, it.opts);
+              // Coalesced types (and items with options) go through enqueue's rules, all in one
+              // transaction; the rest in one bulk insert.
+              else if (it.opts || childDef.coalesce?.(it.payload)) coalesced.push(k);
+              else bulk.push(k);
+            }
+            if (coalesced.length) {
+              const parents = [
+                ...new Set(coalesced.map((k) => indexOf.get(items[k]?.parent.id as string) as number)),
+              ];
+              // Attempts that completed their job early (completeNow) still own their follow-ups.
+              const live = await holding(opts.db, parents, false, true);
+              const rows = coalesced.filter((k) => live.has(items[k]?.parent.id as string));
+              const jobs = await queue.enqueueAll(
+                child,
+                rows.map((k) => {
+                  const it = items[k] as (typeof items)[number];
+                  const parent = entries[indexOf.get(it.parent.id) as number] as Entry;
+                  const rule = followUp({ id: it.parent.id, priority: parent.priority }, child, it.payload);
+                  return {
+                    payload: it.payload,
+                    opts: {
+                      ...it.opts,
+                      id: it.opts?.id ?? rule.id,
+                      priority: it.opts?.priority ?? rule.priority,
+                      parentId: it.parent.id,
+                      source: name,
+                    },
+                  };
+                }),
+              );
+              for (const [r, k] of rows.entries()) out[k] = jobs[r] ?? null;
             }
             // A stale attempt enqueues nothing (as ctx.enqueue's lease check), one query for all.
             const parents = [
@@ -126,7 +168,7 @@ export async function runBatch(
             return out;
           },
         },
-        { ...opts.deps, clientFor: noPlayerCalls },
+        { ...opts.deps, clientFor: handler.players ? opts.deps.clientFor : noPlayerCalls },
       );
       if (outcomes.length !== valid.length) {
         throw new Error(`batch handler returned ${outcomes.length} outcomes for ${valid.length} jobs`);

@@ -17,6 +17,7 @@ import { EventBatch } from './events.ts';
 import {
   BULK_BATCH_HANDLER_SIZE,
   BULK_BATCH_SIZE,
+  URGENT_BATCH_HANDLER_SIZE,
   URGENT_PRIORITY_MAX,
   type WorkerRuntimeOptions,
 } from './options.ts';
@@ -34,12 +35,13 @@ export async function startWorkerRuntime(
   for (const name of opts.queues ?? jobNames) {
     const handle = async (jobs: unknown[]) => {
       inFlight += jobs.length;
-      // Bulk-lane batches only: an urgent lane's jobs keep the per-job path (each settles at once).
+      // Bulk-lane batches only, unless the batch handler takes urgent ones too (notify-group): an
+      // urgent lane's jobs otherwise keep the per-job path (each settles at once).
       const batchHandler = opts.batchHandlers?.[name] as BatchJobHandler<JobName> | undefined;
       const bulk = (jobs as JobWithMetadata<JobEnvelope>[]).every(
         (j) => fromBossPriority(j.priority) > URGENT_PRIORITY_MAX,
       );
-      if (batchHandler && jobs.length > 1 && bulk) {
+      if (batchHandler && jobs.length > 1 && (bulk || batchHandler.urgent)) {
         return runBatch(opts, queue, name, jobs as JobWithMetadata<JobEnvelope>[], batchHandler).finally(
           () => {
             inFlight -= jobs.length;
@@ -81,9 +83,15 @@ export async function startWorkerRuntime(
     // bulk jobs would make an urgent job wait for a loop busy with bulk work (a library scan's
     // 10,000 priority-8 scan-movie jobs). Urgent jobs get loops that never fetch bulk jobs; bulk
     // jobs get their own loops with larger batches (fewer fetch/complete round trips per job).
+    const urgentBatch = opts.batchHandlers?.[name]?.urgent === true;
     await opts.boss.work(
       name,
-      { ...common, batchSize, localConcurrency: loops, minPriority: toBossPriority(URGENT_PRIORITY_MAX) },
+      {
+        ...common,
+        batchSize: urgentBatch ? URGENT_BATCH_HANDLER_SIZE : batchSize,
+        localConcurrency: loops,
+        minPriority: toBossPriority(URGENT_PRIORITY_MAX),
+      },
       handle,
     );
     await opts.boss.work(

@@ -12,6 +12,11 @@ export const URGENT_PRIORITY_MAX = 5;
 export const BULK_BATCH_SIZE = 8;
 /** Jobs per fetch on the bulk lane of a queue with a batch handler (one transaction per fetch). */
 export const BULK_BATCH_HANDLER_SIZE = 128;
+/**
+ * Jobs per fetch on the urgent lanes of a queue whose batch handler takes them (`urgent`: player
+ * notifications). A single event's jobs are a fetch of one to a few; a backlog drains 32 at a time.
+ */
+export const URGENT_BATCH_HANDLER_SIZE = 32;
 
 export interface WorkerRuntimeOptions {
   boss: PgBoss;

@@ -17,7 +17,7 @@ export async function leasesHeld(
   db: AnyKysely,
   name: string,
   keys: readonly AttemptKey[],
-  opts: { lock?: boolean } = {},
+  opts: { lock?: boolean; orCompleted?: boolean } = {},
 ): Promise<Set<string>> {
   if (!keys.length) return new Set();
   const { rows } = await leaseQuery(name, keys, opts).execute(db);
@@ -25,13 +25,20 @@ export async function leasesHeld(
 }
 
 /** The lease check itself: the ids among `keys` whose attempt still holds the job. */
-export function leaseQuery(name: string, keys: readonly AttemptKey[], opts: { lock?: boolean } = {}) {
+export function leaseQuery(
+  name: string,
+  keys: readonly AttemptKey[],
+  opts: { lock?: boolean; orCompleted?: boolean } = {},
+) {
   const ids = keys.map((k) => k.id);
   const rcs = keys.map((k) => k.retryCount);
+  // `orCompleted`: an attempt that already completed its job (completion is fenced on id +
+  // retryCount, so a job completed at this retryCount was completed by this attempt) still counts.
+  const states = opts.orCompleted ? sql`j.state in ('active', 'completed')` : sql`j.state = 'active'`;
   return sql<{ id: string }>`select j.id from pgboss.job j
     join unnest(${ids}::uuid[], ${rcs}::int[]) as u(id, retry_count)
       on j.id = u.id and j.retry_count = u.retry_count
-    where j.name = ${name} and j.state = 'active'
+    where j.name = ${name} and ${states}
     ${opts.lock ? sql`for share of j` : sql``}`;
 }
 

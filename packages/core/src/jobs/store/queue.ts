@@ -11,7 +11,7 @@ import {
   toBossPriority,
 } from '../catalog.ts';
 import type { AnyKysely } from '../events.ts';
-import { publishJobEvent, publishJobEvents } from '../events.ts';
+import { type JobEvent, publishJobEvents } from '../events.ts';
 import { createJobReader } from './read.ts';
 
 export interface EnqueueOptions {
@@ -53,6 +53,18 @@ export interface JobQueue {
     opts?: EnqueueOptions,
   ): Promise<EnqueuedJob | null>;
   /**
+   * Several jobs by `enqueue`'s rules (validation, coalescing, per-job options) in one transaction
+   * (`opts.trx`, else one of its own): one query tells which coalesce keys already have a job waiting,
+   * one publishes the feed events, and each job is one insert. A later item whose debounce key an
+   * earlier item of the call took folds into it, as a second `enqueue` would. Resolves per item: the
+   * job, or null when folded.
+   */
+  enqueueAll<N extends JobName>(
+    name: N,
+    items: { payload: JobPayload<N>; opts?: Omit<EnqueueOptions, 'trx'> }[],
+    opts?: Pick<EnqueueOptions, 'trx'>,
+  ): Promise<(EnqueuedJob | null)[]>;
+  /**
    * Bulk path (one `insert()` per 1,000 jobs): for fan-outs like a library scan's thousands of
    * `scan-movie` jobs, where one `send()` per job costs more than the work. No coalescing.
    */
@@ -86,9 +98,14 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
   const log = deps.log.child({ service: 'JobQueue' });
   const reader = (db: AnyKysely) => (db === deps.db ? dbReader : createJobReader(db));
   const dbReader = createJobReader(deps.db);
-  return {
-    async enqueue(name, payload, opts = {}) {
-      const def = jobCatalog[name];
+  /** `enqueue`'s rules for each item, inside `trx`; `Job created` lines are left to announce(). */
+  async function enqueueIn<N extends JobName>(
+    trx: AnyKysely,
+    name: N,
+    items: { payload: JobPayload<N>; opts?: Omit<EnqueueOptions, 'trx'> | undefined }[],
+  ): Promise<(EnqueuedJob | null)[]> {
+    const def = jobCatalog[name];
+    for (const { payload } of items) {
       if (!def.validator.check(payload)) {
         const issue = def.validator.errors(payload)[0];
         throw permanent(
@@ -96,37 +113,87 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
           `${name} payload${issue?.path ?? ''} ${issue?.message ?? 'is invalid'}`,
         );
       }
-      if (!opts.trx) {
-        // The job and its `job:created` NOTIFY commit together: a worker cannot pick the job up (and
-        // publish `job:started`) before the feed has seen it created.
-        const job = await deps.db
-          .transaction()
-          .execute((trx) => this.enqueue(name, payload, { ...opts, trx }));
-        job?.announce();
-        return job;
-      }
-      const id = opts.id ?? randomUUID();
+    }
+    const specs = items.map(({ payload, opts = {} }) => {
+      const c = opts.coalesce === undefined ? catalogCoalesce(name, payload) : opts.coalesce || null;
+      return c && c.seconds > 0 ? c : null;
+    });
+    // Debounce: a key with a job that has not started yet sees this change too (one query for all).
+    const debounceKeys = specs.flatMap((c) => (c?.mode === 'debounce' ? [c.key] : []));
+    const waiting = debounceKeys.length
+      ? await reader(trx).waitingKeys(name, [...new Set(debounceKeys)])
+      : new Set<string>();
+    const out: (EnqueuedJob | null)[] = items.map(() => null);
+    const events: JobEvent[] = [];
+    // Coalesced items in key order (stable: a key's items keep theirs), so two transactions that
+    // take the same slots take them in the same order and wait on each other instead of deadlocking.
+    const order = items.map((_, i) => i);
+    if (items.length > 1)
+      order.sort((a, b) => {
+        const ka = specs[a]?.key ?? '';
+        const kb = specs[b]?.key ?? '';
+        return ka < kb ? -1 : ka > kb ? 1 : a - b;
+      });
+    const ids = items.map(({ opts }) => opts?.id ?? randomUUID());
+    // Debounce's first try for many keys in one statement: the window's slot, as sendDebounced's
+    // first insert. A key whose slot is taken (its job already started) goes on below to
+    // sendDebounced, which takes the next window's slot.
+    const firstTry = new Set<number>();
+    const seen = new Set<string>();
+    for (const i of order) {
+      const c = specs[i];
+      if (c?.mode !== 'debounce' || waiting.has(c.key) || seen.has(c.key)) continue;
+      seen.add(c.key);
+      const o = items[i]?.opts;
+      if (o?.startAfter === undefined && !o?.singletonKey) firstTry.add(i);
+    }
+    const made = new Set<string>();
+    if (firstTry.size > 1) {
+      const rows = [...firstTry].map((i) => {
+        const { payload, opts = {} } = items[i] as (typeof items)[number];
+        const c = specs[i] as CoalesceSpec;
+        return {
+          id: ids[i] as string,
+          data: { payload, parentId: opts.parentId ?? null } satisfies JobEnvelope,
+          priority: toBossPriority(opts.priority ?? def.policy.priority),
+          singletonKey: c.key,
+          singletonSeconds: c.seconds,
+          ...(opts.retry?.delay !== undefined && { retryDelay: opts.retry.delay }),
+          ...(opts.retry?.delayMax !== undefined && { retryDelayMax: opts.retry.delayMax }),
+          ...(opts.retry?.limit !== undefined && { retryLimit: opts.retry.limit }),
+        };
+      });
+      for (const id of (await deps.boss.insert(name, rows, {
+        returnId: true,
+        db: fromKysely(trx as never),
+      })) ?? [])
+        made.add(id);
+    }
+    for (const i of order) {
+      const { payload, opts = {} } = items[i] as (typeof items)[number];
+      const coalesce = specs[i] ?? null;
+      const id = ids[i] as string;
       const priority = opts.priority ?? def.policy.priority;
       const parentId = opts.parentId ?? null;
       const envelope: JobEnvelope = { payload, parentId };
-      const sendOpts: SendOptions = { id, priority: toBossPriority(priority) };
+      const sendOpts: SendOptions = { id, priority: toBossPriority(priority), db: fromKysely(trx as never) };
       if (opts.singletonKey) sendOpts.singletonKey = opts.singletonKey;
-      if (opts.startAfter !== undefined)
-        sendOpts.startAfter = opts.startAfter instanceof Date ? opts.startAfter : opts.startAfter;
+      if (opts.startAfter !== undefined) sendOpts.startAfter = opts.startAfter;
       if (opts.retry?.delay !== undefined) sendOpts.retryDelay = opts.retry.delay;
       if (opts.retry?.delayMax !== undefined) sendOpts.retryDelayMax = opts.retry.delayMax;
       if (opts.retry?.limit !== undefined) sendOpts.retryLimit = opts.retry.limit;
-      if (opts.trx) sendOpts.db = fromKysely(opts.trx as never);
-      const coalesce = opts.coalesce === undefined ? catalogCoalesce(name, payload) : opts.coalesce || null;
       let sent: string | null;
-      if (coalesce && coalesce.seconds > 0) {
+      if (coalesce) {
         // Slots live in pgboss.job (a unique index on name + slot + key), so every replica agrees.
         if (coalesce.mode === 'debounce') {
-          // A job for this key that has not started yet will see this change too: nothing to add.
           // Otherwise the window's slot takes it (at once), or the next window's (one more run).
-          sent = (await reader(opts.trx ?? deps.db).hasWaiting(name, coalesce.key))
-            ? null
-            : await deps.boss.sendDebounced(name, envelope, sendOpts, coalesce.seconds, coalesce.key);
+          sent = made.has(id)
+            ? id
+            : waiting.has(coalesce.key)
+              ? null
+              : await deps.boss.sendDebounced(name, envelope, sendOpts, coalesce.seconds, coalesce.key);
+          // The job just made waits, so a later item of this call with the key folds into it.
+          if (sent !== null) waiting.add(coalesce.key);
         } else {
           sent = await deps.boss.sendThrottled(name, envelope, sendOpts, coalesce.seconds, coalesce.key);
         }
@@ -138,16 +205,39 @@ export function createJobQueue(deps: { boss: PgBoss; db: AnyKysely; log: Logger 
           { type: name, singletonKey: coalesce ? coalesce.key : opts.singletonKey, parentId },
           'Job folded into an existing one',
         );
-        return null;
+        continue;
       }
-      await publishJobEvent(opts.trx ?? deps.db, {
-        event: 'job:created',
-        data: { jobId: id, type: name, priority, parentId },
-      });
+      events.push({ event: 'job:created', data: { jobId: id, type: name, priority, parentId } });
       const announce = () =>
         log.info({ jobId: id, type: name, priority, parentId, source: opts.source }, 'Job created');
-      if (!opts.trx) announce();
-      return { id, type: name, priority, parentId, announce };
+      out[i] = { id, type: name, priority, parentId, announce };
+    }
+    // One round trip for every job's feed event, committed with the jobs.
+    await publishJobEvents(trx, events);
+    return out;
+  }
+  return {
+    async enqueue(name, payload, opts = {}) {
+      if (!opts.trx) {
+        // The job and its `job:created` NOTIFY commit together: a worker cannot pick the job up (and
+        // publish `job:started`) before the feed has seen it created.
+        const job = await deps.db
+          .transaction()
+          .execute((trx) => this.enqueue(name, payload, { ...opts, trx }));
+        job?.announce();
+        return job;
+      }
+      const [job] = await enqueueIn(opts.trx, name, [{ payload, opts }]);
+      return job ?? null;
+    },
+    async enqueueAll(name, items, opts = {}) {
+      if (!items.length) return [];
+      if (!opts.trx) {
+        const jobs = await deps.db.transaction().execute((trx) => enqueueIn(trx, name, items));
+        for (const j of jobs) j?.announce();
+        return jobs;
+      }
+      return enqueueIn(opts.trx, name, items);
     },
     async enqueueMany(name, payloads, opts = {}) {
       const parentId = opts.parentId ?? null;

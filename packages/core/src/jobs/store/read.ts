@@ -188,6 +188,15 @@ export function createJobReader(db: AnyKysely) {
       return rows.length > 0;
     },
 
+    /** Which of these singleton keys have a job created or in retry (`hasWaiting` for many at once). */
+    async waitingKeys(name: string, keys: string[]): Promise<Set<string>> {
+      if (!keys.length) return new Set();
+      const { rows } = await sql<{ key: string }>`
+        select distinct singleton_key as key from pgboss.job
+        where name = ${name} and singleton_key = any(${keys}::text[]) and state < 'active'`.execute(db);
+      return new Set(rows.map((r) => r.key));
+    },
+
     /** The distinct values of one payload field over a type's queued, retrying or running jobs. */
     async unfinishedPayloadValues(name: string, field: string): Promise<string[]> {
       const { rows } = await sql<{ v: string }>`
