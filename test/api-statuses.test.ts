@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { WEBHOOK_BODY_LIMIT } from '@metarr/api';
 import { storeApiKey } from '@metarr/core';
-import { startFakeAlertReceiver, startFakeTmdb } from '@metarr/testkit';
+import { makeJpeg, startFakeAlertReceiver, startFakeTmdb } from '@metarr/testkit';
 import t from 'tap';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -207,6 +208,17 @@ t.test('every route answers only the statuses it declares, with the bodies it de
     .returning('id')
     .executeTakeFirstOrThrow();
   await api('GET', `/api/movies/${movie.id}/artwork`);
+  await api('GET', `/api/movies/${movie.id}/files`);
+  await api('GET', `/api/movies/${movie.id}/artwork/poster/image`); // nothing published: 404
+  await fs.writeFile(path.join(root('movies/Heat (1995)'), 'poster.jpg'), makeJpeg(20, 30));
+  await stack.db
+    .insertInto('movie_published_files')
+    .values({ movie_id: movie.id, file: 'poster.jpg', kind: 'poster', content_hash: 'x', source_url: null })
+    .execute();
+  const poster = await api('GET', `/api/movies/${movie.id}/artwork/poster/image`);
+  await api('GET', `/api/movies/${movie.id}/artwork/poster/image`, undefined, {
+    'if-none-match': poster.headers.get('etag') ?? '',
+  });
   await api('PUT', `/api/movies/${movie.id}/artwork/poster`, { candidateId: candidate.id });
   await api('PUT', `/api/movies/${movie.id}/artwork/fanart`, { candidateId: candidate.id });
   await api('PUT', `/api/movies/${movie.id}/artwork/poster`, { candidateId: 'one' });

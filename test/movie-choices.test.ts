@@ -69,6 +69,32 @@ t.test(
     t.same(refreshCounts(), { kodi: 1, jellyfin: 1, plex: 1 }, 'refreshed once each, not scanned again');
     t.same(held(), { kodi: [MOVIE], jellyfin: [MOVIE], plex: [MOVIE] }, 'still one entry per player');
 
+    // The published files, and the poster as a viewer gets it (only Metarr's file, with an ETag).
+    const files = await stack.api('GET', `/api/movies/${movieId}/files`);
+    t.equal(files.status, 200, files.text);
+    t.match(
+      files.json.files.find((f: { kind: string }) => f.kind === 'poster'),
+      { file: posterName, sourceUrl: other.url, hash: poster2 },
+    );
+    t.ok(
+      files.json.files.some((f: { kind: string; file: string }) => f.kind === 'nfo' && f.file === nfoName),
+      'the NFO is listed',
+    );
+    const image = await fetch(`${stack.url}/api/movies/${movieId}/artwork/poster/image`, {
+      headers: { 'x-api-key': stack.apiKey },
+    });
+    t.equal(image.status, 200);
+    t.equal(image.headers.get('content-type'), 'image/jpeg');
+    t.equal(sha(Buffer.from(await image.arrayBuffer())), poster2, 'the bytes on disk');
+    const etag = image.headers.get('etag') ?? '';
+    t.equal(etag, `"${poster2}"`);
+    const again = await fetch(`${stack.url}/api/movies/${movieId}/artwork/poster/image`, {
+      headers: { 'x-api-key': stack.apiKey, 'if-none-match': etag },
+    });
+    t.equal(again.status, 304, 'unchanged: not sent again');
+    const none = await stack.api('GET', `/api/movies/${movieId}/artwork/keyart/image`);
+    t.equal(none.status, 404, 'nothing published of that type');
+
     // 3. Edit the title (and the tagline): the players still list the movie under its old name.
     const edit = await stack.api('PATCH', `/api/movies/${movieId}/metadata`, {
       title: 'Matrix: Extended Cut',
@@ -97,6 +123,12 @@ t.test(
     await settled(stack, PIPELINE);
     t.equal(sha(await file(posterName)), poster2, 'the chosen poster stays');
     t.match((await file(nfoName)).toString('utf8'), '<title>Matrix: Extended Cut</title>', 'the edit stays');
+
+    // A symlink put where the poster was is never followed.
+    await fs.rm(path.join(lib.folder, posterName));
+    await fs.symlink('/etc/hostname', path.join(lib.folder, posterName));
+    const linked = await stack.api('GET', `/api/movies/${movieId}/artwork/poster/image`);
+    t.equal(linked.status, 404, 'a symlinked poster is not served');
   },
 );
 

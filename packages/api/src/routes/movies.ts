@@ -4,7 +4,9 @@ import {
   getMovieMetadata,
   listMovieLocks,
   listMovies,
+  listPublishedFiles,
   METADATA_FIELDS,
+  readPublishedImage,
   setMovieLock,
 } from '@metarr/core';
 import Type from 'typebox';
@@ -78,6 +80,31 @@ const LockResult = Type.Object({
 
 const notFound = { 404: failure('No movie with this id') };
 
+const PublishedFiles = Type.Object({
+  movieId: Type.Integer(),
+  files: Type.Array(
+    Type.Object({
+      file: Type.String({ description: 'Relative to the movie folder', examples: ['poster.jpg'] }),
+      kind: Type.String({ description: '`nfo` or the artwork type', examples: ['poster'] }),
+      publishedAt: Timestamp(),
+      sourceUrl: Nullable(Type.String({ description: 'The provider image it came from' })),
+      hash: Type.String({ description: 'sha256 of what Metarr wrote' }),
+    }),
+  ),
+});
+
+const ImageParams = Type.Object({
+  id: IdParams.properties.id,
+  type: StringEnum(ARTWORK_TYPES, { description: 'The artwork type' }),
+});
+
+/** Binary image bodies, for the document (the serializer never touches a Buffer). */
+const ImageBody = Type.Unsafe<Buffer>({
+  type: 'string',
+  format: 'binary',
+  description: 'The image as published (PNG or JPEG); `ETag` is its sha256',
+});
+
 export const movieRoutes: RoutePlugin = async (app, deps) => {
   const db = deps.db;
 
@@ -138,6 +165,52 @@ export const movieRoutes: RoutePlugin = async (app, deps) => {
       if (!(await getMovie(db, id))) throw httpError(404, `movie ${id} not found`);
       await setMovieLock(db, id, field, locked);
       return { movieId: id, field, locked, locks: await listMovieLocks(db, id) };
+    },
+  );
+
+  app.get(
+    '/api/movies/:id/files',
+    {
+      schema: {
+        tags,
+        summary: 'List the files Metarr wrote',
+        description: 'The NFO and artwork Metarr published into the movie folder, and when.',
+        params: IdParams,
+        response: { 200: PublishedFiles, ...notFound },
+      },
+    },
+    async (req) => {
+      const { id } = req.params;
+      if (!(await getMovie(db, id))) throw httpError(404, `movie ${id} not found`);
+      return { movieId: id, files: await listPublishedFiles(db, id) };
+    },
+  );
+
+  app.get(
+    '/api/movies/:id/artwork/:type/image',
+    {
+      schema: {
+        tags,
+        summary: 'Get a published image',
+        description:
+          'The image of this type Metarr published, read from the movie folder now (`If-None-Match` ' +
+          'answers 304). Only files Metarr wrote, inside the library.',
+        params: ImageParams,
+        response: {
+          200: ImageBody,
+          304: Type.Unsafe<undefined>({ type: 'null', description: 'Unchanged since the ETag sent' }),
+          404: failure('No movie with this id, or no image of this type published (or it is gone)'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id, type } = req.params;
+      if (!(await getMovie(db, id))) throw httpError(404, `movie ${id} not found`);
+      const image = await readPublishedImage(db, id, type);
+      if (!image) throw httpError(404, `movie ${id} has no published ${type}`);
+      reply.header('etag', image.etag).header('cache-control', 'private, no-cache');
+      if (req.headers['if-none-match'] === image.etag) return reply.code(304).send();
+      return reply.type(image.contentType).send(image.bytes);
     },
   );
 };
