@@ -209,6 +209,8 @@ t.test('every route answers only the statuses it declares, with the bodies it de
     .executeTakeFirstOrThrow();
   await api('GET', `/api/movies/${movie.id}/artwork`);
   await api('GET', `/api/movies/${movie.id}/files`);
+  await api('GET', `/api/folders?path=${encodeURIComponent(media)}`);
+  await api('GET', '/api/folders?path=/etc');
   await api('GET', `/api/movies/${movie.id}/artwork/poster/image`); // nothing published: 404
   await fs.writeFile(path.join(root('movies/Heat (1995)'), 'poster.jpg'), makeJpeg(20, 30));
   await stack.db

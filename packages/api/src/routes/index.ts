@@ -4,6 +4,7 @@ import { uiRoutes } from '../ui/routes.ts';
 import { alertRoutes } from './alerts.ts';
 import { deliveryRoutes } from './deliveries.ts';
 import { docsRoutes } from './docs.ts';
+import { folderRoutes } from './folders.ts';
 import { healthRoutes } from './health.ts';
 import { jobRoutes } from './jobs.ts';
 import { libraryRoutes } from './libraries.ts';
@@ -25,6 +26,7 @@ export const routePlugins: RoutePlugin[] = [
   webhookRoutes,
   deliveryRoutes,
   libraryRoutes,
+  folderRoutes,
   pathMappingRoutes,
   playerGroupRoutes,
   playerRoutes,
