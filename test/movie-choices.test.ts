@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { sniffImage } from '@metarr/core';
 import t from 'tap';
 import { MOVIE, movieLibrary, radarrFixture, settled, statefulPlayers } from './support/notify.ts';
 import { providerFakes } from './support/providers.ts';
@@ -92,6 +93,22 @@ t.test(
       headers: { 'x-api-key': stack.apiKey, 'if-none-match': etag },
     });
     t.equal(again.status, 304, 'unchanged: not sent again');
+    // A thumbnail for a grid: made once with sharp, kept in Postgres, small.
+    const thumbUrl = `${stack.url}/api/movies/${movieId}/artwork/poster/image?width=180`;
+    const thumb = await fetch(thumbUrl, { headers: { 'x-api-key': stack.apiKey } });
+    t.equal(thumb.status, 200);
+    t.equal(thumb.headers.get('etag'), `"${poster2}-w185"`, 'snapped to a served width');
+    const thumbBytes = Buffer.from(await thumb.arrayBuffer());
+    t.match(sniffImage(thumbBytes), { type: 'jpeg', width: 185 });
+    t.ok(thumbBytes.length < 40 * 1024, `${thumbBytes.length} bytes`);
+    const again2 = await fetch(thumbUrl, { headers: { 'x-api-key': stack.apiKey } });
+    t.same(Buffer.from(await again2.arrayBuffer()), thumbBytes, 'the cached copy');
+    t.equal(
+      (await stack.db.selectFrom('artwork_thumbnails').selectAll().where('movie_id', '=', movieId).execute())
+        .length,
+      1,
+      'one row per movie, type and width',
+    );
     const none = await stack.api('GET', `/api/movies/${movieId}/artwork/keyart/image`);
     t.equal(none.status, 404, 'nothing published of that type');
 

@@ -4,8 +4,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
-import { CREDENTIALS_FILE, freePort, startEmbeddedPostgres } from '@metarr/core';
+import { CREDENTIALS_FILE, startEmbeddedPostgres } from '@metarr/core';
 import pg from 'pg';
 import t from 'tap';
 import { API_KEY, ROOT, waitFor } from './support/stack.ts';
@@ -16,8 +17,24 @@ type TestT = Pick<typeof t, 'teardown'>;
 const mode = async (p: string) => (await fs.stat(p)).mode & 0o777;
 
 /** `node scripts/start.ts` on `dataDir`; `ready` resolves once the API answers /api/health/ready. */
+/**
+ * A free port outside Linux's ephemeral range (32768–60999) for the API: the launcher picks the
+ * embedded PostgreSQL's port with listen(0), which could otherwise hand out the very port freed here.
+ */
+async function apiPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 async function launch(t: TestT, dataDir: string, env: Record<string, string> = {}) {
-  const port = await freePort();
+  const port = await apiPort();
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.ts')], {
     cwd: ROOT,

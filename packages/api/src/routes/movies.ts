@@ -8,6 +8,9 @@ import {
   METADATA_FIELDS,
   readPublishedImage,
   setMovieLock,
+  THUMBNAIL_WIDTHS,
+  thumbnailOf,
+  thumbnailWidth,
 } from '@metarr/core';
 import Type from 'typebox';
 import type { RoutePlugin } from '../deps.ts';
@@ -92,6 +95,19 @@ const PublishedFiles = Type.Object({
     }),
   ),
 });
+
+const ImageQuery = Type.Object(
+  {
+    width: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 10_000,
+        description: `A thumbnail at least this wide (served widths: ${THUMBNAIL_WIDTHS.join(', ')}); left out: the image as published`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const ImageParams = Type.Object({
   id: IdParams.properties.id,
@@ -196,6 +212,7 @@ export const movieRoutes: RoutePlugin = async (app, deps) => {
           'The image of this type Metarr published, read from the movie folder now (`If-None-Match` ' +
           'answers 304). Only files Metarr wrote, inside the library.',
         params: ImageParams,
+        querystring: ImageQuery,
         response: {
           200: ImageBody,
           304: Type.Unsafe<undefined>({ type: 'null', description: 'Unchanged since the ETag sent' }),
@@ -206,8 +223,13 @@ export const movieRoutes: RoutePlugin = async (app, deps) => {
     async (req, reply) => {
       const { id, type } = req.params;
       if (!(await getMovie(db, id))) throw httpError(404, `movie ${id} not found`);
-      const image = await readPublishedImage(db, id, type);
-      if (!image) throw httpError(404, `movie ${id} has no published ${type}`);
+      const published = await readPublishedImage(db, id, type);
+      if (!published) throw httpError(404, `movie ${id} has no published ${type}`);
+      const width = req.query.width;
+      const image =
+        width === undefined
+          ? published
+          : await thumbnailOf(db, { movieId: id, kind: type }, published, thumbnailWidth(width));
       reply.header('etag', image.etag).header('cache-control', 'private, no-cache');
       if (req.headers['if-none-match'] === image.etag) return reply.code(304).send();
       return reply.type(image.contentType).send(image.bytes);

@@ -146,6 +146,15 @@ export interface MoviePublishedFilesTable {
   pending_hash: string | null;
   pending_source_url: string | null;
 }
+export interface ArtworkThumbnailsTable {
+  movie_id: number;
+  kind: string;
+  width: number;
+  source_hash: string;
+  content_type: string;
+  bytes: Buffer;
+  created_at: Generated<Date>;
+}
 export interface ProviderCacheTable {
   provider: string;
   cache_key: string;
@@ -190,6 +199,7 @@ export interface Database {
   movie_field_locks: MovieFieldLocksTable;
   movie_asset_candidates: MovieAssetCandidatesTable;
   movie_published_files: MoviePublishedFilesTable;
+  artwork_thumbnails: ArtworkThumbnailsTable;
   provider_cache: ProviderCacheTable;
   provider_rate_limits: ProviderRateLimitsTable;
   provider_request_counts: ProviderRequestCountsTable;

@@ -94,3 +94,62 @@ export async function readPublishedImage(
     etag: `"${createHash('sha256').update(bytes).digest('hex')}"`,
   };
 }
+
+/** Thumbnail widths served (TMDB's poster sizes): a small, bounded set, so the cache stays small. */
+export const THUMBNAIL_WIDTHS = [92, 154, 185, 342, 500] as const;
+
+/** The smallest served width at least `want` wide (the largest when none is). */
+export const thumbnailWidth = (want: number): number =>
+  THUMBNAIL_WIDTHS.find((w) => w >= want) ?? (THUMBNAIL_WIDTHS.at(-1) as number);
+
+/**
+ * A copy of a published image `width` pixels wide (never enlarged), in its own format, made with
+ * sharp (libvips) once per image and width and kept in `artwork_thumbnails`. The ETag names the
+ * source image and the width, so a new poster is a new ETag.
+ */
+export async function thumbnailOf(
+  db: Db,
+  ref: { movieId: number; kind: string },
+  image: { bytes: Buffer; contentType: string; etag: string },
+  width: number,
+): Promise<{ bytes: Buffer; contentType: string; etag: string }> {
+  const sourceHash = image.etag.replaceAll('"', '');
+  const etag = `"${sourceHash}-w${width}"`;
+  const cached = await db
+    .selectFrom('artwork_thumbnails')
+    .select(['bytes', 'content_type', 'source_hash'])
+    .where('movie_id', '=', ref.movieId)
+    .where('kind', '=', ref.kind)
+    .where('width', '=', width)
+    .executeTakeFirst();
+  if (cached && cached.source_hash === sourceHash)
+    return { bytes: cached.bytes, contentType: cached.content_type, etag };
+  // Loaded on first use: only a process that serves thumbnails pays for libvips.
+  const { default: sharp } = await import('sharp');
+  const resized = sharp(image.bytes).resize({ width, withoutEnlargement: true });
+  const bytes =
+    image.contentType === 'image/png'
+      ? await resized.png({ compressionLevel: 9, palette: true }).toBuffer()
+      : await resized.jpeg({ quality: 78, mozjpeg: true }).toBuffer();
+  const row = {
+    movie_id: ref.movieId,
+    kind: ref.kind,
+    width,
+    source_hash: sourceHash,
+    content_type: image.contentType,
+    bytes,
+  };
+  await db
+    .insertInto('artwork_thumbnails')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['movie_id', 'kind', 'width']).doUpdateSet({
+        source_hash: sourceHash,
+        content_type: image.contentType,
+        bytes,
+        created_at: new Date(),
+      }),
+    )
+    .execute();
+  return { bytes, contentType: image.contentType, etag };
+}
