@@ -68,15 +68,14 @@ export async function selectMovieAssets(
   const movie = await deps.db.selectFrom('movies').select('id').where('id', '=', movieId).executeTakeFirst();
   if (!movie) throw permanent('MOVIE_NOT_FOUND', `movie ${movieId} does not exist`);
   const discovery = await movieDocument<DiscoveredFolder>(deps.db, 'movie_discovery', movieId);
-  const ours = new Set(
-    (
-      await deps.db
-        .selectFrom('movie_published_files')
-        .select('file')
-        .where('movie_id', '=', movieId)
-        .execute()
-    ).map((r) => r.file),
-  );
+  const published = await deps.db
+    .selectFrom('movie_published_files')
+    .select(['file', 'kind', 'source_url'])
+    .where('movie_id', '=', movieId)
+    .execute();
+  const ours = new Set(published.map((r) => r.file));
+  /** The image a kind was last published from (a locked kind keeps it). */
+  const publishedSource = new Map(published.map((r) => [r.kind, r.source_url]));
   const locks = new Set(
     (
       await deps.db.selectFrom('movie_field_locks').select('field').where('movie_id', '=', movieId).execute()
@@ -109,6 +108,11 @@ export async function selectMovieAssets(
       .map((c) => ({ c, score: scoreCandidate({ ...c, votes: Number(c.votes) }, opts.language) }))
       .sort((a, b) => b.score - a.score || a.c.url.localeCompare(b.c.url));
     const kept = (t: string) => userTypes.has(t) || locks.has(t);
+    // A locked type keeps the image it was published from (the user's choice) at rank 0: it is not
+    // downloaded again, and for fanart it is not offered once more as an extrafanart.
+    const source = locks.has(type) ? publishedSource.get(type) : undefined;
+    const keep = source ? scored.findIndex((x) => x.c.url === source) : -1;
+    if (keep > 0) scored.unshift(...scored.splice(keep, 1));
     if (userTypes.has(type)) keptLocal.push(type);
     if (locks.has(type)) locked.push(type);
     // Fanart rank 0 is the main fanart; ranks 1..N become extrafanart, each kept or locked on its own.

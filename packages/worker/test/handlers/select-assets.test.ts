@@ -97,6 +97,43 @@ t.test('a locked artwork type gets nothing selected', async (t) => {
   t.match(await followUpsOf(db, ctx.id), [{ name: 'publish', priority: 4 }], "publish's own priority");
 });
 
+t.test('a locked fanart keeps its published image at rank 0, not again among the extrafanart', async (t) => {
+  const movie = await movieWithCandidates(t);
+  const mine = `${tmdb.imageUrl}/original/f-b-1920x1080.jpg`;
+  t.ok(
+    await db
+      .selectFrom('movie_asset_candidates')
+      .select('id')
+      .where('movie_id', '=', movie.id)
+      .where('url', '=', mine)
+      .executeTakeFirst(),
+    'the user chose the lower-scored backdrop',
+  );
+  await db.insertInto('movie_field_locks').values({ movie_id: movie.id, field: 'fanart' }).execute();
+  await db
+    .insertInto('movie_published_files')
+    .values({ movie_id: movie.id, file: 'fanart.jpg', kind: 'fanart', content_hash: 'h', source_url: mine })
+    .execute();
+
+  await handleSelectAssets(ctxFor('select-assets', { movieId: movie.id }), deps);
+
+  const fanart = await db
+    .selectFrom('movie_asset_candidates')
+    .select(['url', 'rank', 'selected'])
+    .where('movie_id', '=', movie.id)
+    .where('type', '=', 'fanart')
+    .orderBy('rank')
+    .execute();
+  t.same(
+    fanart.map((c) => [c.url.slice(c.url.lastIndexOf('/') + 1), c.rank, c.selected]),
+    [
+      ['f-b-1920x1080.jpg', 0, false],
+      ['f-a-1920x1080.jpg', 1, true],
+    ],
+    'the chosen image holds rank 0 (kept, not downloaded); the other one is an extrafanart',
+  );
+});
+
 t.test('a movie without candidates selects nothing and still goes on to publish', async (t) => {
   const movie = await addMovie(t, db, { fields: { tmdb_id: 603 } });
   const ctx = ctxFor('select-assets', { movieId: movie.id });
