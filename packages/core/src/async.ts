@@ -44,3 +44,25 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
   return out;
 }
+
+/**
+ * A concurrency gate: `limit(fn)` runs `fn` when fewer than `n` gated calls are in flight, in the
+ * order they were asked for.
+ */
+export function limiter(n: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    active--;
+    waiting.shift()?.();
+  };
+  return <R>(fn: () => Promise<R>) =>
+    new Promise<R>((resolve, reject) => {
+      const start = () => {
+        active++;
+        fn().then(resolve, reject).finally(release);
+      };
+      if (active < n) start();
+      else waiting.push(start);
+    });
+}

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { backoffDelay, mapLimit } from '../src/async.ts';
+import { backoffDelay, limiter, mapLimit } from '../src/async.ts';
 
 t.test('backoff doubles from its base up to its cap, jittered as asked', async (t) => {
   t.same(
@@ -34,3 +34,30 @@ t.test('mapLimit keeps input order and never runs more than the limit at once', 
     /boom/,
   );
 });
+
+t.test(
+  'limiter runs at most n calls at once, in the order asked, and passes results and errors on',
+  async (t) => {
+    const gate = limiter(2);
+    let running = 0;
+    let peak = 0;
+    const started: number[] = [];
+    const task = (i: number, ms: number) =>
+      gate(async () => {
+        started.push(i);
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, ms));
+        running--;
+        if (i === 3) throw new Error('three');
+        return i;
+      });
+    const results = await Promise.allSettled([task(0, 20), task(1, 5), task(2, 5), task(3, 5), task(4, 5)]);
+    t.equal(peak, 2);
+    t.same(started, [0, 1, 2, 3, 4]);
+    t.same(
+      results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+      [0, 1, 2, 'three', 4],
+    );
+  },
+);

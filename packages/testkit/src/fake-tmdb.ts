@@ -21,6 +21,8 @@ export interface FakeTmdbCall {
   path: string;
   query: Record<string, string>;
   authorization: string | undefined;
+  /** When the request arrived (epoch ms). */
+  at: number;
 }
 
 export interface FakeTmdb extends FakeServerBase {
@@ -114,6 +116,7 @@ export async function startFakeTmdb(
           path: r.url.pathname.slice(2),
           query: Object.fromEntries(r.url.searchParams),
           authorization: r.req.headers.authorization,
+          at: Date.now(),
         });
       else imageCalls.push(r.url.pathname);
     },

@@ -21,6 +21,8 @@ export interface FakeServerBase {
   port: number;
   setMode(mode: FakeMode): void;
   readonly mode: FakeMode;
+  /** Answers (in `ok` mode) only after this many ms, as a remote or busy server would (benchmarks). */
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export async function startFake(handlers: {
   realm?: string;
 }): Promise<FakeServerBase> {
   let mode: FakeMode = 'ok';
+  let latencyMs = 0;
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -100,11 +103,15 @@ export async function startFake(handlers: {
           res.writeHead(302, { location: `https://127.0.0.1:${port}${req.url ?? '/'}`, 'content-length': 0 });
           res.end();
           return;
-        default:
-          Promise.resolve(handlers.handle(r)).catch((err: unknown) => {
-            if (!res.headersSent) sendText(res, 500, String(err));
-            else res.destroy();
-          });
+        default: {
+          const answer = () =>
+            Promise.resolve(handlers.handle(r)).catch((err: unknown) => {
+              if (!res.headersSent) sendText(res, 500, String(err));
+              else res.destroy();
+            });
+          if (latencyMs > 0) setTimeout(answer, latencyMs);
+          else void answer();
+        }
       }
     });
   });
@@ -130,6 +137,9 @@ export async function startFake(handlers: {
     },
     setMode(m) {
       mode = m;
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     close() {
       return new Promise<void>((resolve) => {

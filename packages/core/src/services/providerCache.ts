@@ -309,19 +309,25 @@ async function fetchTallied(
   }
   result.tmdbId = tmdbId;
   const id = tmdbId;
-  const tmdb = await cached('tmdb', tmdbMovieKey(id, opts.language), () =>
-    deps.tmdb.movie(id, { language: opts.language, ...signal }),
-  );
+  // fanart.tv is keyed by the TMDB id too: both are asked at once (one round trip, not two), and
+  // both settle before anything is decided, so every request is counted.
+  const fanartClient = deps.fanart;
+  const [tmdbAnswer, fanartAnswer] = await Promise.allSettled([
+    cached('tmdb', tmdbMovieKey(id, opts.language), () =>
+      deps.tmdb.movie(id, { language: opts.language, ...signal }),
+    ),
+    fanartClient ? cached('fanart', fanartMovieKey(id), () => fanartClient.movie(id, signal)) : null,
+  ]);
+  if (tmdbAnswer.status === 'rejected') throw tmdbAnswer.reason;
+  const tmdb = tmdbAnswer.value;
   if (tmdb && typeof tmdb === 'object' && 'notFound' in tmdb) {
     throw permanent('TMDB_MOVIE_NOT_FOUND', `TMDB has no movie ${id}`);
   }
   if (!tmdb || typeof tmdb !== 'object' || (tmdb as { id?: unknown }).id !== id) {
     throw permanent('PROVIDER_BAD_RESPONSE', `TMDB's answer for movie ${id} is not a movie record`);
   }
-  const fanartClient = deps.fanart;
-  const fanart = fanartClient
-    ? await cached('fanart', fanartMovieKey(id), () => fanartClient.movie(id, signal))
-    : null;
+  if (fanartAnswer.status === 'rejected') throw fanartAnswer.reason;
+  const fanart = fanartAnswer.value;
 
   const candidates = candidatesFrom(
     tmdb,

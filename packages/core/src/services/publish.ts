@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import nodeFs from 'node:fs/promises';
 import nodePath from 'node:path';
 import type { Selectable } from 'kysely';
+import { limiter } from '../async.ts';
 import { type DownloadedImage, imageExtension } from '../clients/images.ts';
 import type { Db } from '../db/connect.ts';
 import type { MoviePublishedFilesTable } from '../db/schema.ts';
@@ -55,6 +56,8 @@ export interface PublishDeps {
   /** The job attempt's write fence (see fence.ts). */
   fence?: Fence;
 }
+
+const DOWNLOADS_AT_ONCE = 4; // artwork downloads one publish runs at once
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -147,6 +150,23 @@ export async function publishMovie(
     if (b) seen.add(sha256(b));
   }
 
+  // Downloads of the selected images start together (a few at a time), so a movie's artwork costs
+  // about one round trip to the CDN, not one per image; placing them below stays in order (ranks,
+  // duplicates, spares). An image with a published record is fetched only if placing it needs it.
+  const fetched = new Map<string, Promise<DownloadedImage>>();
+  const limit = limiter(DOWNLOADS_AT_ONCE);
+  const download = (url: string): Promise<DownloadedImage> => {
+    let p = fetched.get(url);
+    if (!p) {
+      p = limit(() => deps.download(url));
+      p.catch(() => {}); // awaited by `place`; one never placed must not be an unhandled rejection
+      fetched.set(url, p);
+    }
+    return p;
+  };
+  const known = new Set(published.map((p) => p.source_url));
+  for (const c of chosen) if (c.selected && !known.has(c.url)) void download(c.url);
+
   const planned: PlannedFile[] = [];
   let extra = 0;
   /** Places one candidate in a slot; false when it was refused or duplicates an image already placed. */
@@ -165,7 +185,7 @@ export async function publishMovie(
     }
     let img: DownloadedImage;
     try {
-      img = await deps.download(c.url);
+      img = await download(c.url);
     } catch (err) {
       // A bad image (wrong host, type, size) is skipped; a transient failure aborts before any write.
       if (err instanceof AppError && !err.retryable) {

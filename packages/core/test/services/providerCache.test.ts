@@ -176,12 +176,14 @@ t.test('each request and cache hit is counted per provider and status, failed fe
   tmdbFake.failNext(1, 503);
   await fetchProviderData(deps(), await movie({ tmdb_id: 2002 }), opts);
   tmdbFake.rateLimitNext(1, 1);
-  const limited = await fetchProviderData(deps(), await movie({ tmdb_id: 2003 }), opts).catch((e) => e);
+  const rateLimited = await movie({ tmdb_id: 2003 });
+  const limited = await fetchProviderData(deps(), rateLimited, opts).catch((e) => e);
   t.match(limited, { code: 'PROVIDER_RATE_LIMITED' }, 'the fetch failed…');
   t.same(
     await delta(),
     {
-      'fanart 2xx': 2,
+      // fanart.tv is asked alongside TMDB, so the rate-limited movie's answer came too (and is cached).
+      'fanart 2xx': 3,
       'fanart cache_hit': 1,
       'tmdb 2xx': 2,
       'tmdb 429': 1,
@@ -190,6 +192,9 @@ t.test('each request and cache hit is counted per provider and status, failed fe
     },
     '…and its 429 is counted, as is the 503 that was retried',
   );
+  const fanartCalls = fanartFake.calls.length;
+  await fetchProviderData(deps(), rateLimited, opts);
+  t.equal(fanartFake.calls.length, fanartCalls, 'its retry takes the fanart.tv answer from the cache');
 
   tmdbFake.synthesize = false;
   t.teardown(() => {

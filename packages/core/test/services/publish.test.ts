@@ -88,13 +88,16 @@ async function setup(t: TestT) {
         .execute();
     }
   };
-  const pipeline = async (movieId: number, publishFs?: PublishFs) => {
+  const pipeline = async (movieId: number, publishFs?: PublishFs, dl = download) => {
     await discoverMovieAssets({ db, log: silentLogger }, movieId);
     await selectMovieAssets({ db, log: silentLogger }, movieId, {
       language: 'en',
       limits: { extrafanart: 2 },
     });
-    return publishMovie({ db, log: silentLogger, download, ...(publishFs && { fs: publishFs }) }, movieId);
+    return publishMovie(
+      { db, log: silentLogger, download: dl, ...(publishFs && { fs: publishFs }) },
+      movieId,
+    );
   };
   /** Changes the stored metadata, so the next publish has a new NFO to write. */
   const setTagline = async (movieId: number, tagline: string) => {
@@ -109,7 +112,7 @@ async function setup(t: TestT) {
       .where('movie_id', '=', movieId)
       .execute();
   };
-  return { db, tmdb, root, movie, candidates, pipeline, img, setTagline };
+  return { db, tmdb, root, movie, candidates, pipeline, img, setTagline, download };
 }
 
 const tempFiles = (snap: Record<string, string>) =>
@@ -236,6 +239,43 @@ function failingFs(code: string, where: 'open' | 'write' | 'rename'): PublishFs 
     },
   };
 }
+
+t.test(
+  'downloads the selected artwork together, at most 4 at once, and still places it in rank order',
+  async (t) => {
+    const s = await setup(t);
+    const m = await s.movie();
+    let inFlight = 0;
+    let peak = 0;
+    const slow = async (url: string) => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setTimeout(r, 40));
+      try {
+        return await s.download(url);
+      } finally {
+        inFlight--;
+      }
+    };
+    const r = await s.pipeline(m.id, undefined, slow);
+    t.ok(peak > 1, `downloads overlapped (peak ${peak})`);
+    t.ok(peak <= 4, `never more than 4 at once (peak ${peak})`);
+    const sources = await s.db
+      .selectFrom('movie_published_files')
+      .select(['file', 'source_url'])
+      .where('movie_id', '=', m.id)
+      .execute();
+    const from = Object.fromEntries(sources.map((x) => [x.file, x.source_url]));
+    t.equal(from['M-poster.jpg'], s.img('603-poster-a-en-1000x1500.jpg'), 'the best poster is the poster');
+    t.equal(from['M-fanart.jpg'], s.img('603-backdrop-a-1920x1080.jpg'), 'the best backdrop is the fanart');
+    t.equal(
+      from['extrafanart/fanart1.jpg'],
+      s.img('603-backdrop-b-1920x1080.jpg'),
+      'the next is extrafanart 1',
+    );
+    t.equal(from['extrafanart/fanart2.jpg'], s.img('603-backdrop-c-1920x1080.jpg'));
+    t.ok(r.written.includes('M-clearlogo.png'));
+  },
+);
 
 t.test(
   'temp-file cleanup: stale *.metarr-tmp-* files are removed before writing; discover ignores them',
