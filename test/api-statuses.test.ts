@@ -244,6 +244,7 @@ t.test('every route answers only the statuses it declares, with the bodies it de
   await api('GET', '/api/jobs/dead-letter');
   await api('GET', '/api/jobs/dead-letter?type=bogus');
   await api('GET', '/api/jobs/stats');
+  await api('GET', '/api/jobs/stats?hours=0');
   await api('GET', '/api/jobs/timeline?minutes=10');
   await api('GET', '/api/jobs/timeline?minutes=1');
   await api('GET', `/api/jobs/${webhookJob}`);

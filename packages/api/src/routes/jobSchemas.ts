@@ -35,6 +35,20 @@ export const DeadLetterQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const StatsQuery = Type.Object(
+  {
+    hours: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 24 * 90,
+        default: 24,
+        description: 'Completed and cancelled jobs count when created this many hours ago or less',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const TimelineQuery = Type.Object(
   {
     minutes: Type.Optional(
@@ -103,7 +117,8 @@ export const DeadLetter = Type.Object({
 
 const Counts = Type.Record(Type.String(), Type.Integer(), { description: 'Jobs per state' });
 export const Stats = Type.Record(Type.String(), Counts, {
-  description: 'Per job type, the number of jobs in each state',
+  description:
+    'Per job type, the number of jobs in each state: every waiting (`created`, `retry`), `active` and `failed` job; `completed` and `cancelled` ones created in the last `hours`',
   examples: [{ webhook: { completed: 12, failed: 1 } }],
 });
 

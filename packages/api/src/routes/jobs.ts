@@ -5,6 +5,7 @@ import {
   type DeadLetterRow,
   fromBossPriority,
   isJobName,
+  JOB_COUNT_CAP,
   type JobControlResult,
   type JobRow,
   jobErrorOf,
@@ -25,6 +26,7 @@ import {
   JobTree,
   ListQuery,
   Stats,
+  StatsQuery,
   Timeline,
   TimelineQuery,
 } from './jobSchemas.ts';
@@ -106,13 +108,20 @@ export const jobRoutes: RoutePlugin = async (app, deps) => {
         tags,
         summary: 'List jobs',
         description:
-          'Newest first. `X-Total-Count` holds the number of matching jobs. With `deadLetter=true` the items are dead-letter entries.',
+          'Newest first. `X-Total-Count` holds the number of matching jobs, counted up to 10,000: with more, it says 10000 and `X-Total-Count-Capped` is `true`. With `deadLetter=true` the items are dead-letter entries.',
         querystring: ListQuery,
         response: {
           200: Type.Union([Type.Array(Job), Type.Array(DeadLetter)], {
             description: 'Jobs (dead-letter entries with `deadLetter=true`)',
             headers: {
-              'x-total-count': { type: 'integer', description: 'Matching jobs (not with `deadLetter`)' },
+              'x-total-count': {
+                type: 'integer',
+                description: 'Matching jobs, up to 10,000 (not with `deadLetter`)',
+              },
+              'x-total-count-capped': {
+                type: 'boolean',
+                description: '`true` when more than 10,000 jobs match (then not counted further)',
+              },
             },
           }),
         },
@@ -124,7 +133,8 @@ export const jobRoutes: RoutePlugin = async (app, deps) => {
       if (q.deadLetter) return deadLetters(q);
       const filter = { state: q.state, type: q.type, parentId: q.parentId, root: q.root };
       const [rows, count] = await Promise.all([reader.list(filter, q), reader.count(filter)]);
-      reply.header('x-total-count', String(count));
+      reply.header('x-total-count', String(Math.min(count, JOB_COUNT_CAP)));
+      if (count > JOB_COUNT_CAP) reply.header('x-total-count-capped', 'true');
       return rows.map(jobOut);
     },
   );
@@ -148,9 +158,16 @@ export const jobRoutes: RoutePlugin = async (app, deps) => {
 
   app.get(
     '/api/jobs/stats',
-    { schema: { tags, summary: 'Count jobs per type and state', response: { 200: Stats } } },
-    async () => {
-      return reader.stats();
+    {
+      schema: {
+        tags,
+        summary: 'Count jobs per type and state',
+        querystring: StatsQuery,
+        response: { 200: Stats },
+      },
+    },
+    async (req) => {
+      return reader.stats(req.query.hours ?? 24);
     },
   );
 

@@ -53,6 +53,9 @@ const COLUMNS = sql`id, name, priority, data, state, retry_limit, retry_count, s
 // than a cast error.
 export const CANONICAL_UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
+/** The job list counts matching jobs up to this many (`X-Total-Count`; more is `cap + 1`). */
+export const JOB_COUNT_CAP = 10_000;
+
 /** A chain longer than this is a bug (a handler enqueuing itself), not a lineage to draw. */
 export const MAX_TREE = 500;
 
@@ -62,7 +65,8 @@ function where(f: JobFilter) {
   const parentId = f.parentId ?? null;
   const root = f.root ?? null;
   const ids = f.ids ?? null;
-  return sql`(${state}::text is null or state::text = ${state})
+  // `state = $1::job_state`, not `state::text = $1`: a cast column cannot use an index.
+  return sql`(${state}::text is null or state = ${state}::pgboss.job_state)
     and (${type}::text is null or name = ${type})
     and (${type}::text is not null or name <> ${DEAD_LETTER_QUEUE})
     and (${parentId}::text is null or data->>'parentId' = ${parentId})
@@ -82,13 +86,17 @@ export function createJobReader(db: AnyKysely) {
     /** Newest first. */
     async list(f: JobFilter, page: Page = {}): Promise<JobRow[]> {
       const { rows } = await sql<JobRow>`select ${COLUMNS} from pgboss.job where ${where(f)}
-        order by created_on desc, id limit ${page.limit ?? 50} offset ${page.offset ?? 0}`.execute(db);
+        order by created_on desc, id desc limit ${page.limit ?? 50} offset ${page.offset ?? 0}`.execute(db);
       return rows;
     },
 
-    async count(f: JobFilter): Promise<number> {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job
-        where ${where(f)}`.execute(db);
+    /**
+     * Matching jobs, counted up to `cap` (a million rows are not counted for a page header): the
+     * exact number when there are at most `cap`, else `cap + 1`.
+     */
+    async count(f: JobFilter, cap = JOB_COUNT_CAP): Promise<number> {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from (select 1 from pgboss.job
+        where ${where(f)} limit ${cap + 1}) matching`.execute(db);
       return rows[0]?.n ?? 0;
     },
 
@@ -110,11 +118,21 @@ export function createJobReader(db: AnyKysely) {
       return rows;
     },
 
-    /** Jobs per type and state. */
-    async stats(): Promise<Record<string, Record<string, number>>> {
+    /**
+     * Jobs per type and state: every waiting, active and failed job, and the completed and cancelled
+     * ones created in the last `hours` (a busy install keeps a million finished jobs; counting them
+     * all on each call would take half a second).
+     */
+    async stats(hours = 24): Promise<Record<string, Record<string, number>>> {
       const { rows } = await sql<{ name: string; state: string; count: number }>`
         select name, state::text as state, count(*)::int as count from pgboss.job
-        group by name, state order by name, state`.execute(db);
+          where state in ('created', 'retry', 'active', 'failed')
+          group by name, state
+        union all
+        select name, state::text as state, count(*)::int as count from pgboss.job
+          where state in ('completed', 'cancelled') and created_on > now() - make_interval(hours => ${hours})
+          group by name, state
+        order by name, state`.execute(db);
       const stats: Record<string, Record<string, number>> = {};
       for (const r of rows) {
         stats[r.name] ??= {};

@@ -84,6 +84,18 @@ export const JOB_PARENT_INDEX = 'metarr_job_parent_id';
  * (docker-compose) and older each lookup read the whole table (30 ms at 300,000 jobs on PG 15).
  */
 export const JOB_ID_INDEX = 'metarr_job_id';
+/**
+ * Our indexes for the job list (`GET /api/jobs`, newest first, paged) on a table of a million rows:
+ * all jobs and by state, each ordered by `created_on, id`, so a page is read in index order instead
+ * of sorting every matching row (by type, pg-boss's own `(name, created_on)` serves).
+ */
+export const JOB_LIST_INDEXES = {
+  metarr_job_created: '(created_on, id)',
+  // `name` included: the stats' recent finished jobs per type are counted from the index alone.
+  metarr_job_state_created: '(state, created_on, id) include (name)',
+  // Root jobs only (webhooks, library scans, schedules: `?root=true`), a small part of the table.
+  metarr_job_root: "(created_on, id) where coalesce(data->>'parentId', '') = ''",
+} as const;
 // Any fixed key apart from the migrations' (7_979_001).
 const JOB_INDEX_LOCK_KEY = 7_979_002;
 
@@ -95,13 +107,17 @@ const JOB_INDEX_LOCK_KEY = 7_979_002;
  * takes no table lock (CREATE INDEX, even IF NOT EXISTS, would block job writes while it waits).
  */
 async function ensureJobIndexes(boss: PgBoss): Promise<void> {
+  const names = [JOB_PARENT_INDEX, JOB_ID_INDEX, ...Object.keys(JOB_LIST_INDEXES)];
   await boss.getDb().executeSql(`
     do $$
     begin
-      if to_regclass('pgboss.${JOB_PARENT_INDEX}') is null or to_regclass('pgboss.${JOB_ID_INDEX}') is null then
+      if ${names.map((n) => `to_regclass('pgboss.${n}') is null`).join(' or ')} then
         perform pg_advisory_xact_lock(${JOB_INDEX_LOCK_KEY});
         create index if not exists ${JOB_PARENT_INDEX} on pgboss.job ((data->>'parentId'));
         create index if not exists ${JOB_ID_INDEX} on pgboss.job (id);
+        ${Object.entries(JOB_LIST_INDEXES)
+          .map(([n, cols]) => `create index if not exists ${n} on pgboss.job ${cols};`)
+          .join('\n        ')}
       end if;
     end $$`);
 }
