@@ -1,8 +1,7 @@
 /**
  * bench/big-table — the jobs routes on a job table of 1,000,000 rows (a busy install at pg-boss's
- * default retention): 160,000 webhook chains of 6 jobs over 14 days, 20,000 failed jobs with their
- * dead letters, 2,000 jobs waiting. Seeded with `insert … select generate_series` and vacuumed as
- * autovacuum would; the API runs as its own process (no worker). Each route is called TRIES times
+ * default retention; see seedJobTable): 160,000 webhook chains of 6 jobs over 14 days, 20,000
+ * failed jobs with their dead letters, 2,000 jobs waiting, vacuumed as autovacuum would; the API runs as its own process (no worker). Each route is called TRIES times
  * over HTTP (3 warm-ups not counted); p50 / p99 against the target (≤ 50 ms p99).
  *
  *   pnpm bench:big-table
@@ -11,61 +10,11 @@
  */
 import os from 'node:os';
 import { analyzeJobTable, createDb, JOB_PARENT_INDEX, jobTableStats, labelJobId } from '@metarr/core';
-import { sql } from 'kysely';
-import { benchPostgres, type MetarrProcesses, pct, startMetarr } from './support.ts';
+import { benchPostgres, type MetarrProcesses, pct, seedJobTable, startMetarr } from './support.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const TRIES = Number(process.env.BENCH_TRIES ?? 30);
-const FAILED = Math.round(ROWS / 50);
-const WAITING = Math.round(ROWS / 500);
-const CHAINS = Math.floor((ROWS - 2 * FAILED - WAITING) / 6);
 const TARGET_P99_MS = 50;
-
-/** The seed, in SQL: ids are `md5(label)::uuid` (= labelJobId), so children name their parents. */
-async function seed(db: ReturnType<typeof createDb>['db']) {
-  // Webhook chains: webhook → scan-movie → discover-assets → fetch-provider-assets → enrich-metadata,
-  // plus the scan's notify-players; spread evenly over 14 days, newest last.
-  await sql`insert into pgboss.job (id, name, data, state, priority, created_on, start_after, started_on, completed_on, output)
-    select md5('w' || c || '/' || l)::uuid,
-      (array['webhook','scan-movie','discover-assets','fetch-provider-assets','enrich-metadata','notify-players'])[l + 1],
-      jsonb_build_object(
-        'payload', case when l = 0 then jsonb_build_object('source', 'radarr', 'deliveryId', c::text, 'eventType', 'Download', 'title', 'Movie ' || c)
-                        when l = 1 then jsonb_build_object('libraryId', 1, 'path', '/data/movies/Movie ' || c, 'trigger', 'webhook')
-                        when l = 5 then jsonb_build_object('libraryId', 1, 'path', '/data/movies/Movie ' || c, 'change', 'modified')
-                        else jsonb_build_object('movieId', c) end,
-        'parentId', case when l = 0 then null when l = 5 then md5('w' || c || '/1')::uuid::text else md5('w' || c || '/' || (l - 1))::uuid::text end),
-      'completed', 0,
-      t + l * interval '50 ms', t + l * interval '50 ms', t + l * interval '50 ms' + interval '5 ms',
-      t + l * interval '50 ms' + interval '40 ms', jsonb_build_object('ms', 35)
-    from generate_series(1, ${CHAINS}::int) c,
-      lateral (select now() - (${CHAINS}::int - c) * (interval '14 days' / ${CHAINS}::int) as t) ts,
-      generate_series(0, 5) l`.execute(db);
-  // Failed jobs (out of retries) and their dead letters, spread over the same 14 days.
-  await sql`insert into pgboss.job (id, name, data, state, priority, created_on, start_after, started_on, completed_on, output, retry_count)
-    select md5('f' || f)::uuid, 'fetch-provider-assets',
-      jsonb_build_object('payload', jsonb_build_object('movieId', f), 'parentId', null),
-      'failed', 5, t, t, t, t + interval '1 s',
-      jsonb_build_object('error', jsonb_build_object('code', 'PROVIDER_UNAVAILABLE', 'message', 'TMDB answered 503', 'retryable', true)), 3
-    from generate_series(1, ${FAILED}::int) f,
-      lateral (select now() - (${FAILED}::int - f) * (interval '14 days' / ${FAILED}::int) as t) ts`.execute(
-    db,
-  );
-  await sql`insert into pgboss.job (id, name, data, state, priority, created_on, start_after, source_name, source_id, source_created_on, source_retry_count, source_output)
-    select md5('d' || f)::uuid, 'dead-letter',
-      jsonb_build_object('payload', jsonb_build_object('movieId', f), 'parentId', null),
-      'created', 5, t + interval '1 s', t + interval '1 s', 'fetch-provider-assets', md5('f' || f)::uuid, t, 3,
-      jsonb_build_object('error', jsonb_build_object('code', 'PROVIDER_UNAVAILABLE', 'message', 'TMDB answered 503', 'retryable', true))
-    from generate_series(1, ${FAILED}::int) f,
-      lateral (select now() - (${FAILED}::int - f) * (interval '14 days' / ${FAILED}::int) as t) ts`.execute(
-    db,
-  );
-  // A backlog waiting for a worker (none runs here).
-  await sql`insert into pgboss.job (id, name, data, state, priority, created_on, start_after)
-    select md5('q' || q)::uuid, 'scan-movie',
-      jsonb_build_object('payload', jsonb_build_object('libraryId', 1, 'path', '/data/movies/New ' || q, 'trigger', 'library-scan'), 'parentId', null),
-      'created', 3, now(), now()
-    from generate_series(1, ${WAITING}::int) q`.execute(db);
-}
 
 interface Case {
   label: string;
@@ -80,7 +29,7 @@ async function main() {
   try {
     metarr = await startMetarr(url, { workers: 0 });
     const t0 = performance.now();
-    await seed(db);
+    const { chains: CHAINS } = await seedJobTable(db, ROWS);
     await analyzeJobTable(db, { vacuum: true });
     const seedMs = performance.now() - t0;
     const size = await jobTableStats(db, JOB_PARENT_INDEX);

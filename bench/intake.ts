@@ -12,22 +12,32 @@
  *   pnpm bench:intake                          # embedded PostgreSQL (durable settings)
  *   BENCH_DATABASE_URL=postgres://… pnpm bench:intake
  *   BENCH_SECONDS=10 BENCH_CONNECTIONS=50 BENCH_LOG=info   # defaults
+ *   BENCH_PREFILL=1000000 pnpm bench:intake      # against a job table of a million rows
  */
 import { fork } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { buildApp } from '@metarr/api';
-import { createJobQueue, createLogger, parseWebhook, startRuntime } from '@metarr/core';
+import {
+  analyzeJobTable,
+  createDb,
+  createJobQueue,
+  createLogger,
+  parseWebhook,
+  startRuntime,
+} from '@metarr/core';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { inspectJobs } from '../test/support/chaos.ts';
 import { fixture } from '../test/support/webhook-fixtures.ts';
-import { benchPostgres } from './support.ts';
+import { benchPostgres, seedJobTable } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const API_KEY = 'bench-api-key-0123456789abcdef0123456789';
 const POOL_MAX = 10;
+/** Jobs already in pgboss.job before measuring (issue 19: intake on a table a busy install keeps). */
+const PREFILL = Number(process.env.BENCH_PREFILL ?? 0);
 
 interface Ports {
   a: number;
@@ -160,6 +170,17 @@ async function main() {
       );
       child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
     });
+    let prefilledWebhooks = 0;
+    if (PREFILL > 0) {
+      const { db, close } = createDb(url, { max: 1 });
+      try {
+        await seedJobTable(db, PREFILL);
+        await analyzeJobTable(db, { vacuum: true });
+      } finally {
+        await close();
+      }
+      prefilledWebhooks = await inspectJobs(url, (j) => j.count({ types: ['webhook'] }));
+    }
     const targets: [string, string][] = [
       ['(a) bare route, validation only', `http://127.0.0.1:${ports.a}/hook`],
       ['(b) bare route, one INSERT', `http://127.0.0.1:${ports.b}/hook`],
@@ -180,10 +201,10 @@ async function main() {
     const { rows: counts } = await db.query('select count(*)::int as deliveries from webhook_deliveries');
     const { deliveries } = counts[0] as { deliveries: number };
     await db.end();
-    const jobs = await inspectJobs(url, (j) => j.count({ types: ['webhook'] }));
+    const jobs = (await inspectJobs(url, (j) => j.count({ types: ['webhook'] }))) - prefilledWebhooks;
 
     console.log(
-      `\nbench/intake — ${CONNECTIONS} connections × ${SECONDS} s, Radarr Download bodies, all unique\n`,
+      `\nbench/intake — ${CONNECTIONS} connections × ${SECONDS} s, Radarr Download bodies, all unique${PREFILL ? `; pgboss.job pre-filled with ${PREFILL.toLocaleString('en')} jobs` : ''}\n`,
     );
     console.log('| target | req/s | p50 | p99 | errors |');
     console.log('|---|---:|---:|---:|---:|');

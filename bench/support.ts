@@ -6,6 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '@metarr/core';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -152,4 +153,56 @@ export async function seedKodiLibrary(
     port: opts.kodiPort,
   });
   return { libraryId: lib.json.id };
+}
+
+/**
+ * A job table as a busy install keeps it (`rows` jobs): webhook chains of 6 jobs over 14 days, 2 %
+ * failed jobs with their dead letters, 0.2 % waiting. In SQL: ids are `md5(label)::uuid` (= labelJobId), so children name their parents. */
+export async function seedJobTable(db: Kysely<any>, rows: number): Promise<{ chains: number }> {
+  const FAILED = Math.round(rows / 50);
+  const WAITING = Math.round(rows / 500);
+  const CHAINS = Math.floor((rows - 2 * FAILED - WAITING) / 6);
+  // Webhook chains: webhook → scan-movie → discover-assets → fetch-provider-assets → enrich-metadata,
+  // plus the scan's notify-players; spread evenly over 14 days, newest last.
+  await sql`insert into pgboss.job (id, name, data, state, priority, created_on, start_after, started_on, completed_on, output)
+    select md5('w' || c || '/' || l)::uuid,
+      (array['webhook','scan-movie','discover-assets','fetch-provider-assets','enrich-metadata','notify-players'])[l + 1],
+      jsonb_build_object(
+        'payload', case when l = 0 then jsonb_build_object('source', 'radarr', 'deliveryId', c::text, 'eventType', 'Download', 'title', 'Movie ' || c)
+                        when l = 1 then jsonb_build_object('libraryId', 1, 'path', '/data/movies/Movie ' || c, 'trigger', 'webhook')
+                        when l = 5 then jsonb_build_object('libraryId', 1, 'path', '/data/movies/Movie ' || c, 'change', 'modified')
+                        else jsonb_build_object('movieId', c) end,
+        'parentId', case when l = 0 then null when l = 5 then md5('w' || c || '/1')::uuid::text else md5('w' || c || '/' || (l - 1))::uuid::text end),
+      'completed', 0,
+      t + l * interval '50 ms', t + l * interval '50 ms', t + l * interval '50 ms' + interval '5 ms',
+      t + l * interval '50 ms' + interval '40 ms', jsonb_build_object('ms', 35)
+    from generate_series(1, ${CHAINS}::int) c,
+      lateral (select now() - (${CHAINS}::int - c) * (interval '14 days' / ${CHAINS}::int) as t) ts,
+      generate_series(0, 5) l`.execute(db);
+  // Failed jobs (out of retries) and their dead letters, spread over the same 14 days.
+  await sql`insert into pgboss.job (id, name, data, state, priority, created_on, start_after, started_on, completed_on, output, retry_count)
+    select md5('f' || f)::uuid, 'fetch-provider-assets',
+      jsonb_build_object('payload', jsonb_build_object('movieId', f), 'parentId', null),
+      'failed', 5, t, t, t, t + interval '1 s',
+      jsonb_build_object('error', jsonb_build_object('code', 'PROVIDER_UNAVAILABLE', 'message', 'TMDB answered 503', 'retryable', true)), 3
+    from generate_series(1, ${FAILED}::int) f,
+      lateral (select now() - (${FAILED}::int - f) * (interval '14 days' / ${FAILED}::int) as t) ts`.execute(
+    db,
+  );
+  await sql`insert into pgboss.job (id, name, data, state, priority, created_on, start_after, source_name, source_id, source_created_on, source_retry_count, source_output)
+    select md5('d' || f)::uuid, 'dead-letter',
+      jsonb_build_object('payload', jsonb_build_object('movieId', f), 'parentId', null),
+      'created', 5, t + interval '1 s', t + interval '1 s', 'fetch-provider-assets', md5('f' || f)::uuid, t, 3,
+      jsonb_build_object('error', jsonb_build_object('code', 'PROVIDER_UNAVAILABLE', 'message', 'TMDB answered 503', 'retryable', true))
+    from generate_series(1, ${FAILED}::int) f,
+      lateral (select now() - (${FAILED}::int - f) * (interval '14 days' / ${FAILED}::int) as t) ts`.execute(
+    db,
+  );
+  // A backlog waiting for a worker (none runs here).
+  await sql`insert into pgboss.job (id, name, data, state, priority, created_on, start_after)
+    select md5('q' || q)::uuid, 'scan-movie',
+      jsonb_build_object('payload', jsonb_build_object('libraryId', 1, 'path', '/data/movies/New ' || q, 'trigger', 'library-scan'), 'parentId', null),
+      'created', 3, now(), now()
+    from generate_series(1, ${WAITING}::int) q`.execute(db);
+  return { chains: CHAINS };
 }
