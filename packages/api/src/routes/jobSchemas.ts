@@ -22,6 +22,9 @@ export const ListQuery = Type.Object(
     root: Type.Optional(
       Type.Boolean({ description: 'Only jobs without a parent: webhooks, library scans, scheduled runs' }),
     ),
+    movieId: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Only jobs whose payload names this movie (the movie view)' }),
+    ),
     deadLetter: Type.Optional(
       Type.Boolean({ description: '`true`: the dead-letter queue (as `GET /api/jobs/dead-letter`)' }),
     ),

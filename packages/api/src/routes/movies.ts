@@ -6,6 +6,7 @@ import {
   listMovies,
   listPublishedFiles,
   METADATA_FIELDS,
+  MOVIE_SORTS,
   readPublishedImage,
   setMovieLock,
   THUMBNAIL_WIDTHS,
@@ -30,6 +31,19 @@ const MOVIE_STATUSES = ['present', 'missing', 'removed', 'no_files'] as const;
 
 const ListQuery = Type.Object({
   libraryId: Type.Optional(DbId({ description: 'Only the movies of this library' })),
+  q: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Only titles containing this, any case (a movie without a title: its folder)',
+    }),
+  ),
+  sort: Type.Optional(
+    StringEnum(MOVIE_SORTS, {
+      description:
+        '`id` (default), `title` (A–Z), `year` (newest first) or `added` (newest first); ties by id',
+    }),
+  ),
   ...paging({ limit: 100, maxLimit: 1000 }),
 });
 
@@ -130,7 +144,7 @@ export const movieRoutes: RoutePlugin = async (app, deps) => {
       schema: {
         tags,
         summary: 'List movies',
-        description: 'Ordered by id.',
+        description: 'Ordered by id unless `sort` says otherwise; `q` searches titles.',
         querystring: ListQuery,
         response: { 200: Type.Array(Movie) },
       },
@@ -138,6 +152,8 @@ export const movieRoutes: RoutePlugin = async (app, deps) => {
     async (req) =>
       listMovies(db, {
         libraryId: req.query.libraryId,
+        q: req.query.q,
+        sort: req.query.sort ?? 'id',
         limit: req.query.limit ?? 100,
         offset: req.query.offset ?? 0,
       }),

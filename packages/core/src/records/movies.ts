@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Movie, MovieStatus } from '../db/schema.ts';
 
@@ -35,12 +36,37 @@ export const movieRecord = (m: Movie): MovieRecord => ({
   lastScannedAt: m.last_scanned_at,
 });
 
+export const MOVIE_SORTS = ['id', 'title', 'year', 'added'] as const;
+export type MovieSort = (typeof MOVIE_SORTS)[number];
+
+/**
+ * Movies by id (the default), title (case-insensitive, untitled last), year (newest first) or added
+ * (newest first), each ending on id so pages never overlap. `q`: a case-insensitive substring of
+ * the title (or, for a movie without one, of its folder).
+ */
 export async function listMovies(
   db: Db,
-  q: { libraryId?: number | undefined; limit: number; offset: number },
+  q: {
+    libraryId?: number | undefined;
+    q?: string | undefined;
+    sort?: MovieSort;
+    limit: number;
+    offset: number;
+  },
 ): Promise<MovieRecord[]> {
-  let query = db.selectFrom('movies').selectAll().orderBy('id').limit(q.limit).offset(q.offset);
+  let query = db.selectFrom('movies').selectAll().limit(q.limit).offset(q.offset);
   if (q.libraryId) query = query.where('library_id', '=', q.libraryId);
+  if (q.q) {
+    const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) =>
+      eb.or([eb('title', 'ilike', like), eb.and([eb('title', 'is', null), eb('path', 'ilike', like)])]),
+    );
+  }
+  const sort = q.sort ?? 'id';
+  if (sort === 'title') query = query.orderBy(sql`lower(title) nulls last`).orderBy('year');
+  else if (sort === 'year') query = query.orderBy(sql`year desc nulls last`);
+  else if (sort === 'added') query = query.orderBy('created_at', 'desc');
+  query = query.orderBy('id', sort === 'added' ? 'desc' : 'asc');
   return (await query.execute()).map(movieRecord);
 }
 
