@@ -167,6 +167,12 @@ t.test('the movie views in a real browser, under METARR_BASE_PATH', { skip: brow
     const after = (await stack.api('GET', `/api/movies/${rip.id}`)).json;
     t.match(after, { tmdbId: 603, title: 'The Matrix' });
     await shot('movie-identified');
+    // The movie's jobs link into the jobs page, which opens the job.
+    const link = page.locator('article.movie table a[href*="#job-"]').first();
+    const jobId = (await link.getAttribute('href'))?.split('#job-')[1] ?? '';
+    await link.click();
+    await page.locator('#detail:not([hidden])').waitFor({ timeout: 10_000 });
+    t.match(await page.locator('#detail').textContent(), jobId, 'the jobs page shows that job');
   });
 
   await t.test('a hostile title renders as text and runs nothing', async (t) => {
