@@ -104,13 +104,18 @@ export type MetadataEdit = Partial<Pick<MovieMetadata, EditableField>>;
 const images = new Map<string, Promise<string | null>>();
 
 export const api = {
-  /** Every movie matching, paged through 1000 at a time (the API's largest page). */
-  async movies(query: MovieQuery): Promise<Movie[]> {
-    const all: Movie[] = [];
-    for (let offset = 0; ; offset += 1000) {
-      const page = await call<Movie[]>('GET', `/api/movies${qs({ ...query, limit: 1000, offset })}`);
-      all.push(...page);
-      if (page.length < 1000) return all;
+  /**
+   * Every movie matching: a first page of 100 (a screenful, shown at once), then the rest 1000 at
+   * a time (the API's largest page). `onPage` sees the list so far after each page; false stops.
+   */
+  async movies(query: MovieQuery, onPage: (soFar: Movie[]) => boolean): Promise<void> {
+    let all: Movie[] = [];
+    for (let offset = 0, limit = 100; ; offset += limit, limit = 1000) {
+      const page = await call<Movie[]>('GET', `/api/movies${qs({ ...query, limit, offset })}`);
+      all = all.concat(page);
+      if (!onPage(all) || page.length < limit) return;
+      // Let the first screen's thumbnails go first; the rest of the list is below the fold.
+      if (offset === 0) await new Promise((r) => setTimeout(r, 300));
     }
   },
   movie: (id: number) => call<MovieDetail>('GET', `/api/movies/${id}`),

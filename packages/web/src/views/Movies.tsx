@@ -38,16 +38,16 @@ export function MoviesView() {
     if (q) u.set('q', q);
     if (sort !== 'title') u.set('sort', sort);
     history.replaceState(history.state, '', `${BASE}/movies${u.size ? `?${u}` : ''}`);
-    api.movies({ ...(q && { q }), sort }).then(
-      (list) => {
-        if (!live) return;
+    api
+      .movies({ ...(q && { q }), sort }, (list) => {
+        if (!live) return false;
         setMovies(list);
         setError(null);
-      },
-      (err: unknown) => {
+        return true;
+      })
+      .catch((err: unknown) => {
         if (live && !(err instanceof ApiError && err.status === 401)) setError(String(err));
-      },
-    );
+      });
     return () => {
       live = false;
     };
