@@ -53,6 +53,20 @@ t.test('search, sort, a movie’s jobs and refresh', async (t) => {
   t.same(await titles('?sort=title&limit=2&offset=2'), ['heat', 'The Heat'], 'pages');
   t.equal((await stack.api('GET', '/api/movies?sort=rating')).status, 400);
 
+  // Filters: no metadata stored yet; a locked field or image.
+  await stack.db
+    .insertInto('movie_metadata')
+    .values({ movie_id: ids[0] as number, data: JSON.stringify({ title: 'Heat' }) })
+    .execute();
+  await stack.db
+    .insertInto('movie_field_locks')
+    .values({ movie_id: ids[1] as number, field: 'poster' })
+    .execute();
+  t.same(await titles('?filter=no-metadata&sort=title'), ['100% Wolf', 'Alien', 'The Heat', null]);
+  t.same(await titles('?filter=locked'), ['Alien']);
+  t.same(await titles('?filter=locked&q=heat'), [], 'filters and search together');
+  t.equal((await stack.api('GET', '/api/movies?filter=failed')).status, 400);
+
   // Refresh queues the pipeline for a movie with a TMDB id; without one it says to identify first.
   const refresh = await stack.api('POST', `/api/movies/${ids[0]}/refresh`);
   t.equal(refresh.status, 202, refresh.text);

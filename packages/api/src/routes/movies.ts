@@ -6,6 +6,7 @@ import {
   listMovies,
   listPublishedFiles,
   METADATA_FIELDS,
+  MOVIE_FILTERS,
   MOVIE_SORTS,
   readPublishedImage,
   setMovieLock,
@@ -42,6 +43,12 @@ const ListQuery = Type.Object({
     StringEnum(MOVIE_SORTS, {
       description:
         '`id` (default), `title` (A–Z), `year` (newest first) or `added` (newest first); ties by id',
+    }),
+  ),
+  filter: Type.Optional(
+    StringEnum(MOVIE_FILTERS, {
+      description:
+        '`no-metadata`: movies enrichment stored nothing for (no TMDB id yet: identify them); `locked`: movies with a locked field or artwork type',
     }),
   ),
   ...paging({ limit: 100, maxLimit: 1000 }),
@@ -154,6 +161,7 @@ export const movieRoutes: RoutePlugin = async (app, deps) => {
         libraryId: req.query.libraryId,
         q: req.query.q,
         sort: req.query.sort ?? 'id',
+        filter: req.query.filter,
         limit: req.query.limit ?? 100,
         offset: req.query.offset ?? 0,
       }),

@@ -38,6 +38,9 @@ export const movieRecord = (m: Movie): MovieRecord => ({
 
 export const MOVIE_SORTS = ['id', 'title', 'year', 'added'] as const;
 export type MovieSort = (typeof MOVIE_SORTS)[number];
+/** `no-metadata`: enrichment stored nothing (no TMDB id, or not run); `locked`: a user locked a field or image. */
+export const MOVIE_FILTERS = ['no-metadata', 'locked'] as const;
+export type MovieFilter = (typeof MOVIE_FILTERS)[number];
 
 /**
  * Movies by id (the default), title (case-insensitive, untitled last), year (newest first) or added
@@ -50,6 +53,7 @@ export async function listMovies(
     libraryId?: number | undefined;
     q?: string | undefined;
     sort?: MovieSort;
+    filter?: MovieFilter | undefined;
     limit: number;
     offset: number;
   },
@@ -62,6 +66,20 @@ export async function listMovies(
       eb.or([eb('title', 'ilike', like), eb.and([eb('title', 'is', null), eb('path', 'ilike', like)])]),
     );
   }
+  if (q.filter === 'no-metadata')
+    query = query.where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('movie_metadata as md').select('md.movie_id').whereRef('md.movie_id', '=', 'movies.id'),
+        ),
+      ),
+    );
+  else if (q.filter === 'locked')
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('movie_field_locks as l').select('l.movie_id').whereRef('l.movie_id', '=', 'movies.id'),
+      ),
+    );
   const sort = q.sort ?? 'id';
   if (sort === 'title') query = query.orderBy(sql`lower(title) nulls last`).orderBy('year');
   else if (sort === 'year') query = query.orderBy(sql`year desc nulls last`);
