@@ -92,8 +92,10 @@ t.test('the movie views in a real browser, under METARR_BASE_PATH', { skip: brow
       timeout: 10_000,
     });
     await shot('movies-grid');
-    // Keyboard only from the search box: Tab to the sort, Tab to the first card, arrows between cards.
+    // Keyboard only from the search box: Tab to the sort, the filter, then the first card; arrows
+    // between cards.
     await page.getByLabel('Search').focus();
+    await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
     const focused = () => page.evaluate(() => document.activeElement?.textContent ?? '');
@@ -179,6 +181,9 @@ t.test('the movie views in a real browser, under METARR_BASE_PATH', { skip: brow
     await page.goto(`${stack.url}/movies`);
     const card = page.getByRole('link', { name: XSS });
     await card.waitFor();
+    await page.getByLabel('Show').selectOption({ label: 'Missing metadata' });
+    await page.waitForFunction(() => document.querySelectorAll('.card').length === 1);
+    t.equal(await card.count(), 1, 'the only movie without metadata');
     t.equal(await page.locator('img[src="x"]').count(), 0, 'no img element from the title');
     await card.click();
     await page.getByRole('heading', { level: 1, name: XSS }).waitFor();

@@ -89,9 +89,12 @@ const qs = (params: Record<string, string | number | undefined>) => {
   return s ? `?${s}` : '';
 };
 
+export type MovieFilter = 'no-metadata' | 'locked';
+
 export interface MovieQuery {
   q?: string;
   sort?: MovieSort;
+  filter?: MovieFilter;
   libraryId?: number;
 }
 
@@ -118,6 +121,7 @@ export const api = {
       if (offset === 0) await new Promise((r) => setTimeout(r, 300));
     }
   },
+  libraries: () => call<{ id: number; name: string; type: string }[]>('GET', '/api/libraries'),
   movie: (id: number) => call<MovieDetail>('GET', `/api/movies/${id}`),
   artwork: (id: number) =>
     call<{ candidates: Candidate[]; locks: string[] }>('GET', `/api/movies/${id}/artwork`),

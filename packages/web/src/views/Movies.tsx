@@ -4,7 +4,7 @@
  * the focused card into view, which renders the next row).
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, api, BASE } from '../api.ts';
+import { ApiError, api, BASE, type MovieFilter } from '../api.ts';
 import { onLinkClick } from '../router.ts';
 import type { Movie, MovieSort } from '../types.ts';
 import { ApiImage, movieName } from './common.tsx';
@@ -27,6 +27,15 @@ export function MoviesView() {
   const params = new URLSearchParams(location.search);
   const [search, setSearch] = useState(params.get('q') ?? '');
   const [sort, setSort] = useState<MovieSort>((params.get('sort') as MovieSort) || 'title');
+  const [filter, setFilter] = useState<MovieFilter | ''>((params.get('filter') as MovieFilter) || '');
+  const [libraryId, setLibraryId] = useState(params.get('library') ?? '');
+  const [libraries, setLibraries] = useState<{ id: number; name: string }[]>([]);
+  useEffect(() => {
+    api.libraries().then(
+      (all) => setLibraries(all.filter((l) => l.type === 'movie')),
+      () => {},
+    );
+  }, []);
   const q = useDebounced(search.trim(), 200);
   const [movies, setMovies] = useState<Movie[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -37,21 +46,31 @@ export function MoviesView() {
     const u = new URLSearchParams();
     if (q) u.set('q', q);
     if (sort !== 'title') u.set('sort', sort);
+    if (filter) u.set('filter', filter);
+    if (libraryId) u.set('library', libraryId);
     history.replaceState(history.state, '', `${BASE}/movies${u.size ? `?${u}` : ''}`);
     api
-      .movies({ ...(q && { q }), sort }, (list) => {
-        if (!live) return false;
-        setMovies(list);
-        setError(null);
-        return true;
-      })
+      .movies(
+        {
+          ...(q && { q }),
+          sort,
+          ...(filter && { filter }),
+          ...(libraryId && { libraryId: Number(libraryId) }),
+        },
+        (list) => {
+          if (!live) return false;
+          setMovies(list);
+          setError(null);
+          return true;
+        },
+      )
       .catch((err: unknown) => {
         if (live && !(err instanceof ApiError && err.status === 401)) setError(String(err));
       });
     return () => {
       live = false;
     };
-  }, [q, sort]);
+  }, [q, sort, filter, libraryId]);
 
   return (
     <section class="movies">
@@ -74,6 +93,27 @@ export function MoviesView() {
             <option value="added">Recently added</option>
           </select>
         </label>
+        <label>
+          Show
+          <select value={filter} onChange={(e) => setFilter(e.currentTarget.value as MovieFilter | '')}>
+            <option value="">All movies</option>
+            <option value="no-metadata">Missing metadata</option>
+            <option value="locked">With locked fields</option>
+          </select>
+        </label>
+        {libraries.length > 1 && (
+          <label>
+            Library
+            <select value={libraryId} onChange={(e) => setLibraryId(e.currentTarget.value)}>
+              <option value="">All libraries</option>
+              {libraries.map((l) => (
+                <option key={l.id} value={String(l.id)}>
+                  {l.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <span role="status" class="count">
           {movies ? `${movies.length} movie${movies.length === 1 ? '' : 's'}` : 'Loading…'}
         </span>
@@ -81,7 +121,9 @@ export function MoviesView() {
       {error && <p role="alert">{error}</p>}
       {movies && movies.length === 0 && (
         <p class="empty">
-          {q ? 'No movie matches.' : 'No movies yet. Add a library, or send a webhook from Radarr.'}
+          {q || filter || libraryId
+            ? 'No movie matches.'
+            : 'No movies yet. Add a library, or send a webhook from Radarr.'}
         </p>
       )}
       {movies && movies.length > 0 && <Grid movies={movies} />}
