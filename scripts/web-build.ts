@@ -52,8 +52,13 @@ export function ensureWebBuild(log: (line: string) => void = () => {}): boolean 
   });
   if (res.status !== 0) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    const detail = `${res.stderr ?? ''}${res.stdout ?? ''}`.trim().split('\n').slice(-15).join('\n');
-    throw new Error(`the web app build failed (cd packages/web && npx vite build):\n${detail}`);
+    // Vite's own words, without its stack: the first lines name the file, line and error.
+    const detail = `${res.stderr ?? ''}${res.stdout ?? ''}`
+      .split('\n')
+      .filter((line) => line.trim() && !/^\s+at /.test(line))
+      .slice(0, 15)
+      .join('\n');
+    throw new Error(`the web app build failed (pnpm --filter @metarr/web build):\n${detail}`);
   }
   fs.writeFileSync(path.join(tmp, STAMP), want);
   const old = `${WEB_DIST}.old-${process.pid}`;
