@@ -81,6 +81,16 @@ t.test('the movie views in a real browser, under METARR_BASE_PATH', { skip: brow
     }
     const jobs = await request(stack.url, 'GET', '/');
     t.match(jobs.text, 'href="/metarr/movies"', 'the jobs page links to the movies');
+    // Without a key the app asks for one; a wrong one is refused and asked for again.
+    const fresh = await browser.newPage();
+    await fresh.goto(`${stack.url}/movies`);
+    await fresh.getByLabel('API key').fill('not-the-key');
+    await fresh.getByRole('button', { name: 'Open' }).click();
+    await fresh.getByText('That API key was refused').waitFor();
+    await fresh.getByLabel('API key').fill(API_KEY);
+    await fresh.getByRole('button', { name: 'Open' }).click();
+    await fresh.getByRole('link', { name: 'The Matrix (1999)' }).waitFor();
+    await fresh.close();
   });
 
   await t.test('the grid shows a card per movie; keyboard reaches one and opens it', async (t) => {
@@ -190,6 +200,9 @@ t.test('the movie views in a real browser, under METARR_BASE_PATH', { skip: brow
     t.equal(await page.locator('img[src="x"]').count(), 0);
     t.same(dialogs, [], 'no dialog fired');
     await shot('movie-hostile');
+    // Refresh from providers needs a TMDB id: the refusal is shown, not swallowed.
+    await page.getByRole('button', { name: 'Refresh from providers' }).click();
+    await page.getByRole('status').filter({ hasText: 'identify it first' }).waitFor();
   });
 
   t.same(pageErrors, [], 'no script errors');
