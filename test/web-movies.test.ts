@@ -207,3 +207,58 @@ t.test('the movie views in a real browser, under METARR_BASE_PATH', { skip: brow
 
   t.same(pageErrors, [], 'no script errors');
 });
+
+t.test(
+  'the grid is virtualized: 2,000 movies, a few dozen cards in the DOM, End reaches the last',
+  { skip: browserSkip() },
+  async (t) => {
+    const browser = await launchChromium(t);
+    ensureWebBuild();
+    const stack = await startStack(t, { worker: false });
+    const dir = t.testdir({});
+    const lib = await stack.api('POST', '/api/libraries', { name: 'Movies', type: 'movie', path: dir });
+    t.equal(lib.status, 201, lib.text);
+    const N = 2000;
+    const name = (i: number) => `Movie ${String(i).padStart(5, '0')}`;
+    await stack.db
+      .insertInto('movies')
+      .values(
+        Array.from({ length: N }, (_, i) => ({
+          library_id: lib.json.id,
+          path: path.join(dir, name(i)),
+          title: name(i),
+          year: 2000,
+          tmdb_id: null,
+          imdb_id: null,
+          radarr_id: null,
+          video_file: null,
+        })),
+      )
+      .execute();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${stack.url}/movies?apikey=${API_KEY}`);
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${N} movies` })
+      .waitFor({ timeout: 15_000 });
+    const cards = await page.locator('.card').count();
+    t.ok(cards > 0 && cards < 100, `${cards} cards in the DOM for ${N} movies`);
+    await page.getByRole('link', { name: `${name(0)} (2000)` }).focus();
+    await page.keyboard.press('End');
+    await page.waitForFunction(
+      (text) => document.activeElement?.textContent === text,
+      `${name(N - 1)} (2000)`,
+    );
+    t.ok(
+      await page.getByRole('link', { name: `${name(N - 1)} (2000)` }).isVisible(),
+      'the last card, in view',
+    );
+    t.ok((await page.locator('.card').count()) < 100, 'still only the rows in view');
+    await page.keyboard.press('ArrowUp');
+    t.equal(
+      await page.evaluate(() => document.activeElement?.textContent),
+      `${name(N - 1 - 7)} (2000)`,
+      'ArrowUp: the card a row above (7 per row at 1280 px)',
+    );
+  },
+);
