@@ -2,7 +2,8 @@
 # Metarr: one image, two entrypoints (`api`, `worker`). Node runs the TypeScript sources directly
 # (type stripping), so there is no build step. Node refuses to strip types under node_modules, which
 # rules out `pnpm deploy` (it copies workspace packages into node_modules); instead the workspace is
-# installed with --prod and its packages stay symlinked from packages/.
+# installed with --prod and its packages stay symlinked from packages/. The one build step is the
+# web app (packages/web): Vite builds it in its own stage and only its static files reach the image.
 
 FROM node:24-slim AS deps
 ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH
@@ -13,7 +14,22 @@ COPY packages/core/package.json packages/core/
 COPY packages/api/package.json packages/api/
 COPY packages/worker/package.json packages/worker/
 COPY packages/testkit/package.json packages/testkit/
+COPY packages/web/package.json packages/web/
 RUN pnpm install --frozen-lockfile --prod
+
+FROM node:24-slim AS web
+ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH
+RUN npm install -g pnpm@10.34.8
+WORKDIR /app
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY packages/core/package.json packages/core/
+COPY packages/api/package.json packages/api/
+COPY packages/worker/package.json packages/worker/
+COPY packages/testkit/package.json packages/testkit/
+COPY packages/web/package.json packages/web/
+RUN pnpm install --frozen-lockfile --filter @metarr/web
+COPY packages/web packages/web
+RUN cd packages/web && node node_modules/vite/bin/vite.js build
 
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production METARR_DATA_DIR=/data/metarr METARR_PORT=7979
@@ -22,6 +38,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/packages ./packages
 COPY package.json pnpm-workspace.yaml ./
 COPY packages ./packages
+COPY --from=web /app/packages/web/dist ./packages/web/dist
 COPY deploy/docker-entrypoint.sh /usr/local/bin/metarr
 RUN chmod 0755 /usr/local/bin/metarr && mkdir -p /data/metarr && chown node:node /data/metarr
 # The entrypoint starts as root only to apply PUID/PGID/UMASK (linuxserver.io style), then runs

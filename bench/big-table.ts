@@ -41,6 +41,10 @@ async function main() {
       { label: 'GET /api/jobs?state=created (waiting)', route: () => '/api/jobs?state=created' },
       { label: 'GET /api/jobs?type=enrich-metadata', route: () => '/api/jobs?type=enrich-metadata' },
       { label: 'GET /api/jobs?root=true (webhooks)', route: () => '/api/jobs?root=true' },
+      {
+        label: "GET /api/jobs?movieId= (a movie's jobs)",
+        route: (i) => `/api/jobs?movieId=${1 + ((i * 7919) % CHAINS)}`,
+      },
       { label: 'GET /api/jobs/stats', route: () => '/api/jobs/stats' },
       { label: 'GET /api/jobs/timeline (60 min)', route: () => '/api/jobs/timeline' },
       { label: 'GET /api/jobs/dead-letter', route: () => '/api/jobs/dead-letter' },

@@ -11,6 +11,7 @@ import {
   lockDataDir,
   resolveDatabase,
 } from '@metarr/core';
+import { ensureWebBuild } from './web-build.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const config = loadConfigOrExit();
@@ -26,6 +27,13 @@ function fail(err: unknown): never {
         : String(err);
   process.stderr.write(`Metarr failed to start: ${message}\n`);
   process.exit(1);
+}
+
+// The web app is static files the API serves: built here when missing or older than its sources.
+try {
+  ensureWebBuild((line) => log.info({ service: 'Launcher' }, line));
+} catch (err) {
+  fail(err);
 }
 
 // One Metarr per data dir: the lock is taken before the embedded PostgreSQL is looked for or started.

@@ -8,9 +8,18 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '@metarr/core';
 import { cleanStaleTestServers } from '@metarr/testkit/db';
+import { ensureWebBuild } from './web-build.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 process.chdir(root);
+
+// The browser tests serve the built web app: build it once here rather than in each test file.
+try {
+  ensureWebBuild((line) => process.stdout.write(`${line}\n`));
+} catch (err) {
+  process.stderr.write(`pnpm test: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
 
 let stopDb = async () => {};
 const env = { ...process.env };

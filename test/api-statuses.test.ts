@@ -231,10 +231,12 @@ t.test('every route answers only the statuses it declares, with the bodies it de
     .execute();
   await api('PATCH', `/api/movies/${movie.id}/metadata`, { title: 'Heat', plot: 'Cops and robbers.' });
   await api('PATCH', `/api/movies/${movie.id}/metadata`, { rating: 9 });
+  await api('POST', `/api/movies/${movie.id}/refresh`); // no TMDB id yet: 409
   await api('GET', `/api/movies/${movie.id}/identify?query=heat`); // no TMDB key yet: 503
   await api('GET', `/api/movies/${movie.id}/identify?query=heat&year=12`);
   await api('GET', '/api/movies/99999/identify?query=heat');
   await api('POST', `/api/movies/${movie.id}/identify`, { tmdbId: 949 });
+  await api('POST', `/api/movies/${movie.id}/refresh`); // identified: 202
 
   await api('GET', '/api/jobs');
   await api('GET', '/api/jobs?root=true&state=created&limit=5');

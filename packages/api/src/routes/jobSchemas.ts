@@ -1,6 +1,6 @@
 import { DEAD_LETTER_QUEUE, jobNames } from '@metarr/core';
 import Type, { type TSchema } from 'typebox';
-import { Nullable, paging, StringEnum, Timestamp, Uuid } from '../schemas.ts';
+import { DbId, Nullable, paging, StringEnum, Timestamp, Uuid } from '../schemas.ts';
 
 /** Request and response shapes of the job routes. */
 
@@ -21,6 +21,9 @@ export const ListQuery = Type.Object(
     parentId: Type.Optional(Uuid({ description: 'Only the children of this job' })),
     root: Type.Optional(
       Type.Boolean({ description: 'Only jobs without a parent: webhooks, library scans, scheduled runs' }),
+    ),
+    movieId: Type.Optional(
+      DbId({ description: 'Only jobs whose payload names this movie (the movie view)' }),
     ),
     deadLetter: Type.Optional(
       Type.Boolean({ description: '`true`: the dead-letter queue (as `GET /api/jobs/dead-letter`)' }),

@@ -131,7 +131,13 @@ export const jobRoutes: RoutePlugin = async (app, deps) => {
       const q = req.query;
       checkType(q.type, q.deadLetter ? jobNames : JOB_TYPES);
       if (q.deadLetter) return deadLetters(q);
-      const filter = { state: q.state, type: q.type, parentId: q.parentId, root: q.root };
+      const filter = {
+        state: q.state,
+        type: q.type,
+        parentId: q.parentId,
+        root: q.root,
+        movieId: q.movieId,
+      };
       const [rows, count] = await Promise.all([reader.list(filter, q), reader.count(filter)]);
       reply.header('x-total-count', String(Math.min(count, JOB_COUNT_CAP)));
       if (count > JOB_COUNT_CAP) reply.header('x-total-count-capped', 'true');

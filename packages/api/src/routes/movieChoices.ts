@@ -284,6 +284,34 @@ export const movieChoiceRoutes: RoutePlugin = async (app, deps) => {
   );
 
   app.post(
+    '/api/movies/:id/refresh',
+    {
+      schema: {
+        tags,
+        summary: 'Refresh from providers',
+        description:
+          'Queues the metadata pipeline for the movie as it is (`discover-assets` → … → `publish` → ' +
+          'players): new provider data and artwork, locked fields and types kept. 409 for a movie with ' +
+          'no TMDB id (identify it first).',
+        params: IdParams,
+        response: {
+          202: Type.Object({ ...Queued.properties, movieId: Type.Integer() }),
+          ...notFound,
+          409: failure('The movie has no TMDB id yet'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      const movie = await getMovie(db, id);
+      if (!movie) throw httpError(404, `movie ${id} not found`);
+      if (!movie.tmdbId) throw httpError(409, `movie ${id} has no TMDB id yet: identify it first`);
+      const job = await deps.queue.enqueue('discover-assets', { movieId: id }, { source: 'MovieController' });
+      return reply.code(202).send({ jobId: job?.id ?? null, movieId: id });
+    },
+  );
+
+  app.post(
     '/api/movies/:id/identify',
     {
       schema: {

@@ -6,6 +6,8 @@ import {
   listMovies,
   listPublishedFiles,
   METADATA_FIELDS,
+  MOVIE_FILTERS,
+  MOVIE_SORTS,
   readPublishedImage,
   setMovieLock,
   THUMBNAIL_WIDTHS,
@@ -30,6 +32,25 @@ const MOVIE_STATUSES = ['present', 'missing', 'removed', 'no_files'] as const;
 
 const ListQuery = Type.Object({
   libraryId: Type.Optional(DbId({ description: 'Only the movies of this library' })),
+  q: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Only titles containing this, any case (a movie without a title: its folder)',
+    }),
+  ),
+  sort: Type.Optional(
+    StringEnum(MOVIE_SORTS, {
+      description:
+        '`id` (default), `title` (A–Z), `year` (newest first) or `added` (newest first); ties by id',
+    }),
+  ),
+  filter: Type.Optional(
+    StringEnum(MOVIE_FILTERS, {
+      description:
+        '`no-metadata`: movies enrichment stored nothing for (no TMDB id yet: identify them); `locked`: movies with a locked field or artwork type',
+    }),
+  ),
   ...paging({ limit: 100, maxLimit: 1000 }),
 });
 
@@ -130,7 +151,7 @@ export const movieRoutes: RoutePlugin = async (app, deps) => {
       schema: {
         tags,
         summary: 'List movies',
-        description: 'Ordered by id.',
+        description: 'Ordered by id unless `sort` says otherwise; `q` searches titles.',
         querystring: ListQuery,
         response: { 200: Type.Array(Movie) },
       },
@@ -138,6 +159,9 @@ export const movieRoutes: RoutePlugin = async (app, deps) => {
     async (req) =>
       listMovies(db, {
         libraryId: req.query.libraryId,
+        q: req.query.q,
+        sort: req.query.sort ?? 'id',
+        filter: req.query.filter,
         limit: req.query.limit ?? 100,
         offset: req.query.offset ?? 0,
       }),

@@ -586,11 +586,26 @@ function renderDetail() {
 $('filter-state').addEventListener('change', scheduleRender);
 $('filter-type').addEventListener('change', scheduleRender);
 
+// `#job-<id>` (the web app's movie view links here) opens that job's detail.
+async function openFromHash() {
+  const m = /^#job-([0-9a-f-]{36})$/.exec(location.hash);
+  if (!m) return;
+  if (!jobs.has(m[1])) {
+    try {
+      upsert(await api('GET', `/api/jobs/${m[1]}`));
+    } catch {
+      return;
+    }
+  }
+  select(m[1]);
+}
+addEventListener('hashchange', () => key && openFromHash());
+
 function start() {
   $('key-form').hidden = true;
   $('main').hidden = false;
   setStatus('connecting', 'connecting…');
-  load();
+  load().then(openFromHash);
   connect();
 }
 

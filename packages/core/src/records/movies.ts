@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Movie, MovieStatus } from '../db/schema.ts';
 
@@ -35,12 +36,55 @@ export const movieRecord = (m: Movie): MovieRecord => ({
   lastScannedAt: m.last_scanned_at,
 });
 
+export const MOVIE_SORTS = ['id', 'title', 'year', 'added'] as const;
+export type MovieSort = (typeof MOVIE_SORTS)[number];
+/** `no-metadata`: enrichment stored nothing (no TMDB id, or not run); `locked`: a user locked a field or image. */
+export const MOVIE_FILTERS = ['no-metadata', 'locked'] as const;
+export type MovieFilter = (typeof MOVIE_FILTERS)[number];
+
+/**
+ * Movies by id (the default), title (case-insensitive, untitled last), year (newest first) or added
+ * (newest first), each ending on id so pages never overlap. `q`: a case-insensitive substring of
+ * the title (or, for a movie without one, of its folder).
+ */
 export async function listMovies(
   db: Db,
-  q: { libraryId?: number | undefined; limit: number; offset: number },
+  q: {
+    libraryId?: number | undefined;
+    q?: string | undefined;
+    sort?: MovieSort;
+    filter?: MovieFilter | undefined;
+    limit: number;
+    offset: number;
+  },
 ): Promise<MovieRecord[]> {
-  let query = db.selectFrom('movies').selectAll().orderBy('id').limit(q.limit).offset(q.offset);
+  let query = db.selectFrom('movies').selectAll().limit(q.limit).offset(q.offset);
   if (q.libraryId) query = query.where('library_id', '=', q.libraryId);
+  if (q.q) {
+    const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) =>
+      eb.or([eb('title', 'ilike', like), eb.and([eb('title', 'is', null), eb('path', 'ilike', like)])]),
+    );
+  }
+  if (q.filter === 'no-metadata')
+    query = query.where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('movie_metadata as md').select('md.movie_id').whereRef('md.movie_id', '=', 'movies.id'),
+        ),
+      ),
+    );
+  else if (q.filter === 'locked')
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('movie_field_locks as l').select('l.movie_id').whereRef('l.movie_id', '=', 'movies.id'),
+      ),
+    );
+  const sort = q.sort ?? 'id';
+  if (sort === 'title') query = query.orderBy(sql`lower(title) nulls last`).orderBy('year');
+  else if (sort === 'year') query = query.orderBy(sql`year desc nulls last`);
+  else if (sort === 'added') query = query.orderBy('created_at', 'desc');
+  query = query.orderBy('id', sort === 'added' ? 'desc' : 'asc');
   return (await query.execute()).map(movieRecord);
 }
 

@@ -39,6 +39,8 @@ export interface JobFilter {
   root?: boolean | undefined;
   /** Only these ids. */
   ids?: string[] | undefined;
+  /** Only jobs whose payload names this movie (`payload.movieId`). */
+  movieId?: number | undefined;
 }
 
 export interface Page {
@@ -65,13 +67,15 @@ function where(f: JobFilter) {
   const parentId = f.parentId ?? null;
   const root = f.root ?? null;
   const ids = f.ids ?? null;
+  const movieId = f.movieId === undefined ? null : String(f.movieId);
   // `state = $1::job_state`, not `state::text = $1`: a cast column cannot use an index.
   return sql`(${state}::text is null or state = ${state}::pgboss.job_state)
     and (${type}::text is null or name = ${type})
     and (${type}::text is not null or name <> ${DEAD_LETTER_QUEUE})
     and (${parentId}::text is null or data->>'parentId' = ${parentId})
     and (${root}::boolean is not true or coalesce(data->>'parentId', '') = '')
-    and (${ids}::uuid[] is null or id = any(${ids}::uuid[]))`;
+    and (${ids}::uuid[] is null or id = any(${ids}::uuid[]))
+    and (${movieId}::text is null or data->'payload'->>'movieId' = ${movieId})`;
 }
 
 /** Reading pg-boss's job table: every query the job list, detail, tree and checks need. */

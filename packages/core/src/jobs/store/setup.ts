@@ -95,6 +95,9 @@ export const JOB_LIST_INDEXES = {
   metarr_job_state_created: '(state, created_on, id) include (name)',
   // Root jobs only (webhooks, library scans, schedules: `?root=true`), a small part of the table.
   metarr_job_root: "(created_on, id) where coalesce(data->>'parentId', '') = ''",
+  // A movie's job history (`?movieId=`, the web app's movie view).
+  metarr_job_movie:
+    "((data->'payload'->>'movieId'), created_on, id) where data->'payload'->>'movieId' is not null",
 } as const;
 // Any fixed key apart from the migrations' (7_979_001).
 const JOB_INDEX_LOCK_KEY = 7_979_002;
