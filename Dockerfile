@@ -33,6 +33,10 @@ RUN cd packages/web && node node_modules/vite/bin/vite.js build
 
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production METARR_DATA_DIR=/data/metarr METARR_PORT=7979
+# As `pnpm start` does (scripts/start.ts, node-check.mjs): smaller young generation (~20 MB less
+# resident per process) and Node's compile cache (TypeScript stripped and compiled once, not on every
+# start); the cache lives in the container's /tmp and is rebuilt after a restart.
+ENV NODE_OPTIONS=--max-semi-space-size=4 NODE_COMPILE_CACHE=/tmp/metarr-node-cache
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/packages ./packages

@@ -54,10 +54,16 @@ process.removeAllListeners('SIGTERM');
 const env = { ...process.env, DATABASE_URL: database.url };
 
 const children: ChildProcess[] = [];
+/**
+ * A young generation of 4 MB semi-spaces instead of V8's default (up to 16 MB on a machine with
+ * this much memory): ~20 MB less resident memory per idle process (bench/idle), at the cost of
+ * more frequent, smaller scavenges. Flags the user passed to node come first and win.
+ */
+const CHILD_NODE_FLAGS = ['--max-semi-space-size=4', ...process.execArgv];
 let stopping = false;
 
 function launch(name: string, entry: string) {
-  const child = fork(path.join(root, entry), [], { env, stdio: 'inherit' });
+  const child = fork(path.join(root, entry), [], { env, stdio: 'inherit', execArgv: CHILD_NODE_FLAGS });
   children.push(child);
   child.on('exit', (code, signal) => {
     if (!stopping) {
