@@ -18,13 +18,39 @@ import path from 'node:path';
 import { startFakeFanart, startFakeKodi, startFakeTmdb } from '@metarr/testkit';
 import { PgBoss } from 'pg-boss';
 import { inspectJobs } from '../test/support/chaos.ts';
-import { benchPostgres, ROOT, seedKodiLibrary, startMetarr } from './support.ts';
+import { benchPostgres, type MetarrProcesses, ROOT, seedKodiLibrary, startMetarr } from './support.ts';
 
 const N = Number(process.env.BENCH_N ?? 300);
 /** Movies per latency-bound run, and each worker's fixed concurrency there. */
 const LAT_N = Number(process.env.BENCH_LAT_N ?? 60);
 const LAT_CONCURRENCY = Number(process.env.BENCH_LAT_CONCURRENCY ?? 2);
 const LAT_RATE_LIMIT = Number(process.env.BENCH_LAT_RATE_LIMIT ?? 8);
+
+/** `n` Radarr Downloads of `Movie <i> (2000)`, each unique, posted by `senders` concurrent senders. */
+async function postDownloads(
+  call: MetarrProcesses['call'],
+  fixture: any,
+  n: number,
+  senders: number,
+  tag: string,
+) {
+  await Promise.all(
+    Array.from({ length: senders }, async (_, k) => {
+      for (let i = k; i < n; i += senders) {
+        const body = structuredClone(fixture);
+        Object.assign(body.movie, {
+          id: 10_000 + i,
+          tmdbId: 20_000 + i,
+          folderPath: `/movies/Movie ${i} (2000)`,
+        });
+        body.movieFile.id = 30_000 + i;
+        body.downloadId = `${tag}${i}`;
+        const r = await call('POST', '/api/webhooks/radarr', body);
+        if (r.status !== 200) throw new Error(`webhook ${r.status}`);
+      }
+    }),
+  );
+}
 
 /** One latency-bound run: `workers` processes, each at LAT_CONCURRENCY, the full metadata pipeline. */
 async function latencyRun(
@@ -57,22 +83,7 @@ async function latencyRun(
   try {
     await seedKodiLibrary(metarr.call, { path: movies, kodiPort: kodi.port });
     const s0 = Date.now();
-    await Promise.all(
-      Array.from({ length: 10 }, async (_, k) => {
-        for (let i = k; i < LAT_N; i += 10) {
-          const body = structuredClone(fixture);
-          Object.assign(body.movie, {
-            id: 10_000 + i,
-            tmdbId: 20_000 + i,
-            folderPath: `/movies/Movie ${i} (2000)`,
-          });
-          body.movieFile.id = 30_000 + i;
-          body.downloadId = `L${i}`;
-          const r = await metarr.call('POST', '/api/webhooks/radarr', body);
-          if (r.status !== 200) throw new Error(`webhook ${r.status}`);
-        }
-      }),
-    );
+    await postDownloads(metarr.call, fixture, LAT_N, 10, 'L');
     // Done when every movie is published and nothing (the players' notifications included) is left.
     for (;;) {
       const [published, pending, failed] = await inspectJobs(url, (j) =>
@@ -170,22 +181,7 @@ async function cpuRun(newDb: () => Promise<string>, movies: string, fixture: any
       const kodi = await startFakeKodi({});
       await seedKodiLibrary(call, { path: movies, kodiPort: kodi.port });
       const s0 = Date.now();
-      await Promise.all(
-        Array.from({ length: 20 }, async (_, k) => {
-          for (let i = k; i < N; i += 20) {
-            const body = structuredClone(fixture);
-            Object.assign(body.movie, {
-              id: 10_000 + i,
-              tmdbId: 20_000 + i,
-              folderPath: `/movies/Movie ${i} (2000)`,
-            });
-            body.movieFile.id = 30_000 + i;
-            body.downloadId = `S${i}`;
-            const r = await call('POST', '/api/webhooks/radarr', body);
-            if (r.status !== 200) throw new Error(`webhook ${r.status}`);
-          }
-        }),
-      );
+      await postDownloads(call, fixture, N, 20, 'S');
       for (;;) {
         const scans = new Set(
           kodi.calls.filter((c) => c.method === 'VideoLibrary.Scan').map((c) => JSON.stringify(c.params)),

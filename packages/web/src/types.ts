@@ -32,14 +32,7 @@ export interface PublishedFile {
   hash: string;
 }
 
-export interface IdentifyMatch {
-  tmdbId: number;
-  title: string;
-  originalTitle: string | null;
-  year: number | null;
-  overview: string | null;
-  posterUrl: string | null;
-}
+export type { IdentifyMatch } from '@metarr/core';
 
 export interface JobSummary {
   id: string;
