@@ -123,6 +123,27 @@ export const jobCatalog = {
     }),
     { priority: 2 },
   ),
+  /**
+   * Reads one series folder of a `tv` library and records its seasons, episodes and files (issue
+   * 15). From a Sonarr webhook (with the ids Sonarr sent) or a tv library scan (one per folder).
+   */
+  'scan-series': job(
+    Type.Object({
+      libraryId: Id,
+      /** The series folder, in Metarr's form. */
+      path: AbsPath,
+      trigger: Type.Union([Type.Literal('webhook'), Type.Literal('library-scan'), Type.Literal('manual')]),
+      /** The Sonarr event; `SeriesDelete` marks the series removed. */
+      eventType: Type.Optional(Type.String({ maxLength: 100 })),
+      tmdbId: Type.Optional(Id),
+      tvdbId: Type.Optional(Id),
+      imdbId: Type.Optional(Type.String({ pattern: '^tt[0-9]+$' })),
+      title: Type.Optional(Type.String({ maxLength: 500 })),
+      year: Type.Optional(Type.Integer({ minimum: 0, maximum: 3000 })),
+      sonarrId: Type.Optional(Id),
+    }),
+    { priority: 2 },
+  ),
   /** A library folder changed: fans out one `notify-group` per player group linked to the library. */
   'notify-players': job(
     Type.Object({
