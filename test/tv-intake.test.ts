@@ -33,7 +33,7 @@ async function scanAndWait(stack: Stack, libraryId: number) {
 
 t.test('a tv library scan queues a scan-series per series folder and they record the series', async (t) => {
   const stack = await startStack(t);
-  const tree: Record<string, unknown> = {};
+  const tree: Record<string, Record<string, string | Record<string, string>>> = {};
   for (let i = 1; i <= 3; i++) {
     tree[`Show ${i} (2020) {tvdb-${1000 + i}}`] = {
       'Season 01': { [`Show ${i} - S01E01.mkv`]: 'v', [`Show ${i} - S01E02E03.mkv`]: 'v' },
