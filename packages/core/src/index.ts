@@ -53,6 +53,7 @@ export * from './secrets.ts';
 export * from './services/alerts.ts';
 export * from './services/discover.ts';
 export * from './services/enrich.ts';
+export * from './services/enrichSeries.ts';
 export * from './services/folders.ts';
 export * from './services/identify.ts';
 export * from './services/libraryScan.ts';

@@ -230,6 +230,8 @@ export interface EpisodesTable {
   air_date: string | null;
   metadata: ColumnType<unknown, string | null | undefined, string | null>;
   placeholder_fields: Generated<string[]>;
+  /** Provider checks made while a placeholder remained (the backoff's exponent). */
+  placeholder_checks: Generated<number>;
   placeholder_next_check: Timestamp | null;
   placeholder_give_up_at: Timestamp | null;
   created_at: Generated<Date>;

@@ -67,6 +67,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('air_date', 'text', (c) => c.check(sql`air_date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'`))
     .addColumn('metadata', 'jsonb')
     .addColumn('placeholder_fields', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'::text[]`))
+    .addColumn('placeholder_checks', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('placeholder_next_check', 'timestamptz')
     .addColumn('placeholder_give_up_at', 'timestamptz')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
