@@ -98,6 +98,22 @@ const NotifyGroupPayload = Type.Object({
   refresh: Refresh,
 });
 
+/**
+ * The media item a pipeline job works on (issue 15): `{kind, id}`. `{movieId}`, the shape queued
+ * before TV existed, is still accepted and means `{kind: "movie", id: movieId}`.
+ */
+const MediaItemPayload = Type.Union([
+  Type.Object({ movieId: Id }),
+  Type.Object({ kind: Type.Union([Type.Literal('movie'), Type.Literal('series')]), id: Id }),
+]);
+
+export type MediaItem = { kind: 'movie' | 'series'; id: number };
+
+/** The item of a pipeline payload, whichever shape it was queued in. */
+export function mediaItemOf(p: { movieId: number } | MediaItem): MediaItem {
+  return 'movieId' in p ? { kind: 'movie', id: p.movieId } : { kind: p.kind, id: p.id };
+}
+
 export const jobCatalog = {
   webhook: job(
     Type.Object({
@@ -166,7 +182,8 @@ export const jobCatalog = {
   ),
   'discover-assets': job(Type.Object({ movieId: Id }), { priority: 4 }),
   'fetch-provider-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),
-  'enrich-metadata': job(Type.Object({ movieId: Id }), { priority: 5 }),
+  /** Movies: from the discovered provider records. Series: fetches TMDB (series + one call per season). */
+  'enrich-metadata': job(MediaItemPayload, { priority: 5 }),
   'select-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),
   publish: job(Type.Object({ movieId: Id }), { priority: 4 }),
   'library-scan': job(Type.Object({ libraryId: Id }), { priority: 8, expireInSeconds: 3600 }),

@@ -1,5 +1,6 @@
 import { permanent, scanSeries } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
+import { providerSettingsFor } from './providers.ts';
 
 /** How long a library scan's series fold into one notification of the library root (as movies). */
 const LIBRARY_NOTIFY_WINDOW_SECONDS = 10;
@@ -35,7 +36,15 @@ export const handleScanSeries: JobHandler<'scan-series'> = async (ctx, deps) => 
       ...(p.eventType === 'SeriesDelete' && { removed: true }),
     },
   );
-  const output = { ...result, unparseable: result.unparseable.length };
+  let output: Record<string, unknown> = { ...result, unparseable: result.unparseable.length };
+  // With a TMDB key, a recorded series (new or changed, or any a webhook names) gets its metadata:
+  // enrich-metadata on the media item {kind: "series", id}.
+  const present = result.status !== 'missing' && result.status !== 'removed' && result.seriesId !== null;
+  const worthEnriching = present && (result.status !== 'unchanged' || p.trigger !== 'library-scan');
+  if (worthEnriching && (await providerSettingsFor(deps)).tmdbApiKey) {
+    const next = await ctx.enqueue('enrich-metadata', { kind: 'series', id: result.seriesId as number });
+    output = { ...output, enrichJobId: next?.id ?? null };
+  }
   if (p.trigger !== 'library-scan' || result.status === 'unchanged' || result.status === 'removed')
     return output;
   const job = await ctx.enqueue(
