@@ -64,6 +64,7 @@ export * from './services/playerTest.ts';
 export * from './services/providerCache.ts';
 export * from './services/publish.ts';
 export * from './services/publishedImages.ts';
+export * from './services/publishSeries.ts';
 export * from './services/resolve.ts';
 export * from './services/scan.ts';
 export * from './services/scanSeries.ts';

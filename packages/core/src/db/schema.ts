@@ -252,6 +252,16 @@ export interface EpisodeFilesTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
+/** What Metarr wrote in a series folder, relative to it; written ahead (`pending_hash`) as movies'. */
+export interface SeriesPublishedFilesTable {
+  series_id: number;
+  file: string;
+  /** `tvshow-nfo` or `episode-nfo`. */
+  kind: string;
+  content_hash: string | null;
+  pending_hash: string | null;
+  published_at: Generated<Date>;
+}
 export interface EpisodeFileEpisodesTable {
   file_id: number;
   episode_id: number;
@@ -292,6 +302,7 @@ export interface Database {
   episode_field_locks: EpisodeFieldLocksTable;
   episode_files: EpisodeFilesTable;
   episode_file_episodes: EpisodeFileEpisodesTable;
+  series_published_files: SeriesPublishedFilesTable;
 }
 
 export type Library = Selectable<LibrariesTable>;

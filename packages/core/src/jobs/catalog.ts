@@ -185,7 +185,8 @@ export const jobCatalog = {
   /** Movies: from the discovered provider records. Series: fetches TMDB (series + one call per season). */
   'enrich-metadata': job(MediaItemPayload, { priority: 5 }),
   'select-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),
-  publish: job(Type.Object({ movieId: Id }), { priority: 4 }),
+  /** Movies: artwork and NFO. Series: tvshow.nfo and episode NFOs (artwork not yet). */
+  publish: job(MediaItemPayload, { priority: 4 }),
   'library-scan': job(Type.Object({ libraryId: Id }), { priority: 8, expireInSeconds: 3600 }),
   'scheduled-file-scan': job(Type.Object({ libraryId: Type.Optional(Id) }), { priority: 9, retryLimit: 1 }),
   'scheduled-provider-update': job(Type.Object({}), { priority: 9, retryLimit: 1 }),

@@ -12,8 +12,7 @@ import { providersFor } from './providers.ts';
 /**
  * Works on a media item (`{kind, id}`; an old `{movieId}` payload is a movie). A movie's metadata
  * comes from the records fetch-provider-assets stored, then select-assets follows; a series' from
- * TMDB directly (one series call, one per season on disk), with no follow-up yet (TV publishing is
- * not built).
+ * TMDB directly (one series call, one per season on disk), then publish (its NFOs).
  */
 export const handleEnrichMetadata: JobHandler<'enrich-metadata'> = async (ctx, deps) => {
   const item = mediaItemOf(ctx.payload);
@@ -49,7 +48,10 @@ async function enrichSeriesItem(
         signal: ctx.signal,
       },
     );
-    return { ...r };
+    if (r.skipped) return { ...r };
+    // publish writes only what changed, so it follows every enrichment.
+    const next = await ctx.enqueue('publish', { kind: 'series', id: seriesId });
+    return { ...r, nextJobId: next?.id ?? null };
   } catch (err) {
     // As fetch-provider-assets: a 429 pauses TMDB for every replica and defers this job, no retry spent.
     if (err instanceof AppError && err.code === 'PROVIDER_RATE_LIMITED') {

@@ -136,38 +136,41 @@ t.test('the media-item payload: {kind: "movie", id} runs as the old {movieId} do
   t.match(await followUpsOf(db, ctx.id), [{ name: 'select-assets', payload: { movieId: movie.id } }]);
 });
 
-t.test('{kind: "series", id} fills the series and its episodes from TMDB, no follow-up yet', async (t) => {
-  const lib = await db
-    .insertInto('libraries')
-    .values({ name: 'TV', type: 'tv', path: t.testdir({}) })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const series = await db
-    .insertInto('series')
-    .values({ library_id: lib.id, path: '/tv/Harbour Lights', tmdb_id: 95001 })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const season = await db
-    .insertInto('seasons')
-    .values({ series_id: series.id, number: 1 })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await db
-    .insertInto('episodes')
-    .values({ series_id: series.id, season_id: season.id, season_number: 1, number: 1 })
-    .execute();
-  const ctx = ctxFor('enrich-metadata', { kind: 'series', id: series.id });
-  const out = await handleEnrichMetadata(ctx, deps);
-  t.match(out, { seriesId: series.id, tmdbId: 95001, seasons: 1, episodesUpdated: 3 });
-  const titles = await db
-    .selectFrom('episodes')
-    .select('title')
-    .where('series_id', '=', series.id)
-    .orderBy('number')
-    .execute();
-  t.same(
-    titles.map((e) => e.title),
-    ['Arrival (1)', 'Arrival (2)', 'Fish & Chips <Special>'],
-  );
-  t.same(await followUpsOf(db, ctx.id), []);
-});
+t.test(
+  '{kind: "series", id} fills the series and its episodes from TMDB; publish of the series follows',
+  async (t) => {
+    const lib = await db
+      .insertInto('libraries')
+      .values({ name: 'TV', type: 'tv', path: t.testdir({}) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const series = await db
+      .insertInto('series')
+      .values({ library_id: lib.id, path: '/tv/Harbour Lights', tmdb_id: 95001 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const season = await db
+      .insertInto('seasons')
+      .values({ series_id: series.id, number: 1 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('episodes')
+      .values({ series_id: series.id, season_id: season.id, season_number: 1, number: 1 })
+      .execute();
+    const ctx = ctxFor('enrich-metadata', { kind: 'series', id: series.id });
+    const out = await handleEnrichMetadata(ctx, deps);
+    t.match(out, { seriesId: series.id, tmdbId: 95001, seasons: 1, episodesUpdated: 3 });
+    const titles = await db
+      .selectFrom('episodes')
+      .select('title')
+      .where('series_id', '=', series.id)
+      .orderBy('number')
+      .execute();
+    t.same(
+      titles.map((e) => e.title),
+      ['Arrival (1)', 'Arrival (2)', 'Fish & Chips <Special>'],
+    );
+    t.match(await followUpsOf(db, ctx.id), [{ name: 'publish', payload: { kind: 'series', id: series.id } }]);
+  },
+);

@@ -106,11 +106,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('episode_file_episodes_pk', ['file_id', 'episode_id'])
     .execute();
   await sql`create index episode_file_episodes_episode on episode_file_episodes (episode_id)`.execute(db);
+
+  // What Metarr wrote in a series folder (tvshow.nfo, episode NFOs), written ahead like
+  // movie_published_files: `pending_hash` before the write, `content_hash` once it landed.
+  await db.schema
+    .createTable('series_published_files')
+    .addColumn('series_id', 'integer', (c) => c.notNull().references('series.id').onDelete('cascade'))
+    .addColumn('file', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('content_hash', 'text')
+    .addColumn('pending_hash', 'text')
+    .addColumn('published_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addPrimaryKeyConstraint('series_published_files_pk', ['series_id', 'file'])
+    .execute();
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: see up()
 export async function down(db: Kysely<any>): Promise<void> {
   for (const t of [
+    'series_published_files',
     'episode_file_episodes',
     'episode_files',
     'episode_field_locks',
