@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { startFakeKodi, tmdbTvShow } from '@metarr/testkit';
 import t from 'tap';
+import { providerFakes } from './support/providers.ts';
 import { type Stack, startStack, waitFor } from './support/stack.ts';
 import { fixture } from './support/webhook-fixtures.ts';
 
@@ -128,5 +130,74 @@ t.test(
       ],
       files: [{ file, episodes: [{ season: 2, number: 1 }] }],
     });
+  },
+);
+
+t.test(
+  'with a TMDB key, a Sonarr Download ends in tvshow.nfo and the episode NFO written, and Kodi told about the series folder',
+  async (t) => {
+    const { tmdb, env } = await providerFakes(t);
+    tmdb.tvShows.set(95396, tmdbTvShow(95396, { name: 'Severance', year: 2022, tvdbId: 371980, seasons: 2 }));
+    const kodi = await startFakeKodi({});
+    t.teardown(() => kodi.close());
+    const stack = await startStack(t, { env });
+    const media = t.testdir({ tv: { Severance: { 'Season 02': {} } } });
+    const tvRoot = path.join(media, 'tv');
+    const folder = path.join(tvRoot, 'Severance');
+    const video = 'Severance - S02E01 - Hello, Ms. Cobel [WEBDL-2160p].mkv';
+    await fs.writeFile(path.join(folder, 'Season 02', video), 'video');
+    const lib = await stack.api('POST', '/api/libraries', { name: 'TV', type: 'tv', path: tvRoot });
+    await stack.api('POST', '/api/path-mappings', { manager: 'sonarr', from: '/tv', to: tvRoot });
+    const group = await stack.api('POST', '/api/player-groups', {
+      name: 'Living room',
+      type: 'kodi',
+      sharedLibrary: true,
+      libraryIds: [lib.json.id],
+      pathMappings: [{ from: tvRoot, to: 'smb://nas/tv/' }],
+    });
+    await stack.api('POST', '/api/players', {
+      groupId: group.json.id,
+      name: 'Kodi',
+      type: 'kodi',
+      host: '127.0.0.1',
+      port: kodi.port,
+    });
+
+    const ack = await stack.api('POST', '/api/webhooks/sonarr', fixture('sonarr-download'));
+    t.equal(ack.status, 200, ack.text);
+    const nfo = path.join(folder, 'Season 02', 'Severance - S02E01 - Hello, Ms. Cobel [WEBDL-2160p].nfo');
+    const episode = await waitFor(
+      'the episode NFO',
+      () => fs.readFile(nfo, 'utf8').catch(() => null),
+      30_000,
+    );
+    t.match(episode, /<episodedetails>[\s\S]*<title>Severance 2\.1<\/title>[\s\S]*<season>2<\/season>/);
+    const show = await fs.readFile(path.join(folder, 'tvshow.nfo'), 'utf8');
+    t.match(show, /<title>Severance<\/title>/);
+    await waitFor(
+      'Kodi scan of the series folder',
+      async () =>
+        kodi.calls.find(
+          (c) =>
+            c.method === 'VideoLibrary.Scan' &&
+            (c.params as { directory?: string })?.directory === 'smb://nas/tv/Severance/',
+        ),
+      30_000,
+    );
+    const series = (await stack.api('GET', '/api/series')).json[0];
+    const detail = await stack.api('GET', `/api/series/${series.id}`);
+    t.match(detail.json, {
+      title: 'Severance',
+      metadata: { title: 'Severance', uniqueIds: { tmdb: 95396, tvdb: 371980 } },
+      seasons: [{ number: 2, episodes: [{ number: 1, title: 'Severance 2.1', placeholder: false }] }],
+    });
+    // One series call and one season call: the season's episodes all come from it.
+    t.same(
+      tmdb.calls
+        .map((c) => c.path)
+        .filter((p) => p.startsWith('/tv/95396'))
+        .sort(),
+      ['/tv/95396', '/tv/95396/season/2'],
+    );
   },
 );
