@@ -29,6 +29,8 @@ export interface SeriesPublishResult {
   /** Files written, relative to the series folder. */
   written: string[];
   unchanged: string[];
+  /** Episode NFOs Metarr wrote for a video file that is gone (deleted or renamed), removed. */
+  removed: string[];
   /** The series folder (what players are told about). */
   path: string;
   libraryId: number;
@@ -58,6 +60,7 @@ export async function publishSeries(deps: SeriesPublishDeps, seriesId: number): 
     seriesId,
     written: [],
     unchanged: [],
+    removed: [],
     path: series.path,
     libraryId: series.library_id,
   };
@@ -136,6 +139,52 @@ export async function publishSeries(deps: SeriesPublishDeps, seriesId: number): 
       .where('file', '=', p.file)
       .execute();
   }
-  log.info({ written: result.written.length, unchanged: result.unchanged.length }, 'Series NFOs published');
+  result.removed = await removeStaleEpisodeNfos(deps.db, fs, series.path, seriesId);
+  log.info(
+    { written: result.written.length, unchanged: result.unchanged.length, removed: result.removed.length },
+    'Series NFOs published',
+  );
   return result;
+}
+
+/**
+ * The episode NFOs Metarr wrote whose video file is gone (Sonarr deleted or renamed it): removed when
+ * the file on disk is still exactly what Metarr wrote (its recorded or pending hash); a file the user
+ * changed since is theirs and stays. The record goes either way.
+ */
+async function removeStaleEpisodeNfos(
+  db: Db,
+  fs: PublishFs,
+  folder: string,
+  seriesId: number,
+): Promise<string[]> {
+  const [files, published] = await Promise.all([
+    db.selectFrom('episode_files').select('file').where('series_id', '=', seriesId).execute(),
+    db
+      .selectFrom('series_published_files')
+      .select(['file', 'content_hash', 'pending_hash'])
+      .where('series_id', '=', seriesId)
+      .where('kind', '=', 'episode-nfo')
+      .execute(),
+  ]);
+  const current = new Set(files.map((f) => nfoOf(f.file)));
+  const removed: string[] = [];
+  for (const p of published) {
+    if (current.has(p.file)) continue;
+    const target = nodePath.join(folder, p.file);
+    const bytes = await readOwnFile(fs, target);
+    if (bytes) {
+      const hash = sha256(bytes);
+      if (hash === p.content_hash || hash === p.pending_hash) {
+        await fs.unlink(target);
+        removed.push(p.file);
+      }
+    }
+    await db
+      .deleteFrom('series_published_files')
+      .where('series_id', '=', seriesId)
+      .where('file', '=', p.file)
+      .execute();
+  }
+  return removed;
 }

@@ -79,3 +79,67 @@ t.test(
     t.equal(again.unchanged.length, 3);
   },
 );
+
+t.test(
+  'a renamed or deleted episode file: the NFO Metarr wrote for it goes, a user-edited one stays',
+  async (t) => {
+    const root = t.testdir({
+      'Harbour Lights (2021)': {
+        'Season 01': {
+          'Harbour Lights - S01E01E02.mkv': 'v',
+          'Harbour Lights - S01E03.mkv': 'v',
+        },
+      },
+    });
+    const lib = await db
+      .insertInto('libraries')
+      .values({ name: 'TV 2', type: 'tv', path: root })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const folder = path.join(root, 'Harbour Lights (2021)');
+    const season = path.join(folder, 'Season 01');
+    const scan = () =>
+      scanSeries(
+        { db, log: silentLogger },
+        { libraryId: lib.id, libraryPath: root, path: folder, tmdbId: 95001 },
+      );
+    const id = (await scan()).seriesId as number;
+    const opts = {
+      language: 'en-US',
+      country: 'US',
+      imageBaseUrl: tmdbFake.imageUrl,
+      ttlSeconds: 3600,
+      tmdbRateLimit: 40,
+    };
+    const deps = { db, fs, log: silentLogger, clock: () => now };
+    await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, id, opts);
+    await publishSeries(deps, id);
+
+    // Sonarr renames S01E03 and deletes S01E01E02, whose NFO the user had edited.
+    await fs.rename(
+      path.join(season, 'Harbour Lights - S01E03.mkv'),
+      path.join(season, 'Harbour Lights - S01E03 - Fish and Chips.mkv'),
+    );
+    await fs.rm(path.join(season, 'Harbour Lights - S01E01E02.mkv'));
+    await fs.appendFile(path.join(season, 'Harbour Lights - S01E01E02.nfo'), '<!-- mine -->');
+    await scan();
+    const r = await publishSeries(deps, id);
+    t.same(r.written, ['Season 01/Harbour Lights - S01E03 - Fish and Chips.nfo']);
+    t.same(r.removed, ['Season 01/Harbour Lights - S01E03.nfo']);
+    t.same((await fs.readdir(season)).sort(), [
+      'Harbour Lights - S01E01E02.nfo',
+      'Harbour Lights - S01E03 - Fish and Chips.mkv',
+      'Harbour Lights - S01E03 - Fish and Chips.nfo',
+    ]);
+    const recorded = await db
+      .selectFrom('series_published_files')
+      .select('file')
+      .where('series_id', '=', id)
+      .orderBy('file')
+      .execute();
+    t.same(
+      recorded.map((x) => x.file),
+      ['Season 01/Harbour Lights - S01E03 - Fish and Chips.nfo', 'tvshow.nfo'],
+    );
+  },
+);

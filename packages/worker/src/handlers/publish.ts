@@ -21,7 +21,7 @@ async function movieLabel(db: Db, movieId: number): Promise<string> {
  */
 async function publishSeriesItem(ctx: JobContext<'publish'>, seriesId: number): Promise<JobOutput> {
   const r = await publishSeries({ db: ctx.db, fs: ctx.fs, log: ctx.log }, seriesId);
-  if (r.skipped || r.written.length === 0) return { ...r };
+  if (r.skipped || (r.written.length === 0 && r.removed.length === 0)) return { ...r };
   const notify = await ctx.enqueue('notify-players', {
     libraryId: r.libraryId,
     path: r.path,
