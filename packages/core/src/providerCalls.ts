@@ -98,7 +98,15 @@ export async function withTransientRetry<T>(
  */
 export async function cachedProviderCall<T>(
   deps: CallDeps,
-  opts: { now: Date; ttlSeconds: number; tmdbRateLimit: number; attempts: number; signal?: AbortSignal },
+  opts: {
+    now: Date;
+    ttlSeconds: number;
+    tmdbRateLimit: number;
+    attempts: number;
+    signal?: AbortSignal;
+    /** Ask the provider even when the cache is fresh (a placeholder recheck); the answer is cached. */
+    refresh?: boolean;
+  },
   counts: {
     tally: ProviderRequestTally;
     counts: { requests: { tmdb: number; fanart: number }; cacheHits: number };
@@ -108,7 +116,9 @@ export async function cachedProviderCall<T>(
   fetch: () => Promise<T | null>,
 ): Promise<T | { notFound: true }> {
   const { tally } = counts;
-  const hit = await readProviderCache(deps.db, provider, key, { fresh: true, now: opts.now });
+  const hit = opts.refresh
+    ? undefined
+    : await readProviderCache(deps.db, provider, key, { fresh: true, now: opts.now });
   if (hit !== undefined) {
     counts.counts.cacheHits++;
     tally.add(provider, 'cache_hit');

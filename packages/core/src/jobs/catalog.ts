@@ -109,6 +109,16 @@ const MediaItemPayload = Type.Union([
 
 export type MediaItem = { kind: 'movie' | 'series'; id: number };
 
+/** enrich-metadata's item; `recheck` (series): a placeholder recheck, asking TMDB past the cache. */
+const EnrichPayload = Type.Union([
+  Type.Object({ movieId: Id }),
+  Type.Object({
+    kind: Type.Union([Type.Literal('movie'), Type.Literal('series')]),
+    id: Id,
+    recheck: Type.Optional(Type.Boolean()),
+  }),
+]);
+
 /** The item of a pipeline payload, whichever shape it was queued in. */
 export function mediaItemOf(p: { movieId: number } | MediaItem): MediaItem {
   return 'movieId' in p ? { kind: 'movie', id: p.movieId } : { kind: p.kind, id: p.id };
@@ -183,7 +193,7 @@ export const jobCatalog = {
   'discover-assets': job(Type.Object({ movieId: Id }), { priority: 4 }),
   'fetch-provider-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),
   /** Movies: from the discovered provider records. Series: fetches TMDB (series + one call per season). */
-  'enrich-metadata': job(MediaItemPayload, { priority: 5 }),
+  'enrich-metadata': job(EnrichPayload, { priority: 5 }),
   'select-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),
   /** Movies: artwork and NFO. Series: tvshow.nfo and episode NFOs (artwork not yet). */
   publish: job(MediaItemPayload, { priority: 4 }),

@@ -49,6 +49,11 @@ export interface SeriesEnrichOptions {
   placeholderRecheckSeconds?: number;
   transientAttempts?: number;
   signal?: AbortSignal;
+  /**
+   * A placeholder recheck: the seasons holding placeholder episodes are asked again past the cache.
+   * Nothing is fetched when no placeholder check is due yet (another chain moved it).
+   */
+  recheck?: boolean;
 }
 
 export interface SeriesEnrichResult {
@@ -65,6 +70,8 @@ export interface SeriesEnrichResult {
   healed: number;
   /** Whether the series row's metadata changed. */
   seriesChanged: boolean;
+  /** The earliest next placeholder check of the series' episodes, or null when none is due. */
+  nextCheckAt: Date | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -118,9 +125,29 @@ async function enrichTallied(
     placeholders: 0,
     healed: 0,
     seriesChanged: false,
+    nextCheckAt: null,
   };
   const series = await deps.db.selectFrom('series').selectAll().where('id', '=', seriesId).executeTakeFirst();
   if (!series) throw permanent('SERIES_NOT_FOUND', `series ${seriesId} does not exist`);
+  // Seasons holding placeholder episodes, and whether a recheck is due at all.
+  const pending = await deps.db
+    .selectFrom('episodes')
+    .select(['season_number', 'placeholder_next_check'])
+    .where('series_id', '=', seriesId)
+    .where('placeholder_next_check', 'is not', null)
+    .execute();
+  if (opts.recheck) {
+    const due = pending.some((p) => (p.placeholder_next_check as Date).getTime() <= now.getTime() + 1000);
+    if (!due) {
+      const next = pending.map((p) => (p.placeholder_next_check as Date).getTime()).sort((a, b) => a - b)[0];
+      return {
+        ...result,
+        skipped: 'no placeholder check is due (a later one is already planned)',
+        nextCheckAt: next === undefined ? null : new Date(next),
+      };
+    }
+  }
+  const recheckSeasons = new Set(opts.recheck ? pending.map((p) => p.season_number) : []);
   const call = {
     now,
     ttlSeconds: opts.ttlSeconds,
@@ -165,9 +192,18 @@ async function enrichTallied(
     .execute();
   const episodesBySeason = new Map<number, EpisodeMetadata[]>();
   for (const s of seasonRows) {
-    const season = await cached<TmdbSeason>(seasonKey(id, s.number, opts.language), () =>
-      deps.tmdb.tvSeason(id, s.number, { language: opts.language, ...signal }),
-    );
+    const key = seasonKey(id, s.number, opts.language);
+    const fetchSeason = () => deps.tmdb.tvSeason(id, s.number, { language: opts.language, ...signal });
+    const season = recheckSeasons.has(s.number)
+      ? await cachedProviderCall<TmdbSeason>(
+          deps,
+          { ...call, refresh: true },
+          counts,
+          'tmdb',
+          key,
+          fetchSeason as () => Promise<TmdbSeason | null>,
+        )
+      : await cached<TmdbSeason>(key, fetchSeason);
     if ('notFound' in season) continue;
     episodesBySeason.set(
       s.number,
@@ -194,6 +230,12 @@ async function enrichTallied(
         await writeEpisodes(trx, result, { seriesId, seasonId: s.id, season: s.number }, episodes, now, opts);
     }
   });
+  const next = await deps.db
+    .selectFrom('episodes')
+    .select((eb) => eb.fn.min('placeholder_next_check').as('next'))
+    .where('series_id', '=', seriesId)
+    .executeTakeFirst();
+  result.nextCheckAt = (next?.next as Date | null | undefined) ?? null;
   log.info(
     {
       tmdbId: id,

@@ -103,3 +103,43 @@ t.test('a locked episode title is kept', async (t) => {
   const e2 = (await getSeriesDetail(db, seriesId))?.seasons[1]?.episodes[1];
   t.match(e2, { title: 'The Storm', placeholderFields: ['plot', 'still'], locks: ['title'] });
 });
+
+t.test(
+  'a placeholder recheck asks TMDB past the cache and heals the episode once real values appear',
+  async (t) => {
+    await db.deleteFrom('provider_cache').execute();
+    const seriesId = await scannedHarbourLights(t, { tmdbId: 95001 });
+    const week = { ...opts, ttlSeconds: 7 * 86_400 };
+    const first = await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, seriesId, week);
+    t.strictSame(first.nextCheckAt, new Date('2026-12-06T18:00:00Z'));
+
+    const early = new Date('2026-12-06T13:00:00Z');
+    const tooSoon = await enrichSeries({ db, log: silentLogger, tmdb, clock: () => early }, seriesId, {
+      ...week,
+      recheck: true,
+    });
+    t.match(tooSoon, { skipped: /no placeholder check is due/, requests: { tmdb: 0 } });
+
+    // TMDB fills in S02E02.
+    const season2 = tmdbFake.tvShows.get(95001)?.seasons.get(2) as { episodes: Record<string, unknown>[] };
+    Object.assign(season2.episodes[1] as Record<string, unknown>, {
+      name: 'The Storm',
+      overview: 'The lights fail in a storm.',
+      still_path: '/95001-s02e02-still.jpg',
+    });
+    const later = new Date('2026-12-06T18:00:00Z');
+    const healed = await enrichSeries({ db, log: silentLogger, tmdb, clock: () => later }, seriesId, {
+      ...week,
+      recheck: true,
+    });
+    t.match(healed, { healed: 1, placeholders: 0, nextCheckAt: null, requests: { tmdb: 1 } });
+    const row = await db
+      .selectFrom('episodes')
+      .selectAll()
+      .where('series_id', '=', seriesId)
+      .where('season_number', '=', 2)
+      .where('number', '=', 2)
+      .executeTakeFirstOrThrow();
+    t.match(row, { title: 'The Storm', placeholder_fields: [], placeholder_next_check: null });
+  },
+);

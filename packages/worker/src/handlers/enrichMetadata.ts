@@ -46,12 +46,23 @@ async function enrichSeriesItem(
         ttlSeconds: c.providerCacheTtlSeconds,
         tmdbRateLimit: c.tmdbRateLimit,
         signal: ctx.signal,
+        recheck: 'recheck' in ctx.payload && ctx.payload.recheck === true,
       },
     );
+    // A skipped recheck means a later check is already planned by another run: this chain stops.
     if (r.skipped) return { ...r };
+    // Placeholder healing: while an episode still has stand-ins, the series is asked again (past the
+    // cache) at its next check; the chain ends when every placeholder healed or gave up.
+    const recheck = r.nextCheckAt
+      ? await ctx.enqueue(
+          'enrich-metadata',
+          { kind: 'series', id: seriesId, recheck: true },
+          { startAfter: r.nextCheckAt },
+        )
+      : null;
     // publish writes only what changed, so it follows every enrichment.
     const next = await ctx.enqueue('publish', { kind: 'series', id: seriesId });
-    return { ...r, nextJobId: next?.id ?? null };
+    return { ...r, nextJobId: next?.id ?? null, recheckJobId: recheck?.id ?? null };
   } catch (err) {
     // As fetch-provider-assets: a 429 pauses TMDB for every replica and defers this job, no retry spent.
     if (err instanceof AppError && err.code === 'PROVIDER_RATE_LIMITED') {
