@@ -235,6 +235,34 @@ t.test('every route answers only the statuses it declares, with the bodies it de
   await api('GET', `/api/movies/${movie.id}/identify?query=heat`); // no TMDB key yet: 503
   await api('GET', `/api/movies/${movie.id}/identify?query=heat&year=12`);
   await api('GET', '/api/movies/99999/identify?query=heat');
+  const series = await stack.db
+    .insertInto('series')
+    .values({ library_id: lib.id, path: root('tv/Severance (2022)'), title: 'Severance', year: 2022 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const season = await stack.db
+    .insertInto('seasons')
+    .values({ series_id: series.id, number: 1, folder: 'Season 01' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await stack.db
+    .insertInto('episodes')
+    .values({
+      series_id: series.id,
+      season_id: season.id,
+      season_number: 1,
+      number: 1,
+      title: 'TBA',
+      air_date: '2022-02-18',
+      placeholder_fields: ['title'],
+      placeholder_next_check: new Date(),
+    })
+    .execute();
+  await api('GET', '/api/series');
+  await api('GET', `/api/series?libraryId=${lib.id}&limit=10&offset=0`);
+  await api('GET', '/api/series?limit=0');
+  await api('GET', `/api/series/${series.id}`);
+  await api('GET', '/api/series/99999');
   await api('POST', `/api/movies/${movie.id}/identify`, { tmdbId: 949 });
   await api('POST', `/api/movies/${movie.id}/refresh`); // identified: 202
 

@@ -37,6 +37,11 @@ export const TAGS = [
   { name: 'Players', description: 'Kodi, Jellyfin, Emby and Plex servers; secrets are write-only' },
   { name: 'Paths', description: 'How a path an *arr sends maps to a library and to each group of players' },
   { name: 'Movies', description: 'Scanned movies, their stored metadata and per-field locks' },
+  {
+    name: 'Series',
+    description:
+      'Scanned TV series: seasons (0 = specials), episodes, the files holding them, placeholder state',
+  },
   { name: 'Jobs', description: 'The job queue: lists, lineage, statistics, retry and cancel' },
   { name: 'Workers', description: 'Live worker processes' },
   { name: 'Schedules', description: 'Cron schedules of file scans and provider updates' },

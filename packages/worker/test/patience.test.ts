@@ -1,4 +1,11 @@
-import { createJobInspector, createJobQueue, jobTestControls, publishFsError, retryable } from '@metarr/core';
+import {
+  createJobInspector,
+  createJobQueue,
+  jobTestControls,
+  mediaItemOf,
+  publishFsError,
+  retryable,
+} from '@metarr/core';
 import t from 'tap';
 import { handlers } from '../src/handlers/index.ts';
 import { startWorkerRuntime } from '../src/runtime.ts';
@@ -23,7 +30,9 @@ await startWorkerRuntime({
   handlers: {
     ...handlers,
     publish: async (ctx) => {
-      throw ctx.payload.movieId === 1 ? diskFull() : retryable('PROVIDER_UNAVAILABLE', 'TMDB is down');
+      throw mediaItemOf(ctx.payload).id === 1
+        ? diskFull()
+        : retryable('PROVIDER_UNAVAILABLE', 'TMDB is down');
     },
   },
   concurrency: 2,

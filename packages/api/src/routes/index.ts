@@ -16,6 +16,7 @@ import { pathRoutes } from './paths.ts';
 import { playerGroupRoutes } from './playerGroups.ts';
 import { playerRoutes } from './players.ts';
 import { scheduleRoutes } from './schedules.ts';
+import { seriesRoutes } from './series.ts';
 import { settingsRoutes } from './settings.ts';
 import { webhookRoutes } from './webhooks.ts';
 import { workerRoutes } from './workers.ts';
@@ -33,6 +34,7 @@ export const routePlugins: RoutePlugin[] = [
   pathRoutes,
   movieRoutes,
   movieChoiceRoutes,
+  seriesRoutes,
   jobRoutes,
   workerRoutes,
   scheduleRoutes,

@@ -72,6 +72,16 @@ export async function providerGetJson(
 export interface TmdbClient {
   /** `/movie/{id}` with credits, images, videos, release_dates and external_ids appended. */
   movie(tmdbId: number, opts: { language: string; signal?: AbortSignal }): Promise<unknown | null>;
+  /** `/tv/{id}` with aggregate_credits, images, external_ids, content_ratings and videos appended. */
+  tv(tmdbId: number, opts: { language: string; signal?: AbortSignal }): Promise<unknown | null>;
+  /** `/tv/{id}/season/{n}`: every episode of the season (one call serves them all). */
+  tvSeason(
+    tmdbId: number,
+    season: number,
+    opts: { language: string; signal?: AbortSignal },
+  ): Promise<unknown | null>;
+  /** `/find/{tvdbId}?external_source=tvdb_id`: the TMDB series of a TVDB id (`tv_results`). */
+  findByTvdb(tvdbId: number, opts: { signal?: AbortSignal }): Promise<unknown | null>;
   /** `/find/{imdbId}?external_source=imdb_id`. */
   findByImdb(imdbId: string, opts: { signal?: AbortSignal }): Promise<unknown | null>;
   /** `/search/movie?query=…&year=…`: the first page of matches. */
@@ -109,6 +119,27 @@ export function createTmdbClient(opts: {
         }),
         { ...(headers && { headers }), ...(o.signal && { signal: o.signal }) },
       ),
+    tv: (id, o) =>
+      providerGetJson(
+        endpoint,
+        `/tv/${id}`,
+        auth({
+          language: o.language,
+          append_to_response: 'aggregate_credits,images,external_ids,content_ratings,videos',
+          include_image_language: `${o.language},null`,
+        }),
+        { ...(headers && { headers }), ...(o.signal && { signal: o.signal }) },
+      ),
+    tvSeason: (id, season, o) =>
+      providerGetJson(endpoint, `/tv/${id}/season/${season}`, auth({ language: o.language }), {
+        ...(headers && { headers }),
+        ...(o.signal && { signal: o.signal }),
+      }),
+    findByTvdb: (tvdbId, o) =>
+      providerGetJson(endpoint, `/find/${tvdbId}`, auth({ external_source: 'tvdb_id' }), {
+        ...(headers && { headers }),
+        ...(o.signal && { signal: o.signal }),
+      }),
     searchMovies: (query, o) =>
       providerGetJson(
         endpoint,

@@ -11,6 +11,7 @@ import * as alerts from './migrations/2026-12-05T1100_alerts.ts';
 import * as playerAudit from './migrations/2026-12-06T0100_player_audit.ts';
 import * as moviePreviousTitle from './migrations/2026-12-06T0900_movie_previous_title.ts';
 import * as artworkThumbnails from './migrations/2026-12-06T1000_artwork_thumbnails.ts';
+import * as tv from './migrations/2026-12-06T1200_tv.ts';
 import type { Database } from './schema.ts';
 
 /** Every migration, in order. Names are frozen: a shipped name never changes. */
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06T0100_player_audit': playerAudit,
   '2026-12-06T0900_movie_previous_title': moviePreviousTitle,
   '2026-12-06T1000_artwork_thumbnails': artworkThumbnails,
+  '2026-12-06T1200_tv': tv,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

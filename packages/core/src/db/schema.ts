@@ -183,6 +183,91 @@ export interface LibraryFoldersTable {
   seen_at: Generated<Date>;
 }
 
+export type SeriesStatus = 'present' | 'missing' | 'removed';
+
+/** TV (issue 15): one series folder of a `tv` library. `metadata` is SeriesMetadata (tv/metadata.ts). */
+export interface SeriesTable {
+  id: Generated<number>;
+  library_id: number;
+  path: string;
+  title: string | null;
+  year: number | null;
+  tmdb_id: number | null;
+  tvdb_id: number | null;
+  imdb_id: string | null;
+  sonarr_id: number | null;
+  status: Generated<SeriesStatus>;
+  metadata: ColumnType<unknown, string | null | undefined, string | null>;
+  /** [{file, reason}]: files whose names state no episode, unreadable season folders. */
+  unparseable: ColumnType<{ file: string; reason: string }[], string | undefined, string>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  last_scanned_at: Timestamp | null;
+}
+export interface SeriesFieldLocksTable {
+  series_id: number;
+  field: string;
+  locked_at: Generated<Date>;
+}
+export interface SeasonsTable {
+  id: Generated<number>;
+  series_id: number;
+  number: number;
+  folder: string | null;
+  metadata: ColumnType<unknown, string | null | undefined, string | null>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface EpisodesTable {
+  id: Generated<number>;
+  series_id: number;
+  season_id: number;
+  season_number: number;
+  number: number;
+  title: string | null;
+  plot: string | null;
+  /** 'YYYY-MM-DD'. */
+  air_date: string | null;
+  metadata: ColumnType<unknown, string | null | undefined, string | null>;
+  placeholder_fields: Generated<string[]>;
+  /** Provider checks made while a placeholder remained (the backoff's exponent). */
+  placeholder_checks: Generated<number>;
+  placeholder_next_check: Timestamp | null;
+  placeholder_give_up_at: Timestamp | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface EpisodeFieldLocksTable {
+  episode_id: number;
+  field: string;
+  locked_at: Generated<Date>;
+}
+export interface EpisodeFilesTable {
+  id: Generated<number>;
+  series_id: number;
+  /** Relative to the series folder, '/'-separated. */
+  file: string;
+  season_number: number | null;
+  air_date: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+/** What Metarr wrote in a series folder, relative to it; written ahead (`pending_hash`) as movies'. */
+export interface SeriesPublishedFilesTable {
+  series_id: number;
+  file: string;
+  /** `tvshow-nfo` or `episode-nfo`. */
+  kind: string;
+  content_hash: string | null;
+  pending_hash: string | null;
+  published_at: Generated<Date>;
+}
+export interface EpisodeFileEpisodesTable {
+  file_id: number;
+  episode_id: number;
+  position: number;
+}
+
 export interface Database {
   library_folders: LibraryFoldersTable;
   settings: SettingsTable;
@@ -210,6 +295,14 @@ export interface Database {
   player_audits: PlayerAuditsTable;
   player_audit_items: PlayerAuditItemsTable;
   player_audit_findings: PlayerAuditFindingsTable;
+  series: SeriesTable;
+  series_field_locks: SeriesFieldLocksTable;
+  seasons: SeasonsTable;
+  episodes: EpisodesTable;
+  episode_field_locks: EpisodeFieldLocksTable;
+  episode_files: EpisodeFilesTable;
+  episode_file_episodes: EpisodeFileEpisodesTable;
+  series_published_files: SeriesPublishedFilesTable;
 }
 
 export type Library = Selectable<LibrariesTable>;

@@ -98,6 +98,32 @@ const NotifyGroupPayload = Type.Object({
   refresh: Refresh,
 });
 
+/**
+ * The media item a pipeline job works on (issue 15): `{kind, id}`. `{movieId}`, the shape queued
+ * before TV existed, is still accepted and means `{kind: "movie", id: movieId}`.
+ */
+const MediaItemPayload = Type.Union([
+  Type.Object({ movieId: Id }),
+  Type.Object({ kind: Type.Union([Type.Literal('movie'), Type.Literal('series')]), id: Id }),
+]);
+
+export type MediaItem = { kind: 'movie' | 'series'; id: number };
+
+/** enrich-metadata's item; `recheck` (series): a placeholder recheck, asking TMDB past the cache. */
+const EnrichPayload = Type.Union([
+  Type.Object({ movieId: Id }),
+  Type.Object({
+    kind: Type.Union([Type.Literal('movie'), Type.Literal('series')]),
+    id: Id,
+    recheck: Type.Optional(Type.Boolean()),
+  }),
+]);
+
+/** The item of a pipeline payload, whichever shape it was queued in. */
+export function mediaItemOf(p: { movieId: number } | MediaItem): MediaItem {
+  return 'movieId' in p ? { kind: 'movie', id: p.movieId } : { kind: p.kind, id: p.id };
+}
+
 export const jobCatalog = {
   webhook: job(
     Type.Object({
@@ -123,6 +149,27 @@ export const jobCatalog = {
     }),
     { priority: 2 },
   ),
+  /**
+   * Reads one series folder of a `tv` library and records its seasons, episodes and files (issue
+   * 15). From a Sonarr webhook (with the ids Sonarr sent) or a tv library scan (one per folder).
+   */
+  'scan-series': job(
+    Type.Object({
+      libraryId: Id,
+      /** The series folder, in Metarr's form. */
+      path: AbsPath,
+      trigger: Type.Union([Type.Literal('webhook'), Type.Literal('library-scan'), Type.Literal('manual')]),
+      /** The Sonarr event; `SeriesDelete` marks the series removed. */
+      eventType: Type.Optional(Type.String({ maxLength: 100 })),
+      tmdbId: Type.Optional(Id),
+      tvdbId: Type.Optional(Id),
+      imdbId: Type.Optional(Type.String({ pattern: '^tt[0-9]+$' })),
+      title: Type.Optional(Type.String({ maxLength: 500 })),
+      year: Type.Optional(Type.Integer({ minimum: 0, maximum: 3000 })),
+      sonarrId: Type.Optional(Id),
+    }),
+    { priority: 2 },
+  ),
   /** A library folder changed: fans out one `notify-group` per player group linked to the library. */
   'notify-players': job(
     Type.Object({
@@ -145,9 +192,11 @@ export const jobCatalog = {
   ),
   'discover-assets': job(Type.Object({ movieId: Id }), { priority: 4 }),
   'fetch-provider-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),
-  'enrich-metadata': job(Type.Object({ movieId: Id }), { priority: 5 }),
+  /** Movies: from the discovered provider records. Series: fetches TMDB (series + one call per season). */
+  'enrich-metadata': job(EnrichPayload, { priority: 5 }),
   'select-assets': job(Type.Object({ movieId: Id }), { priority: 5 }),
-  publish: job(Type.Object({ movieId: Id }), { priority: 4 }),
+  /** Movies: artwork and NFO. Series: tvshow.nfo and episode NFOs (artwork not yet). */
+  publish: job(MediaItemPayload, { priority: 4 }),
   'library-scan': job(Type.Object({ libraryId: Id }), { priority: 8, expireInSeconds: 3600 }),
   'scheduled-file-scan': job(Type.Object({ libraryId: Type.Optional(Id) }), { priority: 9, retryLimit: 1 }),
   'scheduled-provider-update': job(Type.Object({}), { priority: 9, retryLimit: 1 }),

@@ -3,20 +3,17 @@
  * every worker (TTL), under one DB-backed rate limit per provider, and records the artwork
  * candidates they offer.
  */
-import { sql } from 'kysely';
-import { backoffDelay } from '../async.ts';
 import type { FanartClient } from '../clients/fanart.ts';
 import type { TmdbClient } from '../clients/tmdb.ts';
 import type { Db } from '../db/connect.ts';
-import { AppError, errorCode, errorMessage, permanent } from '../errors.ts';
+import { errorCode, errorMessage, permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
 import type { Logger } from '../log.ts';
-import { fanartMovieKey, readProviderCache, tmdbMovieKey } from '../records/providerCache.ts';
-import {
-  addProviderRequestCounts,
-  ProviderRequestTally,
-  providerOutcome,
-} from '../records/providerRequests.ts';
+import { cachedProviderCall } from '../providerCalls.ts';
+import { fanartMovieKey, tmdbMovieKey } from '../records/providerCache.ts';
+import { addProviderRequestCounts, ProviderRequestTally } from '../records/providerRequests.ts';
+
+export { acquireRateSlot, blockProvider } from '../providerCalls.ts';
 
 export interface ProviderDeps {
   db: Db;
@@ -48,76 +45,6 @@ export interface ProviderFetchResult {
   requests: { tmdb: number; fanart: number };
   cacheHits: number;
   candidates: number;
-}
-
-const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/**
- * Takes one request slot of `provider`'s per-second window, waiting (never spinning) when the window
- * is full or a 429 back-off is in force. All replicas share the row, so the limit is global.
- */
-export async function acquireRateSlot(
-  deps: Pick<ProviderDeps, 'db' | 'sleep'>,
-  provider: string,
-  perSecond: number,
-  signal?: AbortSignal,
-): Promise<void> {
-  const sleep = deps.sleep ?? sleepReal;
-  for (;;) {
-    if (signal?.aborted)
-      throw new AppError('PROVIDER_ABORTED', 'cancelled while waiting for a rate slot', { retryable: true });
-    const { rows } = await sql<{ count: number; wait_ms: number }>`
-      insert into provider_rate_limits (provider, window_start, count)
-      values (${provider}, date_trunc('second', clock_timestamp()), 1)
-      on conflict (provider) do update set
-        count = case when provider_rate_limits.window_start < date_trunc('second', clock_timestamp())
-                     then 1 else provider_rate_limits.count + 1 end,
-        window_start = greatest(provider_rate_limits.window_start, date_trunc('second', clock_timestamp()))
-      returning count,
-        greatest(
-          coalesce(extract(epoch from (blocked_until - clock_timestamp())) * 1000, 0),
-          case when count > ${perSecond}
-               then extract(epoch from (window_start + interval '1 second' - clock_timestamp())) * 1000
-               else 0 end
-        )::float8 as wait_ms`.execute(deps.db);
-    const wait = rows[0]?.wait_ms ?? 0;
-    if (wait <= 0) return;
-    await sleep(Math.min(Math.ceil(wait), 60_000));
-  }
-}
-
-/** Every replica pauses this provider until `untilMs` (a 429's Retry-After). */
-export async function blockProvider(db: Db, provider: string, waitMs: number): Promise<Date> {
-  const until = new Date(Date.now() + waitMs);
-  await db
-    .insertInto('provider_rate_limits')
-    .values({ provider, window_start: new Date(), count: 0, blocked_until: until })
-    .onConflict((oc) =>
-      oc
-        .column('provider')
-        .doUpdateSet({ blocked_until: sql`greatest(provider_rate_limits.blocked_until, ${until})` }),
-    )
-    .execute();
-  return until;
-}
-
-async function withTransientRetry<T>(deps: ProviderDeps, attempts: number, fn: () => Promise<T>): Promise<T> {
-  const sleep = deps.sleep ?? sleepReal;
-  const random = deps.random ?? Math.random;
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const transient =
-        err instanceof AppError &&
-        err.retryable &&
-        err.code !== 'PROVIDER_RATE_LIMITED' &&
-        err.code !== 'PROVIDER_ABORTED';
-      if (!transient || i >= attempts) throw err;
-      // Full jitter: replicas that failed together do not come back together.
-      await sleep(backoffDelay(i, { baseMs: 250, jitter: 'full', random }));
-    }
-  }
 }
 
 interface TmdbImage {
@@ -249,40 +176,8 @@ async function fetchTallied(
   const movie = await deps.db.selectFrom('movies').selectAll().where('id', '=', movieId).executeTakeFirst();
   if (!movie) throw permanent('MOVIE_NOT_FOUND', `movie ${movieId} does not exist`);
 
-  const cached = async <T>(provider: 'tmdb' | 'fanart', key: string, fetch: () => Promise<T | null>) => {
-    const hit = await readProviderCache(deps.db, provider, key, { fresh: true, now });
-    if (hit !== undefined) {
-      result.cacheHits++;
-      tally.add(provider, 'cache_hit');
-      return hit as T | { notFound: true };
-    }
-    const body = await withTransientRetry(deps, attempts, async () => {
-      await acquireRateSlot(deps, provider, provider === 'tmdb' ? opts.tmdbRateLimit : 10, opts.signal);
-      result.requests[provider]++;
-      try {
-        const answer = await fetch();
-        tally.add(provider, answer === null ? '404' : '2xx');
-        return answer;
-      } catch (err) {
-        tally.add(provider, providerOutcome(err));
-        throw err;
-      }
-    });
-    // A 404 is cached too: asking again within the TTL would get the same answer.
-    const stored = body === null ? { notFound: true } : body;
-    const json = JSON.stringify(stored);
-    const expires = new Date(now.getTime() + opts.ttlSeconds * 1000);
-    await deps.db
-      .insertInto('provider_cache')
-      .values({ provider, cache_key: key, body: json, fetched_at: now, expires_at: expires })
-      .onConflict((oc) =>
-        oc
-          .columns(['provider', 'cache_key'])
-          .doUpdateSet({ body: json, fetched_at: now, expires_at: expires }),
-      )
-      .execute();
-    return stored as T | { notFound: true };
-  };
+  const cached = <T>(provider: 'tmdb' | 'fanart', key: string, fetch: () => Promise<T | null>) =>
+    cachedProviderCall<T>(deps, { ...opts, now, attempts }, { tally, counts: result }, provider, key, fetch);
   const signal = opts.signal ? { signal: opts.signal } : {};
 
   let tmdbId = movie.tmdb_id;

@@ -1,6 +1,17 @@
 import Type, { type Static } from 'typebox';
 import { folderOfRelative, parentFolder, trimTrailingSeparators } from '../paths.ts';
-import { defineEvent, distinct, envelope, fileToken, fileTokens, Int, label, Opt, Str } from './common.ts';
+import {
+  defineEvent,
+  distinct,
+  envelope,
+  fileToken,
+  fileTokens,
+  Int,
+  label,
+  Opt,
+  positiveId,
+  Str,
+} from './common.ts';
 import type { AppEvents, EventIdentity, PathUse, WebhookAction } from './types.ts';
 
 /**
@@ -9,7 +20,19 @@ import type { AppEvents, EventIdentity, PathUse, WebhookAction } from './types.t
  * `episodeFiles` + `fileCount` + `sourcePath` + `destinationPath`. Files have `path` (absolute) and
  * `relativePath` (under `series.path`). We notify the season folders the files live in.
  */
-const Series = Type.Object({ id: Opt(Int), title: Opt(Str), path: Str });
+/**
+ * The ids and year are read leniently (Sonarr sends `0` or leaves out what it does not know): a value
+ * that is not a usable id is dropped, never a reason to refuse the delivery.
+ */
+const Series = Type.Object({
+  id: Opt(Int),
+  title: Opt(Str),
+  path: Str,
+  year: Opt(Type.Unknown()),
+  tvdbId: Opt(Type.Unknown()),
+  tmdbId: Opt(Type.Unknown()),
+  imdbId: Opt(Type.Unknown()),
+});
 type SeriesBody = Static<typeof Series>;
 
 const EpisodeFile = Type.Object({ id: Opt(Int), path: Opt(Str), relativePath: Opt(Str) });
@@ -81,6 +104,33 @@ function pathsFor(series: SeriesBody, files: LocatedFile[]): PathUse[] {
     if (src) uses.push(src);
   }
   return uses;
+}
+
+const IMDB_ID = /^tt[0-9]+$/;
+const id = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : undefined);
+
+/** Record the series (scan-series) with the ids Sonarr sent; its players are told by the other actions. */
+function scanSeries(series: SeriesBody, eventType: string): WebhookAction {
+  const year = id(series.year);
+  const facts = {
+    tmdbId: id(series.tmdbId),
+    tvdbId: id(series.tvdbId),
+    imdbId: typeof series.imdbId === 'string' && IMDB_ID.test(series.imdbId) ? series.imdbId : undefined,
+    title: label(series.title),
+    year: year !== undefined && year <= 3000 ? year : undefined,
+    sonarrId: positiveId(series.id),
+  };
+  return {
+    action: 'scan-series',
+    folderPath: trimTrailingSeparators(series.path),
+    eventType,
+    ...(facts.tmdbId !== undefined && { tmdbId: facts.tmdbId }),
+    ...(facts.tvdbId !== undefined && { tvdbId: facts.tvdbId }),
+    ...(facts.imdbId !== undefined && { imdbId: facts.imdbId }),
+    ...(facts.title !== undefined && { title: facts.title }),
+    ...(facts.year !== undefined && { year: facts.year }),
+    ...(facts.sonarrId !== undefined && { sonarrId: facts.sonarrId }),
+  };
 }
 
 function notify(folderPath: string, change: 'created' | 'modified' | 'deleted'): WebhookAction {
@@ -164,7 +214,10 @@ export const sonarrEvents: AppEvents = {
             b.downloadId,
           ),
         title: (b) => seriesTitle(b.series, b.episodes),
-        plan: (b) => folderActions(b.series, importedFiles(b), 'created'),
+        plan: (b, eventType) => [
+          ...folderActions(b.series, importedFiles(b), 'created'),
+          scanSeries(b.series, eventType),
+        ],
       }),
     ],
     [
@@ -176,14 +229,17 @@ export const sonarrEvents: AppEvents = {
           identity(b.series, [...fileToken('episodeFile', b.episodeFile), `reason=${b.deleteReason ?? ''}`]),
         title: (b) => seriesTitle(b.series, b.episodes),
         // An upgrade deletes the old file right before importing the new one; that Download notifies.
-        plan: (b) =>
+        plan: (b, eventType) =>
           b.deleteReason === 'upgrade'
             ? []
-            : folderActions(
-                b.series,
-                b.episodeFile ? [{ file: b.episodeFile, pointer: '/episodeFile' }] : [],
-                'deleted',
-              ),
+            : [
+                ...folderActions(
+                  b.series,
+                  b.episodeFile ? [{ file: b.episodeFile, pointer: '/episodeFile' }] : [],
+                  'deleted',
+                ),
+                scanSeries(b.series, eventType),
+              ],
       }),
     ],
     [
@@ -198,7 +254,10 @@ export const sonarrEvents: AppEvents = {
             ),
           ),
         title: (b) => seriesTitle(b.series),
-        plan: (b) => [notify(trimTrailingSeparators(b.series.path), 'modified')],
+        plan: (b, eventType) => [
+          notify(trimTrailingSeparators(b.series.path), 'modified'),
+          scanSeries(b.series, eventType),
+        ],
       }),
     ],
     [
@@ -207,7 +266,10 @@ export const sonarrEvents: AppEvents = {
         paths: (b) => pathsFor(b.series, []),
         identity: (b) => identity(b.series, []),
         title: (b) => seriesTitle(b.series),
-        plan: (b) => [notify(trimTrailingSeparators(b.series.path), 'created')],
+        plan: (b, eventType) => [
+          notify(trimTrailingSeparators(b.series.path), 'created'),
+          scanSeries(b.series, eventType),
+        ],
       }),
     ],
     [
@@ -216,7 +278,10 @@ export const sonarrEvents: AppEvents = {
         paths: (b) => pathsFor(b.series, []),
         identity: (b) => identity(b.series, [`deletedFiles=${b.deletedFiles === true}`]),
         title: (b) => seriesTitle(b.series),
-        plan: (b) => [notify(trimTrailingSeparators(b.series.path), 'deleted')],
+        plan: (b, eventType) => [
+          notify(trimTrailingSeparators(b.series.path), 'deleted'),
+          scanSeries(b.series, eventType),
+        ],
       }),
     ],
   ]),

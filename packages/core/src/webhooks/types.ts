@@ -37,6 +37,18 @@ export type WebhookAction =
       radarrId?: number;
     }
   | {
+      /** Record a Sonarr series folder (scan-series); `SeriesDelete` marks it removed. */
+      action: 'scan-series';
+      folderPath: string;
+      eventType: string;
+      tmdbId?: number;
+      tvdbId?: number;
+      imdbId?: string;
+      title?: string;
+      year?: number;
+      sonarrId?: number;
+    }
+  | {
       action: 'notify-folder';
       folderPath: string;
       mediaKind: 'tv' | 'music';

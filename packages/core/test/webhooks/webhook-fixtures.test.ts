@@ -24,6 +24,29 @@ const tv = (folderPath: string, change: 'created' | 'modified' | 'deleted'): Web
   mediaKind: 'tv',
   change,
 });
+/** The series record every Sonarr event but an upgrade's delete asks for, with the ids Sonarr sent. */
+const severance = (eventType: string): WebhookAction => ({
+  action: 'scan-series',
+  folderPath: '/tv/Severance',
+  eventType,
+  tmdbId: 95396,
+  tvdbId: 371980,
+  imdbId: 'tt11280740',
+  title: 'Severance',
+  year: 2022,
+  sonarrId: 85,
+});
+const shogun = (eventType: string): WebhookAction => ({
+  action: 'scan-series',
+  folderPath: '/tv/Shogun (2024)',
+  eventType,
+  tmdbId: 126308,
+  tvdbId: 392573,
+  imdbId: 'tt2788316',
+  title: 'Shōgun',
+  year: 2024,
+  sonarrId: 91,
+});
 const music = (folderPath: string, change: 'created' | 'modified' | 'deleted'): WebhookAction => ({
   action: 'notify-folder',
   folderPath,
@@ -113,37 +136,37 @@ const expectations: Record<string, Expected> = {
     kind: 'actionable',
     eventType: 'Download',
     title: 'Severance S02E01',
-    plan: [tv('/tv/Severance/Season 02', 'created')],
+    plan: [tv('/tv/Severance/Season 02', 'created'), severance('Download')],
   },
   'sonarr-import-complete': {
     kind: 'actionable',
     eventType: 'Download',
     title: 'Severance S01E01-E03',
-    plan: [tv('/tv/Severance/Season 01', 'created')],
+    plan: [tv('/tv/Severance/Season 01', 'created'), severance('Download')],
   },
   'sonarr-rename': {
     kind: 'actionable',
     eventType: 'Rename',
     title: 'Severance',
-    plan: [tv('/tv/Severance', 'modified')],
+    plan: [tv('/tv/Severance', 'modified'), severance('Rename')],
   },
   'sonarr-series-add': {
     kind: 'actionable',
     eventType: 'SeriesAdd',
     title: 'Shōgun',
-    plan: [tv('/tv/Shogun (2024)', 'created')],
+    plan: [tv('/tv/Shogun (2024)', 'created'), shogun('SeriesAdd')],
   },
   'sonarr-series-delete': {
     kind: 'actionable',
     eventType: 'SeriesDelete',
     title: 'Shōgun',
-    plan: [tv('/tv/Shogun (2024)', 'deleted')],
+    plan: [tv('/tv/Shogun (2024)', 'deleted'), shogun('SeriesDelete')],
   },
   'sonarr-episode-file-delete': {
     kind: 'actionable',
     eventType: 'EpisodeFileDelete',
     title: 'Severance S02E01',
-    plan: [tv('/tv/Severance/Season 02', 'deleted')],
+    plan: [tv('/tv/Severance/Season 02', 'deleted'), severance('EpisodeFileDelete')],
   },
   'sonarr-health': ignored('Health'),
   'sonarr-health-restored': ignored('HealthRestored'),

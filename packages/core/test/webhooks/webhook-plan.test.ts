@@ -2,6 +2,10 @@ import t from 'tap';
 import { parseWebhook, planWebhook } from '../../src/webhooks/index.ts';
 import { at, fixture } from '../fixtures/webhooks/load.ts';
 
+/** The player notifications of a plan (every Sonarr plan also records the series: see below). */
+const folders = (source: 'sonarr', body: unknown) =>
+  planWebhook(source, body).filter((a) => a.action === 'notify-folder');
+
 function titleOf(source: 'radarr' | 'sonarr' | 'lidarr', body: unknown): string | undefined {
   const parsed = parseWebhook(source, body);
   return parsed.kind === 'actionable' ? parsed.title : undefined;
@@ -30,10 +34,40 @@ function seasonPack(count: number, season: (i: number) => number = () => 1) {
   return body;
 }
 
+t.test(
+  'every Sonarr Download, Rename, SeriesAdd, SeriesDelete and file delete also records the series with the ids Sonarr sent',
+  async (t) => {
+    const body = fixture('sonarr-download');
+    t.strictSame(planWebhook('sonarr', body).at(-1), {
+      action: 'scan-series',
+      folderPath: '/tv/Severance',
+      eventType: 'Download',
+      tmdbId: 95396,
+      tvdbId: 371980,
+      imdbId: 'tt11280740',
+      title: 'Severance',
+      year: 2022,
+      sonarrId: 85,
+    });
+    // Sonarr sends 0 (or nothing) for an id it does not know: such ids are left out, never refused.
+    const unknown = fixture('sonarr-series-add');
+    Object.assign(at(unknown, 'series'), { tmdbId: 0, imdbId: '', year: 0 });
+    delete at(unknown, 'series').tvdbId;
+    t.equal(parseWebhook('sonarr', unknown).kind, 'actionable');
+    t.strictSame(planWebhook('sonarr', unknown).at(-1), {
+      action: 'scan-series',
+      folderPath: '/tv/Shogun (2024)',
+      eventType: 'SeriesAdd',
+      title: 'Shōgun',
+      sonarrId: 91,
+    });
+  },
+);
+
 t.test('Sonarr season pack of 24 episode files in one folder → one notify-folder action', async (t) => {
   const body = seasonPack(24);
   t.equal(parseWebhook('sonarr', body).kind, 'actionable');
-  t.strictSame(planWebhook('sonarr', body), [
+  t.strictSame(folders('sonarr', body), [
     { action: 'notify-folder', folderPath: '/tv/Severance/Season 01', mediaKind: 'tv', change: 'created' },
   ]);
   t.equal(titleOf('sonarr', body), 'Severance S01E01-E24');
@@ -42,7 +76,7 @@ t.test('Sonarr season pack of 24 episode files in one folder → one notify-fold
 t.test('Sonarr files in two season folders → one action per folder, in first-seen order', async (t) => {
   const body = seasonPack(6, (i) => (i <= 4 ? 1 : 2));
   t.strictSame(
-    planWebhook('sonarr', body).map((a) => a.folderPath),
+    folders('sonarr', body).map((a) => a.folderPath),
     ['/tv/Severance/Season 01', '/tv/Severance/Season 02'],
   );
   t.equal(titleOf('sonarr', body), 'Severance (6 episodes)');
@@ -51,7 +85,7 @@ t.test('Sonarr files in two season folders → one action per folder, in first-s
 t.test('Sonarr files with only relativePath resolve under series.path', async (t) => {
   const body = seasonPack(3);
   for (const f of body.episodeFiles as Record<string, unknown>[]) delete f.path;
-  t.strictSame(planWebhook('sonarr', body), [
+  t.strictSame(folders('sonarr', body), [
     { action: 'notify-folder', folderPath: '/tv/Severance/Season 01', mediaKind: 'tv', change: 'created' },
   ]);
 });
@@ -61,7 +95,7 @@ t.test('Sonarr Windows series with relativePath-only files keeps Windows separat
   at(body, 'series').path = 'C:\\TV\\Severance';
   delete at(body, 'episodeFile').path;
   at(body, 'episodeFile').relativePath = 'Season 02\\Severance - S02E01.mkv';
-  t.strictSame(planWebhook('sonarr', body), [
+  t.strictSame(folders('sonarr', body), [
     {
       action: 'notify-folder',
       folderPath: 'C:\\TV\\Severance\\Season 02',
@@ -75,20 +109,20 @@ t.test('Sonarr UNC episode file path → its UNC season folder', async (t) => {
   const body = fixture('sonarr-download');
   at(body, 'series').path = '\\\\nas\\tv\\Severance';
   at(body, 'episodeFile').path = '\\\\nas\\tv\\Severance\\Season 02\\Severance - S02E01.mkv';
-  t.strictSame(planWebhook('sonarr', body)[0]?.folderPath, '\\\\nas\\tv\\Severance\\Season 02');
+  t.strictSame(folders('sonarr', body)[0]?.folderPath, '\\\\nas\\tv\\Severance\\Season 02');
 });
 
 t.test('Sonarr Download with no usable file path falls back to the series folder (modified)', async (t) => {
   const body = fixture('sonarr-download');
   delete body.episodeFile;
-  t.strictSame(planWebhook('sonarr', body), [
+  t.strictSame(folders('sonarr', body), [
     { action: 'notify-folder', folderPath: '/tv/Severance', mediaKind: 'tv', change: 'modified' },
   ]);
   const pathless = fixture('sonarr-download');
   delete at(pathless, 'episodeFile').path;
   delete at(pathless, 'episodeFile').relativePath;
   t.strictSame(
-    planWebhook('sonarr', pathless).map((a) => a.folderPath),
+    folders('sonarr', pathless).map((a) => a.folderPath),
     ['/tv/Severance'],
   );
 });
@@ -96,7 +130,7 @@ t.test('Sonarr Download with no usable file path falls back to the series folder
 t.test('Sonarr Download with both shapes present notifies each folder once', async (t) => {
   const body = seasonPack(2);
   body.episodeFile = { id: 10_001, path: '/tv/Severance/Season 01/Severance - S01E01 [Bluray-1080p].mkv' };
-  t.equal(planWebhook('sonarr', body).length, 1);
+  t.equal(folders('sonarr', body).length, 1);
 });
 
 t.test(

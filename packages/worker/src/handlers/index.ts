@@ -9,6 +9,7 @@ import { handleNotifyGroup, handleNotifyGroupBatch } from './notifyGroup.ts';
 import { handleNotifyPlayers, handleNotifyPlayersBatch } from './notifyPlayers.ts';
 import { handlePublish } from './publish.ts';
 import { handleScanMovie, handleScanMovieBatch } from './scanMovie.ts';
+import { handleScanSeries } from './scanSeries.ts';
 import { handleScheduledFileScan } from './scheduledFileScan.ts';
 import { handleScheduledProviderUpdate } from './scheduledProviderUpdate.ts';
 import { handleSelectAssets } from './selectAssets.ts';
@@ -17,6 +18,7 @@ import { handleWebhook } from './webhook.ts';
 export const handlers: HandlerMap = {
   webhook: handleWebhook,
   'scan-movie': handleScanMovie,
+  'scan-series': handleScanSeries,
   'notify-players': handleNotifyPlayers,
   'notify-group': handleNotifyGroup,
   'discover-assets': handleDiscoverAssets,

@@ -6,6 +6,7 @@ import {
   recordFolderFingerprints,
 } from '@metarr/core';
 import type { JobHandler } from '../context.ts';
+import { scanTvLibrary } from './libraryScanTv.ts';
 
 /** Seed priority of the scans a library scan fans out: behind every webhook-driven job. */
 export const LIBRARY_SCAN_CHILD_PRIORITY = 8;
@@ -17,6 +18,7 @@ export const handleLibraryScan: JobHandler<'library-scan'> = async (ctx, deps) =
     .where('id', '=', ctx.payload.libraryId)
     .executeTakeFirst();
   if (!library) throw permanent('LIBRARY_NOT_FOUND', `library ${ctx.payload.libraryId} no longer exists`);
+  if (library.type === 'tv') return scanTvLibrary(ctx, deps, library);
   if (library.type !== 'movie') return { skipped: `${library.type} libraries are not scanned yet` };
 
   const log = ctx.log.child({ service: 'LibraryScanService' });

@@ -1,5 +1,5 @@
-import { AppError, type Db, publishMovie } from '@metarr/core';
-import type { JobHandler } from '../context.ts';
+import { AppError, type Db, mediaItemOf, publishMovie, publishSeries } from '@metarr/core';
+import type { JobContext, JobHandler, JobOutput } from '../context.ts';
 import { raiseAlert } from './alerts.ts';
 import { notifyMovieFolder } from './notifyMovie.ts';
 import { providersFor } from './providers.ts';
@@ -15,8 +15,26 @@ async function movieLabel(db: Db, movieId: number): Promise<string> {
   return m.title ? `${m.title}${m.year ? ` (${m.year})` : ''}` : m.path;
 }
 
+/**
+ * A series' NFOs (tvshow.nfo, one per episode file); when anything was written, the players are
+ * told about the series folder (a folder scan: a TV refresh of known items is not built yet).
+ */
+async function publishSeriesItem(ctx: JobContext<'publish'>, seriesId: number): Promise<JobOutput> {
+  const r = await publishSeries({ db: ctx.db, fs: ctx.fs, log: ctx.log }, seriesId);
+  if (r.skipped || (r.written.length === 0 && r.removed.length === 0)) return { ...r };
+  const notify = await ctx.enqueue('notify-players', {
+    libraryId: r.libraryId,
+    path: r.path,
+    change: 'modified',
+  });
+  return { ...r, notifyJobId: notify?.id ?? null };
+}
+
+/** Works on a media item (`{kind, id}`); an old `{movieId}` payload is a movie. */
 export const handlePublish: JobHandler<'publish'> = async (ctx, deps) => {
-  const { movieId } = ctx.payload;
+  const item = mediaItemOf(ctx.payload);
+  if (item.kind === 'series') return publishSeriesItem(ctx, item.id);
+  const movieId = item.id;
   const providers = await providersFor(deps);
   let r: Awaited<ReturnType<typeof publishMovie>>;
   try {

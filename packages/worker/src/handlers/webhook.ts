@@ -46,6 +46,28 @@ export const handleWebhook: JobHandler<'webhook'> = async (ctx, deps) => {
         results.push({ action: action.action, libraryId, path: where.path, jobId: job?.id ?? null });
         break;
       }
+      case 'scan-series': {
+        if (where.library.type !== 'tv') {
+          const reason = `${where.path} is in library "${where.library.name}", which is a ${where.library.type} library`;
+          skipped.push(reason);
+          results.push({ action: action.action, folderPath: action.folderPath, libraryId, skipped: reason });
+          break;
+        }
+        const job = await ctx.enqueue('scan-series', {
+          libraryId,
+          path: where.path,
+          trigger: 'webhook',
+          eventType: action.eventType,
+          ...(action.tmdbId && { tmdbId: action.tmdbId }),
+          ...(action.tvdbId && { tvdbId: action.tvdbId }),
+          ...(action.imdbId && { imdbId: action.imdbId }),
+          ...(action.title && { title: action.title.slice(0, 500) }),
+          ...(action.year && { year: action.year }),
+          ...(action.sonarrId && { sonarrId: action.sonarrId }),
+        });
+        results.push({ action: action.action, libraryId, path: where.path, jobId: job?.id ?? null });
+        break;
+      }
       case 'movie-added': {
         const { movieId } = await recordAddedMovie(deps, {
           libraryId,

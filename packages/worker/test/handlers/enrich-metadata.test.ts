@@ -126,3 +126,93 @@ t.test('a movie without a TMDB id, or gone, fails permanently and creates nothin
   await t.rejects(handleEnrichMetadata(gone, deps), { code: 'MOVIE_NOT_FOUND', retryable: false });
   t.same(await followUpsOf(db, gone.id), []);
 });
+
+t.test('the media-item payload: {kind: "movie", id} runs as the old {movieId} does', async (t) => {
+  await cacheTmdbRecord(db, theMatrix());
+  const movie = await addMovie(t, db, { fields: { tmdb_id: 603 } });
+  const ctx = ctxFor('enrich-metadata', { kind: 'movie', id: movie.id });
+  const out = await handleEnrichMetadata(ctx, deps);
+  t.match(out, { movieId: movie.id });
+  t.match(await followUpsOf(db, ctx.id), [{ name: 'select-assets', payload: { movieId: movie.id } }]);
+});
+
+t.test(
+  '{kind: "series", id} fills the series and its episodes from TMDB; publish of the series follows',
+  async (t) => {
+    const lib = await db
+      .insertInto('libraries')
+      .values({ name: 'TV', type: 'tv', path: t.testdir({}) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const series = await db
+      .insertInto('series')
+      .values({ library_id: lib.id, path: '/tv/Harbour Lights', tmdb_id: 95001 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const season = await db
+      .insertInto('seasons')
+      .values({ series_id: series.id, number: 1 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('episodes')
+      .values({ series_id: series.id, season_id: season.id, season_number: 1, number: 1 })
+      .execute();
+    const ctx = ctxFor('enrich-metadata', { kind: 'series', id: series.id });
+    const out = await handleEnrichMetadata(ctx, deps);
+    t.match(out, { seriesId: series.id, tmdbId: 95001, seasons: 1, episodesUpdated: 3 });
+    const titles = await db
+      .selectFrom('episodes')
+      .select('title')
+      .where('series_id', '=', series.id)
+      .orderBy('number')
+      .execute();
+    t.same(
+      titles.map((e) => e.title),
+      ['Arrival (1)', 'Arrival (2)', 'Fish & Chips <Special>'],
+    );
+    t.match(await followUpsOf(db, ctx.id), [{ name: 'publish', payload: { kind: 'series', id: series.id } }]);
+  },
+);
+
+t.test(
+  'a series with a placeholder episode gets a recheck at its next check; a recheck not yet due stops',
+  async (t) => {
+    const lib = await db
+      .insertInto('libraries')
+      .values({ name: 'TV 2', type: 'tv', path: t.testdir({}) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const series = await db
+      .insertInto('series')
+      .values({ library_id: lib.id, path: '/tv2/Harbour Lights', tmdb_id: 95001 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const season = await db
+      .insertInto('seasons')
+      .values({ series_id: series.id, number: 2 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('episodes')
+      .values({ series_id: series.id, season_id: season.id, season_number: 2, number: 2 })
+      .execute();
+    const ctx = ctxFor('enrich-metadata', { kind: 'series', id: series.id });
+    const out = await handleEnrichMetadata(ctx, deps);
+    t.match(out, { placeholders: 1 });
+    const ep = await db
+      .selectFrom('episodes')
+      .select('placeholder_next_check')
+      .where('season_id', '=', season.id)
+      .where('number', '=', 2)
+      .executeTakeFirstOrThrow();
+    const recheck = (await followUpsOf(db, ctx.id)).find((f) => f.name === 'enrich-metadata');
+    t.match(recheck, { payload: { kind: 'series', id: series.id, recheck: true } });
+    t.strictSame(recheck?.startAfter, ep.placeholder_next_check, 'starts at the episode’s next check');
+
+    // Run now, before it is due: nothing fetched, no further recheck (the planned one stays the only one).
+    const early = ctxFor('enrich-metadata', { kind: 'series', id: series.id, recheck: true });
+    t.match(await handleEnrichMetadata(early, deps), { skipped: /no placeholder check is due/ });
+    t.same(await followUpsOf(db, early.id), []);
+  },
+);

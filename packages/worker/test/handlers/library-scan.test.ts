@@ -188,7 +188,7 @@ t.test('an empty root over a library with movies is skipped: nothing is marked m
 });
 
 t.test(
-  'an unreadable root fails retryably; a gone library permanently; a TV library is skipped',
+  'an unreadable root fails retryably; a gone library permanently; a music library is skipped',
   async (t) => {
     const unmounted = await insertLibrary(db, { path: path.join(t.testdir({}), 'not-there') });
     await t.rejects(handleLibraryScan(ctxFor('library-scan', { libraryId: unmounted }, 8), deps), {
@@ -199,12 +199,49 @@ t.test(
       code: 'LIBRARY_NOT_FOUND',
       retryable: false,
     });
-    const tv = await insertLibrary(db, { path: t.testdir({ Show: {} }), type: 'tv' });
-    const ctx = ctxFor('library-scan', { libraryId: tv }, 8);
-    t.same(await handleLibraryScan(ctx, deps), { skipped: 'tv libraries are not scanned yet' });
+    const music = await insertLibrary(db, { path: t.testdir({ Artist: {} }), type: 'music' });
+    const ctx = ctxFor('library-scan', { libraryId: music }, 8);
+    t.same(await handleLibraryScan(ctx, deps), { skipped: 'music libraries are not scanned yet' });
     t.same(await childJobs(db, ctx.id, 'scan-movie'), []);
   },
 );
+
+t.test(
+  'a TV library scan queues one scan-series per series folder, and one per vanished series',
+  async (t) => {
+    const root = t.testdir({
+      'Severance (2022) {tvdb-371980}': { 'Season 01': { 'Severance - S01E01.mkv': 'v' } },
+      'The Bear (2022)': {},
+      'loose-file.mkv': 'not a folder',
+    });
+    const tv = await insertLibrary(db, { path: root, type: 'tv' });
+    await db
+      .insertInto('series')
+      .values({ library_id: tv, path: path.join(root, 'Gone Show') })
+      .execute();
+    const ctx = ctxFor('library-scan', { libraryId: tv }, 8);
+    t.same(await handleLibraryScan(ctx, deps), { folders: 2, scanJobs: 3, vanished: 1 });
+    const scans = await childJobs(db, ctx.id, 'scan-series');
+    t.same(
+      scans.map((j) => j.payload['path']).sort(),
+      ['Gone Show', 'Severance (2022) {tvdb-371980}', 'The Bear (2022)'].map((n) => path.join(root, n)),
+    );
+    t.ok(scans.every((j) => j.payload['trigger'] === 'library-scan' && j.priority === 8));
+    t.same(await childJobs(db, ctx.id, 'scan-movie'), []);
+  },
+);
+
+t.test('an empty TV library root over recorded series is skipped, nothing marked', async (t) => {
+  const root = t.testdir({});
+  const tv = await insertLibrary(db, { path: root, type: 'tv' });
+  await db
+    .insertInto('series')
+    .values({ library_id: tv, path: path.join(root, 'Show') })
+    .execute();
+  const ctx = ctxFor('library-scan', { libraryId: tv }, 8);
+  t.match(await handleLibraryScan(ctx, deps), { skipped: /is empty/ });
+  t.same(await childJobs(db, ctx.id, 'scan-series'), []);
+});
 
 t.test('progress is reported about every 5 % of the folders, ending at 100', async (t) => {
   const tree: Record<string, Record<string, string>> = {};

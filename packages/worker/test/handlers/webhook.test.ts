@@ -125,17 +125,67 @@ t.test('a Radarr MovieDelete marks the movie removed and tells the players of th
   t.same(await childJobs(db, ctx.id, 'scan-movie'), [], 'no scan of a deleted movie');
 });
 
-t.test('a Sonarr Download notifies the players of the season folder, with no scan', async (t) => {
-  const { ctx, out, outcome } = await run('sonarr', await webhookFixture('sonarr-download'));
+t.test(
+  'a Sonarr Download notifies the season folder and queues a scan-series with Sonarr’s ids',
+  async (t) => {
+    const { ctx, out, outcome } = await run('sonarr', await webhookFixture('sonarr-download'));
 
-  const notifies = await childJobs(db, ctx.id, 'notify-players');
-  t.same(
-    notifies.map((j) => [j.payload, j.parentId]),
-    [[{ libraryId: tv, path: '/srv/tv/Severance/Season 02', change: 'created' }, ctx.id]],
-  );
-  t.match(out, { actions: [{ action: 'notify-folder', libraryId: tv, jobId: notifies[0]?.id }] });
-  t.equal(outcome, 'queued 1 job(s)');
-  t.same(await childJobs(db, ctx.id, 'scan-movie'), []);
+    const notifies = await childJobs(db, ctx.id, 'notify-players');
+    t.same(
+      notifies.map((j) => [j.payload, j.parentId]),
+      [[{ libraryId: tv, path: '/srv/tv/Severance/Season 02', change: 'created' }, ctx.id]],
+    );
+    const scans = await childJobs(db, ctx.id, 'scan-series');
+    t.same(
+      scans.map((j) => [j.payload, j.priority]),
+      [
+        [
+          {
+            libraryId: tv,
+            path: '/srv/tv/Severance',
+            trigger: 'webhook',
+            eventType: 'Download',
+            tmdbId: 95396,
+            tvdbId: 371980,
+            imdbId: 'tt11280740',
+            title: 'Severance',
+            year: 2022,
+            sonarrId: 85,
+          },
+          2,
+        ],
+      ],
+    );
+    t.match(out, {
+      actions: [
+        { action: 'notify-folder', libraryId: tv, jobId: notifies[0]?.id },
+        { action: 'scan-series', libraryId: tv, path: '/srv/tv/Severance', jobId: scans[0]?.id },
+      ],
+    });
+    t.equal(outcome, 'queued 2 job(s)');
+    t.same(await childJobs(db, ctx.id, 'scan-movie'), []);
+  },
+);
+
+t.test('Sonarr SeriesDelete tells the players the folder is gone and queues the removal scan', async (t) => {
+  const { ctx } = await run('sonarr', await webhookFixture('sonarr-series-delete'));
+  t.match(await childJobs(db, ctx.id, 'notify-players'), [
+    { payload: { libraryId: tv, path: '/srv/tv/Shogun (2024)', change: 'deleted' } },
+  ]);
+  t.match(await childJobs(db, ctx.id, 'scan-series'), [
+    { payload: { path: '/srv/tv/Shogun (2024)', eventType: 'SeriesDelete', tvdbId: 392573 } },
+  ]);
+});
+
+t.test('a Sonarr series in a movie library is not scanned as a series', async (t) => {
+  await insertPathMapping(db, 'sonarr', '/wrong', '/srv/movies');
+  const body = await webhookFixture('sonarr-series-add');
+  body['series'].path = '/wrong/Shogun (2024)';
+  const { ctx, out } = await run('sonarr', body);
+  t.same(await childJobs(db, ctx.id, 'scan-series'), []);
+  t.match(out, {
+    actions: [{ action: 'notify-folder' }, { action: 'scan-series', skipped: /which is a movie library/ }],
+  });
 });
 
 t.test('a movie path in no library, or in a TV library, is skipped with the reason', async (t) => {

@@ -1,0 +1,254 @@
+import type { Selectable } from 'kysely';
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.ts';
+import type { SeriesStatus, SeriesTable } from '../db/schema.ts';
+
+/** TV series, seasons, episodes and episode files as scanned (read side; scanSeries writes the rows). */
+
+export interface SeriesRecord {
+  id: number;
+  libraryId: number;
+  path: string;
+  title: string | null;
+  year: number | null;
+  tmdbId: number | null;
+  tvdbId: number | null;
+  imdbId: string | null;
+  sonarrId: number | null;
+  status: SeriesStatus;
+  unparseable: { file: string; reason: string }[];
+  createdAt: Date;
+  updatedAt: Date;
+  lastScannedAt: Date | null;
+}
+
+export const seriesRecord = (s: Selectable<SeriesTable>): SeriesRecord => ({
+  id: s.id,
+  libraryId: s.library_id,
+  path: s.path,
+  title: s.title,
+  year: s.year,
+  tmdbId: s.tmdb_id,
+  tvdbId: s.tvdb_id,
+  imdbId: s.imdb_id,
+  sonarrId: s.sonarr_id,
+  status: s.status,
+  unparseable: s.unparseable,
+  createdAt: s.created_at,
+  updatedAt: s.updated_at,
+  lastScannedAt: s.last_scanned_at,
+});
+
+export interface SeriesCounts {
+  seasons: number;
+  episodes: number;
+  files: number;
+  /** Episodes whose title, plot or still is still a placeholder. */
+  placeholders: number;
+  unparseable: number;
+}
+
+export type SeriesListItem = SeriesRecord & { counts: SeriesCounts };
+
+/** Series in id order, each with its counts (one query). */
+export async function listSeries(
+  db: Db,
+  q: { libraryId?: number | undefined; limit: number; offset: number },
+): Promise<SeriesListItem[]> {
+  let query = db
+    .selectFrom('series as s')
+    .selectAll('s')
+    .select((eb) => [
+      eb
+        .selectFrom('seasons')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .whereRef('seasons.series_id', '=', 's.id')
+        .as('season_count'),
+      eb
+        .selectFrom('episodes')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .whereRef('episodes.series_id', '=', 's.id')
+        .as('episode_count'),
+      eb
+        .selectFrom('episodes')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .whereRef('episodes.series_id', '=', 's.id')
+        .where(sql<boolean>`cardinality(placeholder_fields) > 0`)
+        .as('placeholder_count'),
+      eb
+        .selectFrom('episode_files')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .whereRef('episode_files.series_id', '=', 's.id')
+        .as('file_count'),
+    ])
+    .orderBy('s.id')
+    .limit(q.limit)
+    .offset(q.offset);
+  if (q.libraryId) query = query.where('s.library_id', '=', q.libraryId);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    ...seriesRecord(r),
+    counts: {
+      seasons: Number(r.season_count ?? 0),
+      episodes: Number(r.episode_count ?? 0),
+      files: Number(r.file_count ?? 0),
+      placeholders: Number(r.placeholder_count ?? 0),
+      unparseable: r.unparseable.length,
+    },
+  }));
+}
+
+export async function getSeries(db: Db, id: number): Promise<SeriesRecord | undefined> {
+  const s = await db.selectFrom('series').selectAll().where('id', '=', id).executeTakeFirst();
+  return s && seriesRecord(s);
+}
+
+export interface EpisodeRecord {
+  id: number;
+  seasonNumber: number;
+  number: number;
+  title: string | null;
+  plot: string | null;
+  airDate: string | null;
+  /** Files holding this episode, relative to the series folder. */
+  files: string[];
+  placeholder: boolean;
+  placeholderFields: string[];
+  nextCheckAt: Date | null;
+  giveUpAt: Date | null;
+  locks: string[];
+}
+
+export interface SeasonRecord {
+  id: number;
+  number: number;
+  folder: string | null;
+  episodes: EpisodeRecord[];
+}
+
+export interface EpisodeFileRecord {
+  id: number;
+  file: string;
+  seasonNumber: number | null;
+  airDate: string | null;
+  /** The episodes the file holds, in order: `[{season, number}]`. */
+  episodes: { season: number; number: number }[];
+}
+
+export interface SeriesDetail extends SeriesRecord {
+  metadata: Record<string, unknown> | null;
+  locks: string[];
+  seasons: SeasonRecord[];
+  files: EpisodeFileRecord[];
+}
+
+/** A series with its seasons, episodes (placeholder state, locks, files) and files. */
+export async function getSeriesDetail(db: Db, id: number): Promise<SeriesDetail | undefined> {
+  const s = await db.selectFrom('series').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!s) return undefined;
+  const [locks, seasons, episodes, files, links, episodeLocks] = await Promise.all([
+    db
+      .selectFrom('series_field_locks')
+      .select('field')
+      .where('series_id', '=', id)
+      .orderBy('field')
+      .execute(),
+    db.selectFrom('seasons').selectAll().where('series_id', '=', id).orderBy('number').execute(),
+    db
+      .selectFrom('episodes')
+      .selectAll()
+      .where('series_id', '=', id)
+      .orderBy('season_number')
+      .orderBy('number')
+      .execute(),
+    db.selectFrom('episode_files').selectAll().where('series_id', '=', id).orderBy('file').execute(),
+    db
+      .selectFrom('episode_file_episodes as l')
+      .innerJoin('episode_files as f', 'f.id', 'l.file_id')
+      .innerJoin('episodes as e', 'e.id', 'l.episode_id')
+      .select(['l.file_id', 'l.episode_id', 'f.file', 'e.season_number', 'e.number'])
+      .where('f.series_id', '=', id)
+      .orderBy('l.file_id')
+      .orderBy('l.position')
+      .execute(),
+    db
+      .selectFrom('episode_field_locks as k')
+      .innerJoin('episodes as e', 'e.id', 'k.episode_id')
+      .select(['k.episode_id', 'k.field'])
+      .where('e.series_id', '=', id)
+      .orderBy('k.field')
+      .execute(),
+  ]);
+  const filesOf = new Map<number, string[]>();
+  const episodesOf = new Map<number, { season: number; number: number }[]>();
+  for (const l of links) {
+    filesOf.set(l.episode_id, [...(filesOf.get(l.episode_id) ?? []), l.file]);
+    episodesOf.set(l.file_id, [
+      ...(episodesOf.get(l.file_id) ?? []),
+      { season: l.season_number, number: l.number },
+    ]);
+  }
+  const locksOf = new Map<number, string[]>();
+  for (const k of episodeLocks) locksOf.set(k.episode_id, [...(locksOf.get(k.episode_id) ?? []), k.field]);
+  const episodeRecords = episodes.map(
+    (e): EpisodeRecord => ({
+      id: e.id,
+      seasonNumber: e.season_number,
+      number: e.number,
+      title: e.title,
+      plot: e.plot,
+      airDate: e.air_date,
+      files: (filesOf.get(e.id) ?? []).sort(),
+      placeholder: e.placeholder_fields.length > 0,
+      placeholderFields: e.placeholder_fields,
+      nextCheckAt: e.placeholder_next_check,
+      giveUpAt: e.placeholder_give_up_at,
+      locks: locksOf.get(e.id) ?? [],
+    }),
+  );
+  return {
+    ...seriesRecord(s),
+    metadata: (s.metadata as Record<string, unknown> | null) ?? null,
+    locks: locks.map((l) => l.field),
+    seasons: seasons.map((season) => ({
+      id: season.id,
+      number: season.number,
+      folder: season.folder,
+      episodes: episodeRecords.filter((e) => e.seasonNumber === season.number),
+    })),
+    files: files.map((f) => ({
+      id: f.id,
+      file: f.file,
+      seasonNumber: f.season_number,
+      airDate: f.air_date,
+      episodes: episodesOf.get(f.id) ?? [],
+    })),
+  };
+}
+
+/** The series of a library folder, if one was recorded. */
+export async function findSeriesByPath(
+  db: Db,
+  libraryId: number,
+  path: string,
+): Promise<SeriesRecord | undefined> {
+  const s = await db
+    .selectFrom('series')
+    .selectAll()
+    .where('library_id', '=', libraryId)
+    .where('path', '=', path)
+    .executeTakeFirst();
+  return s && seriesRecord(s);
+}
+
+/** Series of a library not marked removed, by path (a library scan rescans those whose folder vanished). */
+export async function listLibrarySeriesPaths(db: Db, libraryId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('series')
+    .select('path')
+    .where('library_id', '=', libraryId)
+    .where('status', '=', 'present')
+    .orderBy('path')
+    .execute();
+  return rows.map((r) => r.path);
+}

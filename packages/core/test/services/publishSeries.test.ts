@@ -1,0 +1,145 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { startFakeTmdb } from '@metarr/testkit';
+import tap from 'tap';
+import { createTmdbClient } from '../../src/clients/tmdb.ts';
+import { silentLogger } from '../../src/log.ts';
+import { enrichSeries } from '../../src/services/enrichSeries.ts';
+import { publishSeries } from '../../src/services/publishSeries.ts';
+import { scanSeries } from '../../src/services/scanSeries.ts';
+import { migratedTestDb } from '../support/db.ts';
+
+const t = tap;
+const db = await migratedTestDb(t);
+const tmdbFake = await startFakeTmdb();
+t.teardown(() => tmdbFake.close());
+const tmdb = createTmdbClient({ baseUrl: tmdbFake.apiUrl, apiKey: 'tmdb-test-key' });
+const now = new Date('2026-12-06T12:00:00Z');
+
+t.test(
+  'tvshow.nfo and episode NFOs are written (one block per episode of a multi-episode file); a second publish writes nothing',
+  async (t) => {
+    const root = t.testdir({
+      'Harbour Lights (2021)': {
+        'Season 01': {
+          'Harbour Lights - S01E01E02.mkv': 'v',
+          'Harbour Lights - S01E03.mkv': 'v',
+          'Harbour Lights - S01E03.nfo':
+            '<episodedetails><title>old</title><mytag>mine</mytag></episodedetails>',
+        },
+      },
+    });
+    const lib = await db
+      .insertInto('libraries')
+      .values({ name: 'TV', type: 'tv', path: root })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const folder = path.join(root, 'Harbour Lights (2021)');
+    const { seriesId } = await scanSeries(
+      { db, log: silentLogger },
+      { libraryId: lib.id, libraryPath: root, path: folder, tmdbId: 95001 },
+    );
+    const id = seriesId as number;
+    await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, id, {
+      language: 'en-US',
+      country: 'US',
+      imageBaseUrl: tmdbFake.imageUrl,
+      ttlSeconds: 3600,
+      tmdbRateLimit: 40,
+    });
+    const deps = { db, fs, log: silentLogger, clock: () => now };
+    const first = await publishSeries(deps, id);
+    t.strictSame(first.written, [
+      'tvshow.nfo',
+      'Season 01/Harbour Lights - S01E01E02.nfo',
+      'Season 01/Harbour Lights - S01E03.nfo',
+    ]);
+    const show = await fs.readFile(path.join(folder, 'tvshow.nfo'), 'utf8');
+    t.match(show, /<tvshow>[\s\S]*<title>Harbour Lights<\/title>/);
+    const multi = await fs.readFile(path.join(folder, 'Season 01', 'Harbour Lights - S01E01E02.nfo'), 'utf8');
+    t.equal(multi.match(/<episodedetails>/g)?.length, 2, 'one block per episode');
+    t.match(multi, /Arrival \(1\)[\s\S]*Arrival \(2\)/);
+    const e3 = await fs.readFile(path.join(folder, 'Season 01', 'Harbour Lights - S01E03.nfo'), 'utf8');
+    t.match(e3, /<title>Fish &amp; Chips &lt;Special&gt;<\/title>/, 'hostile text stays text');
+    t.match(e3, /<mytag>mine<\/mytag>/, 'the user’s own tag is kept');
+    const rows = await db
+      .selectFrom('series_published_files')
+      .selectAll()
+      .where('series_id', '=', id)
+      .execute();
+    t.equal(rows.length, 3);
+    t.ok(rows.every((r) => r.content_hash !== null && r.pending_hash === null));
+    t.same(
+      (await fs.readdir(path.join(folder, 'Season 01'))).filter((n) => n.includes('metarr-tmp')),
+      [],
+    );
+
+    const again = await publishSeries(deps, id);
+    t.same(again.written, []);
+    t.equal(again.unchanged.length, 3);
+  },
+);
+
+t.test(
+  'a renamed or deleted episode file: the NFO Metarr wrote for it goes, a user-edited one stays',
+  async (t) => {
+    const root = t.testdir({
+      'Harbour Lights (2021)': {
+        'Season 01': {
+          'Harbour Lights - S01E01E02.mkv': 'v',
+          'Harbour Lights - S01E03.mkv': 'v',
+        },
+      },
+    });
+    const lib = await db
+      .insertInto('libraries')
+      .values({ name: 'TV 2', type: 'tv', path: root })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const folder = path.join(root, 'Harbour Lights (2021)');
+    const season = path.join(folder, 'Season 01');
+    const scan = () =>
+      scanSeries(
+        { db, log: silentLogger },
+        { libraryId: lib.id, libraryPath: root, path: folder, tmdbId: 95001 },
+      );
+    const id = (await scan()).seriesId as number;
+    const opts = {
+      language: 'en-US',
+      country: 'US',
+      imageBaseUrl: tmdbFake.imageUrl,
+      ttlSeconds: 3600,
+      tmdbRateLimit: 40,
+    };
+    const deps = { db, fs, log: silentLogger, clock: () => now };
+    await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, id, opts);
+    await publishSeries(deps, id);
+
+    // Sonarr renames S01E03 and deletes S01E01E02, whose NFO the user had edited.
+    await fs.rename(
+      path.join(season, 'Harbour Lights - S01E03.mkv'),
+      path.join(season, 'Harbour Lights - S01E03 - Fish and Chips.mkv'),
+    );
+    await fs.rm(path.join(season, 'Harbour Lights - S01E01E02.mkv'));
+    await fs.appendFile(path.join(season, 'Harbour Lights - S01E01E02.nfo'), '<!-- mine -->');
+    await scan();
+    const r = await publishSeries(deps, id);
+    t.same(r.written, ['Season 01/Harbour Lights - S01E03 - Fish and Chips.nfo']);
+    t.same(r.removed, ['Season 01/Harbour Lights - S01E03.nfo']);
+    t.same((await fs.readdir(season)).sort(), [
+      'Harbour Lights - S01E01E02.nfo',
+      'Harbour Lights - S01E03 - Fish and Chips.mkv',
+      'Harbour Lights - S01E03 - Fish and Chips.nfo',
+    ]);
+    const recorded = await db
+      .selectFrom('series_published_files')
+      .select('file')
+      .where('series_id', '=', id)
+      .orderBy('file')
+      .execute();
+    t.same(
+      recorded.map((x) => x.file),
+      ['Season 01/Harbour Lights - S01E03 - Fish and Chips.nfo', 'tvshow.nfo'],
+    );
+  },
+);
