@@ -30,9 +30,14 @@ export function MoviesView() {
   const [filter, setFilter] = useState<MovieFilter | ''>((params.get('filter') as MovieFilter) || '');
   const [libraryId, setLibraryId] = useState(params.get('library') ?? '');
   const [libraries, setLibraries] = useState<{ id: number; name: string }[]>([]);
+  // No library at all: a new install, offered the first-run wizard.
+  const [noLibrary, setNoLibrary] = useState(false);
   useEffect(() => {
     api.libraries().then(
-      (all) => setLibraries(all.filter((l) => l.type === 'movie')),
+      (all) => {
+        setLibraries(all.filter((l) => l.type === 'movie'));
+        setNoLibrary(all.length === 0);
+      },
       () => {},
     );
   }, []);
@@ -75,6 +80,14 @@ export function MoviesView() {
   return (
     <section class="movies">
       <h1 tabIndex={-1}>Movies</h1>
+      {noLibrary && (
+        <p class="setup-offer">
+          No library yet.{' '}
+          <a href={`${BASE}/setup`} onClick={(e) => onLinkClick(e, '/setup')}>
+            Set up Metarr
+          </a>
+        </p>
+      )}
       <div class="toolbar">
         <label>
           Search
