@@ -21,8 +21,12 @@ import {
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'disabled');
 
-function Libraries() {
-  const [libs, reload, loadError] = useList(config.libraryList);
+function Libraries(props: { onChange: () => void }) {
+  const [libs, reloadList, loadError] = useList(config.libraryList);
+  const reload = () => {
+    reloadList();
+    props.onChange();
+  };
   const [busy, error, run] = useAction();
   const [queued, setQueued] = useState<string | null>(null);
   return (
@@ -320,6 +324,8 @@ function Schedules() {
 }
 
 export function SettingsView() {
+  // Adding or removing a library changes the schedules (and the groups' library choices).
+  const [rev, setRev] = useState(0);
   return (
     <section class="settings">
       <h1 tabIndex={-1}>Settings</h1>
@@ -329,15 +335,15 @@ export function SettingsView() {
           Run the setup wizard
         </a>
       </p>
-      <Libraries />
+      <Libraries onChange={() => setRev((r) => r + 1)} />
       <Mappings />
-      <Players />
+      <Players key={rev} />
       <section aria-labelledby="s-providers">
         <h2 id="s-providers">Provider keys</h2>
         <ProviderKeysForm />
       </section>
       <ApiKey />
-      <Schedules />
+      <Schedules key={rev} />
       <section aria-labelledby="s-webhooks">
         <h2 id="s-webhooks">Webhooks</h2>
         <WebhookInstructions />

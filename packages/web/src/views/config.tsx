@@ -154,7 +154,7 @@ export function FolderPicker(props: { onPick: (path: string) => void; onClose: (
               aria-label={`Open ${f.name}`}
               onClick={() => void go(f.path)}
             >
-              📁 {f.name}
+              {f.name}/
             </button>
           </li>
         ))}
