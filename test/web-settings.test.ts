@@ -16,7 +16,7 @@ import t from 'tap';
 import { ensureWebBuild } from '../scripts/web-build.ts';
 import { browserSkip, launchChromium } from './support/browser.ts';
 import { MOVIE, radarrFixture } from './support/notify.ts';
-import { API_KEY, startStack, waitFor } from './support/stack.ts';
+import { API_KEY, request, startStack, waitFor } from './support/stack.ts';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
@@ -58,6 +58,15 @@ t.test(
     const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
     const button = (name: string | RegExp) =>
       page.getByRole('button', { name, exact: typeof name === 'string' });
+
+    await t.test('/settings and /setup serve the app with the strict CSP', async (t) => {
+      for (const route of ['/settings', '/setup']) {
+        const res = await request(stack.url, 'GET', route);
+        t.equal(res.status, 200, route);
+        t.match(res.headers.get('content-security-policy') ?? '', "script-src 'self'");
+        t.notMatch(res.text, /<script>/, 'no inline script');
+      }
+    });
 
     let webhook = '';
     await t.test('the wizard from an empty database to a working Radarr → Kodi flow', async (t) => {
@@ -222,6 +231,21 @@ t.test(
       await shot('settings-players');
       await button('Remove player Bedroom').click();
       await button('Test Bedroom').waitFor({ state: 'detached' });
+      // Edit a player and rename its group.
+      await button('Edit Kodi').click();
+      const edit = page.getByRole('form', { name: 'Edit player Kodi' });
+      await edit.getByLabel('Player name').fill('Kodi TV');
+      await edit.getByRole('button', { name: 'Save player' }).click();
+      await button('Test Kodi TV').waitFor();
+      await button('Rename group Living room').click();
+      await page.getByLabel('New group name').fill('Lounge');
+      await button('Save name').click();
+      await page.getByRole('heading', { level: 3, name: /^Lounge/ }).waitFor();
+      t.same(
+        (await stack.api('GET', '/api/players')).json.map((p: any) => p.name),
+        ['Kodi TV'],
+        'the edit is saved',
+      );
     });
 
     await t.test('Settings: a hostile library name renders as text; the API key', async (t) => {
@@ -237,6 +261,16 @@ t.test(
       t.match(await form.getByRole('alert').textContent(), /overlaps library/);
       await page.getByRole('button', { name: `Scan ${XSS} now` }).click();
       await page.getByText(`Scan of ${XSS} queued.`).waitFor();
+
+      // Provider keys: a malformed one refused naming the field, a good one shown masked.
+      const keys = page.getByRole('form', { name: 'Provider keys' });
+      await keys.getByLabel('fanart.tv API key').fill('no!');
+      await keys.getByRole('button', { name: 'Save keys' }).click();
+      t.match(await keys.getByRole('alert').textContent(), /fanartApiKey/);
+      await keys.getByLabel('fanart.tv API key').fill('fanart-key-1234');
+      await keys.getByRole('button', { name: 'Save keys' }).click();
+      await keys.getByText('fanart.tv key: set (••••1234)').waitFor();
+      t.equal(await keys.getByLabel('fanart.tv API key').inputValue(), '', 'the key is not kept in the form');
 
       await button('Reveal API key').click();
       t.equal(await page.getByRole('textbox', { name: 'API key', exact: true }).inputValue(), API_KEY);
