@@ -84,35 +84,35 @@ export function FolderPicker(props: { onPick: (path: string) => void; onClose: (
   const [typed, setTyped] = useState('');
   const [busy, error, run] = useAction();
   const heading = useRef<HTMLHeadingElement>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
+  // Only the latest listing asked for is shown (an earlier, slower answer is dropped).
+  const seq = useRef(0);
   const go = async (path?: string) => {
+    const n = ++seq.current;
     const l = await run(() => config.folders(path));
-    if (l) {
+    if (l && n === seq.current) {
       setListing(l);
       setTyped(l.path ?? '');
     }
   };
   useEffect(() => {
     void go();
+    dialog.current?.showModal();
     heading.current?.focus();
   }, []);
   const id = useIds();
   return (
-    <div
-      class="dialog"
-      role="dialog"
-      aria-modal="true"
-      aria-labelledby={id('title')}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') props.onClose();
-      }}
-    >
+    // A native modal dialog: the page behind is inert, Tab stays inside, Escape closes it.
+    <dialog ref={dialog} class="dialog" aria-labelledby={id('title')} onClose={props.onClose}>
       <h3 id={id('title')} ref={heading} tabIndex={-1}>
         Choose a folder
       </h3>
       <form
         class="row"
         onSubmit={(e) => {
+          // The picker sits inside the library form: its Go must not submit that one too.
           e.preventDefault();
+          e.stopPropagation();
           void go(typed.trim() || undefined);
         }}
       >
@@ -173,7 +173,7 @@ export function FolderPicker(props: { onPick: (path: string) => void; onClose: (
           Cancel
         </button>
       </div>
-    </div>
+    </dialog>
   );
 }
 
