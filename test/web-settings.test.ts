@@ -112,6 +112,7 @@ t.test(
 
       // 3: a Kodi group and player, tested against the fake Kodi.
       await page.getByRole('heading', { name: /Step 3 of 5/ }).waitFor();
+      await page.getByLabel("Players' path for Movies").fill('smb://nas/movies/');
       await button('Add group').click();
       await page.getByText('Group “Living room” added.').waitFor();
       await page.getByLabel('Host').fill('127.0.0.1');
@@ -146,8 +147,8 @@ t.test(
 
       const groups = (await stack.api('GET', '/api/player-groups')).json;
       t.same(
-        groups.map((g: any) => [g.name, g.type, g.libraryIds.length]),
-        [['Living room', 'kodi', 1]],
+        groups.map((g: any) => [g.name, g.type, g.libraryIds.length, g.pathMappings]),
+        [['Living room', 'kodi', 1, [{ from: root, to: 'smb://nas/movies/' }]]],
         'the group is linked to the library',
       );
     });
@@ -165,9 +166,10 @@ t.test(
           'the movie scanned',
           async () => (await stack.api('GET', '/api/movies')).json.length === 1,
         );
-        await waitFor('Kodi told to scan', async () =>
-          kodi.calls.some((c) => c.method === 'VideoLibrary.Scan'),
+        const scan = await waitFor('Kodi told to scan', async () =>
+          kodi.calls.find((c) => c.method === 'VideoLibrary.Scan'),
         );
+        t.match(scan.params, { directory: `smb://nas/movies/${MOVIE}/` }, "in the players' form of the path");
         // The empty grid reads the list again on its own: no reload.
         await page.getByRole('link', { name: MOVIE }).waitFor({ timeout: 10_000 });
         t.equal(

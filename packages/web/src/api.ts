@@ -266,8 +266,12 @@ export const config = {
   explain: (manager: Manager, path: string) =>
     call<Explanation>('GET', `/api/paths/explain${qs({ manager, path })}`),
   groups: () => call<PlayerGroup[]>('GET', '/api/player-groups'),
-  addGroup: (b: { name: string; type: PlayerType; libraryIds: number[] }) =>
-    call<PlayerGroup>('POST', '/api/player-groups', b),
+  addGroup: (b: {
+    name: string;
+    type: PlayerType;
+    libraryIds: number[];
+    pathMappings?: { from: string; to: string }[];
+  }) => call<PlayerGroup>('POST', '/api/player-groups', b),
   editGroup: (id: number, b: { name?: string; libraryIds?: number[] }) =>
     call<PlayerGroup>('PATCH', `/api/player-groups/${id}`, b),
   removeGroup: (id: number) => call<null>('DELETE', `/api/player-groups/${id}`),

@@ -181,6 +181,11 @@ function Players() {
               <button type="submit">Save name</button>
             </form>
           )}
+          {g.pathMappings.map((m) => (
+            <p key={m.from} class="hint">
+              Players see <code>{m.from}</code> as <code>{m.to}</code>
+            </p>
+          ))}
           <ul class="items">
             {of(g).map((p) => (
               <li key={p.id}>

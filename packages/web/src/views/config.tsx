@@ -4,7 +4,7 @@
  * Test, the provider keys, and the webhook URL to paste into the *arr apps. Every input has a label,
  * every button a name; the API's refusal (a 4xx names the field) is shown next to the form.
  */
-import type { ComponentChildren } from 'preact';
+import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   ApiError,
@@ -374,6 +374,9 @@ export function GroupForm(props: {
   const id = useIds();
   const [name, setName] = useState(props.kodiOnly ? 'Living room' : '');
   const [type, setType] = useState<PlayerType>('kodi');
+  // The players' form of each movie library's folder (e.g. smb://nas/movies/), when it differs.
+  const [paths, setPaths] = useState<Record<number, string>>({});
+  const movieLibs = props.libraries.filter((l) => l.type === 'movie');
   const [busy, error, run] = useAction();
   return (
     <form
@@ -381,8 +384,11 @@ export function GroupForm(props: {
       aria-label="Add a player group"
       onSubmit={async (e) => {
         e.preventDefault();
-        const libraryIds = props.libraries.filter((l) => l.type === 'movie').map((l) => l.id);
-        const g = await run(() => config.addGroup({ name: name.trim(), type, libraryIds }));
+        const libraryIds = movieLibs.map((l) => l.id);
+        const pathMappings = movieLibs
+          .filter((l) => paths[l.id]?.trim())
+          .map((l) => ({ from: l.path, to: (paths[l.id] ?? '').trim() }));
+        const g = await run(() => config.addGroup({ name: name.trim(), type, libraryIds, pathMappings }));
         if (g) props.onAdded(g);
       }}
     >
@@ -399,7 +405,22 @@ export function GroupForm(props: {
           </select>
         </>
       )}
-      <p class="hint">Its players are told about changes in every movie library.</p>
+      {movieLibs.map((l) => (
+        <Fragment key={l.id}>
+          <label for={id(`path-${l.id}`)}>Players' path for {l.name}</label>
+          <input
+            id={id(`path-${l.id}`)}
+            value={paths[l.id] ?? ''}
+            spellcheck={false}
+            placeholder={`${l.path} (as on this host)`}
+            onInput={(e) => setPaths({ ...paths, [l.id]: e.currentTarget.value })}
+          />
+        </Fragment>
+      ))}
+      <p class="hint">
+        Its players are told about changes in every movie library. Leave a path empty when the players see the
+        folder as this host does; else give their form of it (smb://nas/movies/, /mnt/movies …).
+      </p>
       <button type="submit" disabled={busy}>
         Add group
       </button>
@@ -617,7 +638,7 @@ export function WebhookInstructions() {
       </p>
       <div class="config-form">
         {apps.map(([m, name]) => (
-          <Fragmentish key={m}>
+          <Fragment key={m}>
             <label for={`webhook-${m}`}>{name} webhook URL</label>
             <input
               id={`webhook-${m}`}
@@ -626,7 +647,7 @@ export function WebhookInstructions() {
               value={withKey ? `${webhookUrl(m)}?apikey=${encodeURIComponent(key)}` : webhookUrl(m)}
               onFocus={(e) => e.currentTarget.select()}
             />
-          </Fragmentish>
+          </Fragment>
         ))}
       </div>
       <p>
@@ -640,8 +661,4 @@ export function WebhookInstructions() {
       </button>
     </div>
   );
-}
-
-function Fragmentish(props: { children: ComponentChildren }) {
-  return <>{props.children}</>;
 }
