@@ -77,6 +77,7 @@ t.test(
 
       // 1: the library, its folder chosen in the picker (starting points: METARR_MEDIA_ROOTS).
       t.equal(await page.getByLabel('Library name').inputValue(), 'Movies');
+      t.ok(await button('Next').isDisabled(), 'no way on without a library');
       await button('Browse…').click();
       const picker = page.getByRole('dialog', { name: 'Choose a folder' });
       // A typed folder and Go (the picker's form does not submit the library form); Escape closes.

@@ -42,7 +42,7 @@ export function SetupView() {
       )}
       {step < STEPS.length - 1 ? (
         <button type="button" disabled={!canNext && !skip} onClick={next}>
-          {canNext ? 'Next' : 'Skip this step'}
+          {canNext || !skip ? 'Next' : 'Skip this step'}
         </button>
       ) : (
         <button type="button" onClick={() => navigate('/movies')}>
