@@ -292,6 +292,16 @@ t.test(
         /fixed by METARR_API_KEY/,
       );
       await page.getByRole('rowheader', { name: `File scan: ${XSS}` }).waitFor();
+      // Run now, then its last run shows (the Schedules table re-reads after Run now).
+      const row = page
+        .getByRole('row')
+        .filter({ has: page.getByRole('rowheader', { name: `File scan: ${XSS}` }) });
+      await row.getByRole('button', { name: `Run file scan of ${XSS} now` }).click();
+      await row
+        .getByRole('cell')
+        .nth(1)
+        .filter({ hasText: /^(created|active|completed) / })
+        .waitFor();
       await shot('settings');
       await button(`Remove library ${XSS}`).click();
       await button(`Scan ${XSS} now`).waitFor({ state: 'detached' });

@@ -285,6 +285,12 @@ export const config = {
     call<{ tmdb: KeyState; fanart: KeyState }>('PUT', '/api/settings/providers', b),
   rotateKey: () => call<{ apiKey: string }>('POST', '/api/settings/api-key/rotate'),
   schedules: () => call<ScheduleView>('GET', '/api/schedules'),
+  /** The newest jobs of a type (newest first), with their payload: a schedule's last runs. */
+  recentJobs: (type: string, limit: number) =>
+    call<(JobSummary & { payload: Record<string, unknown> | null; startedAt: string | null })[]>(
+      'GET',
+      `/api/jobs${qs({ type, limit })}`,
+    ),
 };
 
 /** The webhook URL an *arr app posts to: this page's origin and the base path. */

@@ -21,6 +21,10 @@ import {
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'disabled');
 
+type JobRun = { state: string; createdAt: string; startedAt: string | null; completedAt: string | null };
+const lastRun = (j: JobRun | undefined) =>
+  j ? `${j.state} ${new Date(j.completedAt ?? j.startedAt ?? j.createdAt).toLocaleString()}` : 'never';
+
 function Libraries(props: { onChange: () => void }) {
   const [libs, reloadList, loadError] = useList(config.libraryList);
   const reload = () => {
@@ -268,8 +272,22 @@ function ApiKey() {
 
 function Schedules() {
   const [busy, error, run] = useAction();
-  const [view, reload, loadError] = useList(async () => [await config.schedules()]);
-  const s = view?.[0];
+  // Last runs from the job history: the newest library scan per library (scheduled or Run now),
+  // the newest scheduled provider update.
+  const [view, reload, loadError] = useList(async () => {
+    const [schedules, scans, updates] = await Promise.all([
+      config.schedules(),
+      config.recentJobs('library-scan', 200),
+      config.recentJobs('scheduled-provider-update', 1),
+    ]);
+    const last = new Map<number, JobRun>();
+    for (const j of scans) {
+      const id = Number(j.payload?.['libraryId']);
+      if (!last.has(id)) last.set(id, j);
+    }
+    return [{ schedules, last, update: updates[0] }];
+  });
+  const s = view?.[0]?.schedules;
   return (
     <section aria-labelledby="s-schedules">
       <h2 id="s-schedules">Schedules</h2>
@@ -281,6 +299,7 @@ function Schedules() {
             <tr>
               <th scope="col">Schedule</th>
               <th scope="col">Cron</th>
+              <th scope="col">Last run</th>
               <th scope="col">Next run</th>
               <th scope="col">Run now</th>
             </tr>
@@ -291,6 +310,7 @@ function Schedules() {
               <td>
                 <code>{s.providerUpdate.cron}</code>
               </td>
+              <td>{lastRun(view?.[0]?.update)}</td>
               <td>{when(s.providerUpdate.nextRun)}</td>
               <td />
             </tr>
@@ -300,6 +320,7 @@ function Schedules() {
                 <td>
                   <code>{l.cron}</code>
                 </td>
+                <td>{lastRun(view?.[0]?.last.get(l.libraryId))}</td>
                 <td>{when(l.nextRun)}</td>
                 <td>
                   <button
@@ -320,8 +341,8 @@ function Schedules() {
         </table>
       )}
       <p class="hint">
-        The API reports no last-run time per schedule: see the jobs page for past <code>library-scan</code>{' '}
-        and <code>provider-update</code> runs.
+        Last run: the newest <code>library-scan</code> job of the library (scheduled or Run now) and the
+        newest <code>scheduled-provider-update</code> job; the jobs page has them all.
       </p>
       <FormError error={error} />
     </section>
