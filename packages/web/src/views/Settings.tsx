@@ -22,8 +22,13 @@ import {
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'disabled');
 
 type JobRun = { state: string; createdAt: string; startedAt: string | null; completedAt: string | null };
-const lastRun = (j: JobRun | undefined) =>
-  j ? `${j.state} ${new Date(j.completedAt ?? j.startedAt ?? j.createdAt).toLocaleString()}` : 'never';
+/** `never` only when the whole history was read; else the run is older than the jobs fetched. */
+const lastRun = (j: JobRun | undefined, complete = true) =>
+  j
+    ? `${j.state} ${new Date(j.completedAt ?? j.startedAt ?? j.createdAt).toLocaleString()}`
+    : complete
+      ? 'never'
+      : 'not among the latest 200 scans';
 
 function Libraries(props: { onChange: () => void }) {
   const [libs, reloadList, loadError] = useList(config.libraryList);
@@ -285,7 +290,7 @@ function Schedules() {
       const id = Number(j.payload?.['libraryId']);
       if (!last.has(id)) last.set(id, j);
     }
-    return [{ schedules, last, update: updates[0] }];
+    return [{ schedules, last, complete: scans.length < 200, update: updates[0] }];
   });
   const s = view?.[0]?.schedules;
   return (
@@ -320,7 +325,7 @@ function Schedules() {
                 <td>
                   <code>{l.cron}</code>
                 </td>
-                <td>{lastRun(view?.[0]?.last.get(l.libraryId))}</td>
+                <td>{lastRun(view?.[0]?.last.get(l.libraryId), view?.[0]?.complete)}</td>
                 <td>{when(l.nextRun)}</td>
                 <td>
                   <button
