@@ -167,3 +167,131 @@ export const api = {
       }
   },
 };
+
+// ---- Settings and the first-run wizard: the configuration routes, typed as the API answers ----
+
+export type LibraryType = 'movie' | 'tv' | 'music';
+export type Manager = 'radarr' | 'sonarr' | 'lidarr';
+export type PlayerType = 'kodi' | 'jellyfin' | 'emby' | 'plex';
+
+export interface Library {
+  id: number;
+  name: string;
+  type: LibraryType;
+  path: string;
+  createdAt: string;
+}
+export interface FolderListing {
+  path: string | null;
+  parent: string | null;
+  folders: { name: string; path: string }[];
+  truncated: boolean;
+}
+export interface PathMapping {
+  id: number;
+  manager: Manager;
+  from: string;
+  to: string;
+}
+export interface Explanation {
+  input: string;
+  ok: boolean;
+  metarrPath: string | null;
+  folder: { exists: boolean; path: string } | null;
+  library: { id: number; name: string; path: string } | null;
+  groups: { id: number; name: string; playerPath: string }[];
+  reason: string | null;
+  steps: string[];
+}
+export interface PlayerGroup {
+  id: number;
+  name: string;
+  type: PlayerType;
+  libraryIds: number[];
+  pathMappings: { from: string; to: string }[];
+}
+export interface Player {
+  id: number;
+  groupId: number;
+  name: string;
+  type: PlayerType;
+  host: string;
+  port: number;
+  useTls: boolean;
+  username: string | null;
+  hasPassword: boolean;
+  hasApiKey: boolean;
+  enabled: boolean;
+}
+export interface PlayerInput {
+  groupId: number;
+  name: string;
+  type: PlayerType;
+  host: string;
+  port: number;
+  username?: string | null;
+  password?: string | null;
+  apiKey?: string | null;
+}
+export interface PlayerTest {
+  status: 'ok' | 'auth_failed' | 'unreachable' | 'refused' | 'error';
+  reachable: boolean;
+  version: string | null;
+  authOk: boolean;
+  message: string;
+}
+export interface KeyState {
+  configured: boolean;
+  source: 'environment' | 'database' | null;
+  masked: string | null;
+}
+export interface ScheduleView {
+  timezone: string;
+  fileScan: { cron: string; enabled: boolean; nextRun: string | null };
+  providerUpdate: { cron: string; enabled: boolean; staleAfterDays: number; nextRun: string | null };
+  libraries: { libraryId: number; name: string; cron: string; enabled: boolean; nextRun: string | null }[];
+}
+
+export const config = {
+  libraryList: () => call<Library[]>('GET', '/api/libraries'),
+  addLibrary: (b: { name: string; type: LibraryType; path: string }) =>
+    call<Library>('POST', '/api/libraries', b),
+  removeLibrary: (id: number) => call<null>('DELETE', `/api/libraries/${id}`),
+  scan: (id: number) => call<{ jobId: string | null }>('POST', `/api/libraries/${id}/scan`),
+  folders: (path?: string) => call<FolderListing>('GET', `/api/folders${qs({ path })}`),
+  mappings: () => call<PathMapping[]>('GET', '/api/path-mappings'),
+  addMapping: (b: { manager: Manager; from: string; to: string }) =>
+    call<PathMapping>('POST', '/api/path-mappings', b),
+  removeMapping: (id: number) => call<null>('DELETE', `/api/path-mappings/${id}`),
+  explain: (manager: Manager, path: string) =>
+    call<Explanation>('GET', `/api/paths/explain${qs({ manager, path })}`),
+  groups: () => call<PlayerGroup[]>('GET', '/api/player-groups'),
+  addGroup: (b: {
+    name: string;
+    type: PlayerType;
+    libraryIds: number[];
+    pathMappings?: { from: string; to: string }[];
+  }) => call<PlayerGroup>('POST', '/api/player-groups', b),
+  editGroup: (id: number, b: { name?: string; libraryIds?: number[] }) =>
+    call<PlayerGroup>('PATCH', `/api/player-groups/${id}`, b),
+  removeGroup: (id: number) => call<null>('DELETE', `/api/player-groups/${id}`),
+  players: () => call<Player[]>('GET', '/api/players'),
+  addPlayer: (b: PlayerInput) => call<Player>('POST', '/api/players', b),
+  editPlayer: (id: number, b: Partial<PlayerInput>) => call<Player>('PATCH', `/api/players/${id}`, b),
+  removePlayer: (id: number) => call<null>('DELETE', `/api/players/${id}`),
+  testPlayer: (id: number) => call<PlayerTest>('POST', `/api/players/${id}/test`),
+  providers: () => call<{ tmdb: KeyState; fanart: KeyState }>('GET', '/api/settings/providers'),
+  setProviders: (b: { tmdbApiKey?: string | null; fanartApiKey?: string | null }) =>
+    call<{ tmdb: KeyState; fanart: KeyState }>('PUT', '/api/settings/providers', b),
+  rotateKey: () => call<{ apiKey: string }>('POST', '/api/settings/api-key/rotate'),
+  schedules: () => call<ScheduleView>('GET', '/api/schedules'),
+  /** The newest jobs of a type (newest first), with their payload: a schedule's last runs. */
+  recentJobs: (type: string, limit: number) =>
+    call<(JobSummary & { payload: Record<string, unknown> | null; startedAt: string | null })[]>(
+      'GET',
+      `/api/jobs${qs({ type, limit })}`,
+    ),
+};
+
+/** The webhook URL an *arr app posts to: this page's origin and the base path. */
+export const webhookUrl = (manager: Manager) => `${location.origin}${BASE}/api/webhooks/${manager}`;

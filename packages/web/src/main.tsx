@@ -4,6 +4,8 @@ import { BASE, getKey, initKey, onKeyChange, setKey } from './api.ts';
 import { onLinkClick, usePath } from './router.ts';
 import { MovieView } from './views/Movie.tsx';
 import { MoviesView } from './views/Movies.tsx';
+import { SettingsView } from './views/Settings.tsx';
+import { SetupView } from './views/Setup.tsx';
 import './style.css';
 
 function KeyForm({ reason }: { reason: string }) {
@@ -41,6 +43,8 @@ function App() {
   const movie = /^\/movies\/(\d+)\/?$/.exec(path);
   let view = <MoviesView />;
   if (movie) view = <MovieView id={Number(movie[1])} key={movie[1]} />;
+  else if (/^\/settings\/?$/.test(path)) view = <SettingsView />;
+  else if (/^\/setup\/?$/.test(path)) view = <SetupView />;
   else if (!/^\/movies\/?$/.test(path)) view = <p>Nothing here. </p>;
 
   return (
@@ -50,6 +54,9 @@ function App() {
         <nav aria-label="Main">
           <a href={`${BASE}/movies`} onClick={(e) => onLinkClick(e, '/movies')}>
             Movies
+          </a>
+          <a href={`${BASE}/settings`} onClick={(e) => onLinkClick(e, '/settings')}>
+            Settings
           </a>
           {/* The jobs page is its own page (no client routing). */}
           <a href={`${BASE}/`}>Jobs</a>

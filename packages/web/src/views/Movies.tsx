@@ -30,15 +30,29 @@ export function MoviesView() {
   const [filter, setFilter] = useState<MovieFilter | ''>((params.get('filter') as MovieFilter) || '');
   const [libraryId, setLibraryId] = useState(params.get('library') ?? '');
   const [libraries, setLibraries] = useState<{ id: number; name: string }[]>([]);
+  // No library at all: a new install, offered the first-run wizard.
+  const [noLibrary, setNoLibrary] = useState(false);
   useEffect(() => {
     api.libraries().then(
-      (all) => setLibraries(all.filter((l) => l.type === 'movie')),
+      (all) => {
+        setLibraries(all.filter((l) => l.type === 'movie'));
+        setNoLibrary(all.length === 0);
+      },
       () => {},
     );
   }, []);
   const q = useDebounced(search.trim(), 200);
   const [movies, setMovies] = useState<Movie[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // An empty, unfiltered list (a new install) is read again every 3 s, so the first movies Radarr
+  // sends appear without a reload. A list with movies is not polled (it may be thousands).
+  const [tick, setTick] = useState(0);
+  const empty = movies?.length === 0 && !q && !filter && !libraryId;
+  useEffect(() => {
+    if (!empty) return;
+    const t = setTimeout(() => setTick((n) => n + 1), 3000);
+    return () => clearTimeout(t);
+  }, [empty, tick]);
 
   useEffect(() => {
     let live = true;
@@ -70,11 +84,19 @@ export function MoviesView() {
     return () => {
       live = false;
     };
-  }, [q, sort, filter, libraryId]);
+  }, [q, sort, filter, libraryId, tick]);
 
   return (
     <section class="movies">
       <h1 tabIndex={-1}>Movies</h1>
+      {noLibrary && !movies?.length && (
+        <p class="setup-offer">
+          No library yet.{' '}
+          <a href={`${BASE}/setup`} onClick={(e) => onLinkClick(e, '/setup')}>
+            Set up Metarr
+          </a>
+        </p>
+      )}
       <div class="toolbar">
         <label>
           Search
