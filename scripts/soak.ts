@@ -419,14 +419,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       g.n++;
       childGroups.set(key, g);
     }
-    const childOf = new Map([...childGroups.values()].map((c) => [c.parent, c]));
     const retriedWebhooks = new Set(webhookJobs.filter((j) => j.retry_count > 0).map((j) => j.id));
     let missingStep = 0;
     let doubledStep = 0;
     for (const s of acked) {
-      const c = childOf.get(s.json?.jobId ?? '');
+      // A Sonarr delivery also queues `scan-series` (TV): the players' step is the one checked here.
       const want = s.source === 'radarr' ? 'scan-movie' : 'notify-players';
-      if (!c || c.name !== want) missingStep++;
+      const c = childGroups.get(`${s.json?.jobId ?? ''}\0${want}`);
+      if (!c) missingStep++;
       else if (c.n > 1 && !retriedWebhooks.has(s.json?.jobId ?? '')) doubledStep++;
     }
     doubledStep += doubledFollowUps(allJobs);
