@@ -45,6 +45,7 @@ async function enrichSeriesItem(
         imageBaseUrl: c.tmdbImageBaseUrl,
         ttlSeconds: c.providerCacheTtlSeconds,
         tmdbRateLimit: c.tmdbRateLimit,
+        placeholderRecheckSeconds: c.placeholderRecheckSeconds,
         signal: ctx.signal,
         recheck: 'recheck' in ctx.payload && ctx.payload.recheck === true,
       },

@@ -10,7 +10,9 @@ import {
 
 // enrich-metadata alone: from the cached TMDB record to the movie's metadata, then select-assets.
 // Certification from Germany, so the configured country is visibly the one used.
-const { db, deps, ctxFor, tmdb } = await startProviderHarness(t, { METARR_CERTIFICATION_COUNTRY: 'DE' });
+const { db, deps, depsWith, ctxFor, tmdb } = await startProviderHarness(t, {
+  METARR_CERTIFICATION_COUNTRY: 'DE',
+});
 
 const metadataOf = async (movieId: number) =>
   (
@@ -216,3 +218,34 @@ t.test(
     t.same(await followUpsOf(db, early.id), []);
   },
 );
+
+t.test('METARR_PLACEHOLDER_RECHECK_SECONDS sets how far off the first placeholder recheck is', async (t) => {
+  const lib = await db
+    .insertInto('libraries')
+    .values({ name: 'TV 3', type: 'tv', path: t.testdir({}) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const series = await db
+    .insertInto('series')
+    .values({ library_id: lib.id, path: '/tv3/Harbour Lights', tmdb_id: 95001 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const season = await db
+    .insertInto('seasons')
+    .values({ series_id: series.id, number: 2 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db
+    .insertInto('episodes')
+    .values({ series_id: series.id, season_id: season.id, season_number: 2, number: 2 })
+    .execute();
+  // S02E02 aired 2026-12-06; at noon that day the first recheck is the configured delay from now.
+  const now = new Date('2026-12-06T12:00:00Z');
+  const ctx = ctxFor('enrich-metadata', { kind: 'series', id: series.id });
+  await handleEnrichMetadata(ctx, {
+    ...depsWith({ METARR_PLACEHOLDER_RECHECK_SECONDS: '900' }),
+    clock: () => now,
+  });
+  const recheck = (await followUpsOf(db, ctx.id)).find((f) => f.name === 'enrich-metadata');
+  t.strictSame(recheck?.startAfter, new Date(now.getTime() + 900_000), 'first recheck 15 min away');
+});
