@@ -16,36 +16,45 @@ t.teardown(() => tmdbFake.close());
 const tmdb = createTmdbClient({ baseUrl: tmdbFake.apiUrl, apiKey: 'tmdb-test-key' });
 const now = new Date('2026-12-06T12:00:00Z');
 
-t.test(
-  'tvshow.nfo and episode NFOs are written (one block per episode of a multi-episode file); a second publish writes nothing',
-  async (t) => {
-    const root = t.testdir({
-      'Harbour Lights (2021)': {
-        'Season 01': {
-          'Harbour Lights - S01E01E02.mkv': 'v',
-          'Harbour Lights - S01E03.mkv': 'v',
-          'Harbour Lights - S01E03.nfo':
-            '<episodedetails><title>old</title><mytag>mine</mytag></episodedetails>',
-        },
-      },
-    });
-    const lib = await db
-      .insertInto('libraries')
-      .values({ name: 'TV', type: 'tv', path: root })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const folder = path.join(root, 'Harbour Lights (2021)');
-    const { seriesId } = await scanSeries(
+/**
+ * Harbour Lights (TMDB 95001) in a new tv library with these Season 01 files, scanned and enriched.
+ * `scan` rescans it (after a rename or delete).
+ */
+async function enrichedHarbourLights(
+  test: { testdir: typeof t.testdir },
+  libraryName: string,
+  seasonFiles: Record<string, string>,
+) {
+  const root = test.testdir({ 'Harbour Lights (2021)': { 'Season 01': seasonFiles } });
+  const lib = await db
+    .insertInto('libraries')
+    .values({ name: libraryName, type: 'tv', path: root })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const folder = path.join(root, 'Harbour Lights (2021)');
+  const scan = () =>
+    scanSeries(
       { db, log: silentLogger },
       { libraryId: lib.id, libraryPath: root, path: folder, tmdbId: 95001 },
     );
-    const id = seriesId as number;
-    await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, id, {
-      language: 'en-US',
-      country: 'US',
-      imageBaseUrl: tmdbFake.imageUrl,
-      ttlSeconds: 3600,
-      tmdbRateLimit: 40,
+  const id = (await scan()).seriesId as number;
+  await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, id, {
+    language: 'en-US',
+    country: 'US',
+    imageBaseUrl: tmdbFake.imageUrl,
+    ttlSeconds: 3600,
+    tmdbRateLimit: 40,
+  });
+  return { id, folder, season: path.join(folder, 'Season 01'), scan };
+}
+
+t.test(
+  'tvshow.nfo and episode NFOs are written (one block per episode of a multi-episode file); a second publish writes nothing',
+  async (t) => {
+    const { id, folder } = await enrichedHarbourLights(t, 'TV', {
+      'Harbour Lights - S01E01E02.mkv': 'v',
+      'Harbour Lights - S01E03.mkv': 'v',
+      'Harbour Lights - S01E03.nfo': '<episodedetails><title>old</title><mytag>mine</mytag></episodedetails>',
     });
     const deps = { db, fs, log: silentLogger, clock: () => now };
     const first = await publishSeries(deps, id);
@@ -83,36 +92,11 @@ t.test(
 t.test(
   'a renamed or deleted episode file: the NFO Metarr wrote for it goes, a user-edited one stays',
   async (t) => {
-    const root = t.testdir({
-      'Harbour Lights (2021)': {
-        'Season 01': {
-          'Harbour Lights - S01E01E02.mkv': 'v',
-          'Harbour Lights - S01E03.mkv': 'v',
-        },
-      },
+    const { id, season, scan } = await enrichedHarbourLights(t, 'TV 2', {
+      'Harbour Lights - S01E01E02.mkv': 'v',
+      'Harbour Lights - S01E03.mkv': 'v',
     });
-    const lib = await db
-      .insertInto('libraries')
-      .values({ name: 'TV 2', type: 'tv', path: root })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const folder = path.join(root, 'Harbour Lights (2021)');
-    const season = path.join(folder, 'Season 01');
-    const scan = () =>
-      scanSeries(
-        { db, log: silentLogger },
-        { libraryId: lib.id, libraryPath: root, path: folder, tmdbId: 95001 },
-      );
-    const id = (await scan()).seriesId as number;
-    const opts = {
-      language: 'en-US',
-      country: 'US',
-      imageBaseUrl: tmdbFake.imageUrl,
-      ttlSeconds: 3600,
-      tmdbRateLimit: 40,
-    };
     const deps = { db, fs, log: silentLogger, clock: () => now };
-    await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, id, opts);
     await publishSeries(deps, id);
 
     // Sonarr renames S01E03 and deletes S01E01E02, whose NFO the user had edited.
@@ -147,30 +131,9 @@ t.test(
 t.test(
   'an episode thumbnail is written beside its video from the still, not downloaded again, and moves or goes with a rename or delete',
   async (t) => {
-    const root = t.testdir({
-      'Harbour Lights (2021)': {
-        'Season 01': { 'Harbour Lights - S01E01E02.mkv': 'v', 'Harbour Lights - S01E03.mkv': 'v' },
-      },
-    });
-    const lib = await db
-      .insertInto('libraries')
-      .values({ name: 'TV 3', type: 'tv', path: root })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const folder = path.join(root, 'Harbour Lights (2021)');
-    const season = path.join(folder, 'Season 01');
-    const scan = () =>
-      scanSeries(
-        { db, log: silentLogger },
-        { libraryId: lib.id, libraryPath: root, path: folder, tmdbId: 95001 },
-      );
-    const id = (await scan()).seriesId as number;
-    await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, id, {
-      language: 'en-US',
-      country: 'US',
-      imageBaseUrl: tmdbFake.imageUrl,
-      ttlSeconds: 3600,
-      tmdbRateLimit: 40,
+    const { id, season, scan } = await enrichedHarbourLights(t, 'TV 3', {
+      'Harbour Lights - S01E01E02.mkv': 'v',
+      'Harbour Lights - S01E03.mkv': 'v',
     });
     const downloads: string[] = [];
     const download = async (url: string) => {
