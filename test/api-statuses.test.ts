@@ -266,6 +266,9 @@ t.test('every route answers only the statuses it declares, with the bodies it de
   await api('GET', '/api/series/99999');
   await api('POST', `/api/series/${series.id}/locks`, { field: 'title', locked: true });
   await api('POST', `/api/episodes/${episode.id}/locks`, { field: 'plot', locked: true });
+  await api('POST', `/api/series/${series.id}/refresh`); // no TMDB or TVDB id: 409
+  await stack.db.updateTable('series').set({ tmdb_id: 95001 }).where('id', '=', series.id).execute();
+  await api('POST', `/api/series/${series.id}/refresh`); // 202
   await api('POST', `/api/movies/${movie.id}/identify`, { tmdbId: 949 });
   await api('POST', `/api/movies/${movie.id}/refresh`); // identified: 202
 

@@ -12,7 +12,7 @@ import Type from 'typebox';
 import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
 import type { Tag } from '../openapi.ts';
-import { DbId, failure, IdParams, Nullable, paging, StringEnum, Timestamp } from '../schemas.ts';
+import { DbId, failure, IdParams, Nullable, paging, Queued, StringEnum, Timestamp } from '../schemas.ts';
 
 const tags: Tag[] = ['Series'];
 
@@ -217,6 +217,39 @@ export const seriesRoutes: RoutePlugin = async (app, deps) => {
       if (!(await episodeExists(db, id))) throw httpError(404, `episode ${id} not found`);
       await setTvLock(db, 'episode', id, field, locked);
       return { episodeId: id, field, locked, locks: await listTvLocks(db, 'episode', id) };
+    },
+  );
+
+  app.post(
+    '/api/series/:id/refresh',
+    {
+      schema: {
+        tags,
+        summary: 'Refresh a series from providers',
+        description:
+          'Queues `enrich-metadata` for the series asking TMDB again past the shared cache (the series ' +
+          'and every season on disk), then `publish` → players; locked fields kept. 409 for a series ' +
+          'with neither a TMDB nor a TVDB id.',
+        params: IdParams,
+        response: {
+          202: Type.Object({ ...Queued.properties, seriesId: Type.Integer() }),
+          404: failure('No series with this id'),
+          409: failure('The series has no TMDB or TVDB id'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      const series = await getSeries(db, id);
+      if (!series) throw httpError(404, `series ${id} not found`);
+      if (series.tmdbId === null && series.tvdbId === null)
+        throw httpError(409, `series ${id} has no TMDB or TVDB id`);
+      const job = await deps.queue.enqueue(
+        'enrich-metadata',
+        { kind: 'series', id, refresh: true },
+        { source: 'SeriesController' },
+      );
+      return reply.code(202).send({ jobId: job?.id ?? null, seriesId: id });
     },
   );
 };

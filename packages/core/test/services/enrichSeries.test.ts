@@ -105,6 +105,21 @@ t.test(
   },
 );
 
+t.test('a refresh asks TMDB again past a fresh cache, and a locked series title survives it', async (t) => {
+  const seriesId = await scannedHarbourLights(t, { tmdbId: 95001 });
+  await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, seriesId, opts);
+  await db.updateTable('series').set({ title: 'My Harbour' }).where('id', '=', seriesId).execute();
+  await setTvLock(db, 'series', seriesId, 'title', true);
+  const cachedRun = await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, seriesId, opts);
+  t.equal(cachedRun.requests.tmdb, 0, 'without refresh the fresh cache answers');
+  const refreshed = await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, seriesId, {
+    ...opts,
+    refresh: true,
+  });
+  t.equal(refreshed.requests.tmdb, 3, 'the series and its two seasons asked again');
+  t.match(await getSeriesDetail(db, seriesId), { title: 'My Harbour', locks: ['title'] });
+});
+
 t.test('a locked episode title is kept', async (t) => {
   await db.deleteFrom('provider_cache').execute();
   const seriesId = await scannedHarbourLights(t, { tmdbId: 95001 });

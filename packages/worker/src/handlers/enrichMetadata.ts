@@ -48,6 +48,7 @@ async function enrichSeriesItem(
         placeholderRecheckSeconds: c.placeholderRecheckSeconds,
         signal: ctx.signal,
         recheck: 'recheck' in ctx.payload && ctx.payload.recheck === true,
+        refresh: 'refresh' in ctx.payload && ctx.payload.refresh === true,
       },
     );
     // A skipped recheck means a later check is already planned by another run: this chain stops.
