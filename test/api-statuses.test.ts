@@ -245,7 +245,7 @@ t.test('every route answers only the statuses it declares, with the bodies it de
     .values({ series_id: series.id, number: 1, folder: 'Season 01' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await stack.db
+  const episode = await stack.db
     .insertInto('episodes')
     .values({
       series_id: series.id,
@@ -257,12 +257,18 @@ t.test('every route answers only the statuses it declares, with the bodies it de
       placeholder_fields: ['title'],
       placeholder_next_check: new Date(),
     })
-    .execute();
+    .returning('id')
+    .executeTakeFirstOrThrow();
   await api('GET', '/api/series');
   await api('GET', `/api/series?libraryId=${lib.id}&limit=10&offset=0`);
   await api('GET', '/api/series?limit=0');
   await api('GET', `/api/series/${series.id}`);
   await api('GET', '/api/series/99999');
+  await api('POST', `/api/series/${series.id}/locks`, { field: 'title', locked: true });
+  await api('POST', `/api/episodes/${episode.id}/locks`, { field: 'plot', locked: true });
+  await api('POST', `/api/series/${series.id}/refresh`); // no TMDB or TVDB id: 409
+  await stack.db.updateTable('series').set({ tmdb_id: 95001 }).where('id', '=', series.id).execute();
+  await api('POST', `/api/series/${series.id}/refresh`); // 202
   await api('POST', `/api/movies/${movie.id}/identify`, { tmdbId: 949 });
   await api('POST', `/api/movies/${movie.id}/refresh`); // identified: 202
 
@@ -332,6 +338,8 @@ t.test('every route answers only the statuses it declares, with the bodies it de
     'PATCH /api/players/{id}': { port: 1 },
     'PUT /api/alerts/{id}': { name: 'x', type: 'webhook' },
     'POST /api/movies/{id}/locks': { field: 'title', locked: true },
+    'POST /api/series/{id}/locks': { field: 'title', locked: true },
+    'POST /api/episodes/{id}/locks': { field: 'title', locked: true },
     'PUT /api/movies/{id}/artwork/{type}': { candidateId: 1 },
     'PATCH /api/movies/{id}/metadata': { title: 'x' },
     'POST /api/movies/{id}/identify': { tmdbId: 1 },

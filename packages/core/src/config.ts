@@ -35,6 +35,8 @@ export interface MetarrConfig {
   certificationCountry: string;
   /** How long provider responses stay fresh in the shared cache. */
   providerCacheTtlSeconds: number;
+  /** First placeholder recheck after airing (METARR_PLACEHOLDER_RECHECK_SECONDS). */
+  placeholderRecheckSeconds: number;
   /** TMDB requests per second across all workers. */
   tmdbRateLimit: number;
   /** Also write `movie.nfo` next to `<video>.nfo` (for tools that only read that name). */
@@ -175,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MetarrConfig {
     metadataLanguage: v.METARR_METADATA_LANGUAGE,
     certificationCountry: v.METARR_CERTIFICATION_COUNTRY,
     providerCacheTtlSeconds: v.METARR_PROVIDER_CACHE_TTL_SECONDS,
+    placeholderRecheckSeconds: v.METARR_PLACEHOLDER_RECHECK_SECONDS,
     tmdbRateLimit: v.METARR_TMDB_RATE_LIMIT,
     writeMovieNfo: v.METARR_WRITE_MOVIE_NFO,
     logLevel: v.LOG_LEVEL,

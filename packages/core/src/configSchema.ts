@@ -308,6 +308,14 @@ export const EnvSchema = Type.Object({
     description: 'how long TMDB/fanart.tv responses stay fresh in the shared PostgreSQL cache',
     ...env({ group: 'providers', example: 'commented', defaultText: '`604800` (7 days)' }),
   }),
+  METARR_PLACEHOLDER_RECHECK_SECONDS: Type.Integer({
+    minimum: 60,
+    maximum: 30 * 86_400,
+    default: 21_600,
+    description:
+      'how long after an episode aired TMDB is first asked again for its placeholder title/plot/still; each next recheck waits twice as long',
+    ...env({ group: 'providers', example: 'commented', defaultText: '`21600` (6 h)' }),
+  }),
   METARR_TMDB_RATE_LIMIT: Type.Integer({
     minimum: 1,
     maximum: 1000,

@@ -71,6 +71,7 @@ export * from './services/scanSeries.ts';
 export * from './services/schedules.ts';
 export * from './services/select.ts';
 export * from './services/settings.ts';
+export * from './tv/artwork.ts';
 export * from './tv/metadata.ts';
 export * from './tv/names.ts';
 export * from './tv/nfo.ts';

@@ -1,13 +1,40 @@
-import { getSeriesDetail, listSeries } from '@metarr/core';
+import {
+  EPISODE_LOCKABLE,
+  episodeExists,
+  getSeries,
+  getSeriesDetail,
+  listSeries,
+  listTvLocks,
+  SERIES_LOCKABLE,
+  setTvLock,
+} from '@metarr/core';
 import Type from 'typebox';
 import type { RoutePlugin } from '../deps.ts';
 import { httpError } from '../errors.ts';
 import type { Tag } from '../openapi.ts';
-import { DbId, failure, IdParams, Nullable, paging, StringEnum, Timestamp } from '../schemas.ts';
+import { DbId, failure, IdParams, Nullable, paging, Queued, StringEnum, Timestamp } from '../schemas.ts';
 
 const tags: Tag[] = ['Series'];
 
 const SERIES_STATUSES = ['present', 'missing', 'removed'] as const;
+
+const lockBody = <F extends readonly string[]>(fields: F) =>
+  Type.Object(
+    {
+      field: StringEnum(fields, {
+        description: 'A locked field keeps its value when providers are asked again',
+      }),
+      locked: Type.Boolean(),
+    },
+    { additionalProperties: false },
+  );
+const lockResult = <F extends readonly string[]>(idName: string, fields: F, owner: string) =>
+  Type.Object({
+    [idName]: Type.Integer(),
+    field: StringEnum(fields),
+    locked: Type.Boolean(),
+    locks: Type.Array(Type.String(), { description: `All locks of the ${owner} now` }),
+  });
 
 const ListQuery = Type.Object({
   libraryId: Type.Optional(DbId({ description: 'Only the series of this library' })),
@@ -142,6 +169,87 @@ export const seriesRoutes: RoutePlugin = async (app, deps) => {
       const series = await getSeriesDetail(db, req.params.id);
       if (!series) throw httpError(404, `series ${req.params.id} not found`);
       return series;
+    },
+  );
+
+  app.post(
+    '/api/series/:id/locks',
+    {
+      schema: {
+        tags,
+        summary: 'Lock or unlock a series field',
+        description: 'A locked title or year is never overwritten by enrichment.',
+        params: IdParams,
+        body: lockBody(SERIES_LOCKABLE),
+        response: {
+          200: lockResult('seriesId', SERIES_LOCKABLE, 'series'),
+          404: failure('No series with this id'),
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params;
+      const { field, locked } = req.body;
+      if (!(await getSeries(db, id))) throw httpError(404, `series ${id} not found`);
+      await setTvLock(db, 'series', id, field, locked);
+      return { seriesId: id, field, locked, locks: await listTvLocks(db, 'series', id) };
+    },
+  );
+
+  app.post(
+    '/api/episodes/:id/locks',
+    {
+      schema: {
+        tags,
+        summary: 'Lock or unlock an episode field',
+        description: 'A locked title, plot or air date is never overwritten by enrichment.',
+        params: IdParams,
+        body: lockBody(EPISODE_LOCKABLE),
+        response: {
+          200: lockResult('episodeId', EPISODE_LOCKABLE, 'episode'),
+          404: failure('No episode with this id'),
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params;
+      const { field, locked } = req.body;
+      if (!(await episodeExists(db, id))) throw httpError(404, `episode ${id} not found`);
+      await setTvLock(db, 'episode', id, field, locked);
+      return { episodeId: id, field, locked, locks: await listTvLocks(db, 'episode', id) };
+    },
+  );
+
+  app.post(
+    '/api/series/:id/refresh',
+    {
+      schema: {
+        tags,
+        summary: 'Refresh a series from providers',
+        description:
+          'Queues `enrich-metadata` for the series asking TMDB again past the shared cache (the series ' +
+          'and every season on disk), then `publish` → players; locked fields kept. 409 for a series ' +
+          'with neither a TMDB nor a TVDB id.',
+        params: IdParams,
+        response: {
+          202: Type.Object({ ...Queued.properties, seriesId: Type.Integer() }),
+          404: failure('No series with this id'),
+          409: failure('The series has no TMDB or TVDB id'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      const series = await getSeries(db, id);
+      if (!series) throw httpError(404, `series ${id} not found`);
+      if (series.tmdbId === null && series.tvdbId === null)
+        throw httpError(409, `series ${id} has no TMDB or TVDB id`);
+      const job = await deps.queue.enqueue(
+        'enrich-metadata',
+        { kind: 'series', id, refresh: true },
+        { source: 'SeriesController' },
+      );
+      return reply.code(202).send({ jobId: job?.id ?? null, seriesId: id });
     },
   );
 };

@@ -12,6 +12,7 @@ import * as playerAudit from './migrations/2026-12-06T0100_player_audit.ts';
 import * as moviePreviousTitle from './migrations/2026-12-06T0900_movie_previous_title.ts';
 import * as artworkThumbnails from './migrations/2026-12-06T1000_artwork_thumbnails.ts';
 import * as tv from './migrations/2026-12-06T1200_tv.ts';
+import * as seriesPublishedSource from './migrations/2026-12-06T1300_series_published_source.ts';
 import type { Database } from './schema.ts';
 
 /** Every migration, in order. Names are frozen: a shipped name never changes. */
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06T0900_movie_previous_title': moviePreviousTitle,
   '2026-12-06T1000_artwork_thumbnails': artworkThumbnails,
   '2026-12-06T1200_tv': tv,
+  '2026-12-06T1300_series_published_source': seriesPublishedSource,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -256,10 +256,12 @@ export interface EpisodeFilesTable {
 export interface SeriesPublishedFilesTable {
   series_id: number;
   file: string;
-  /** `tvshow-nfo` or `episode-nfo`. */
+  /** `tvshow-nfo`, `episode-nfo` or `episode-thumb`. */
   kind: string;
   content_hash: string | null;
   pending_hash: string | null;
+  /** The image URL an image file came from (null for an NFO). */
+  source_url: string | null;
   published_at: Generated<Date>;
 }
 export interface EpisodeFileEpisodesTable {

@@ -109,13 +109,17 @@ const MediaItemPayload = Type.Union([
 
 export type MediaItem = { kind: 'movie' | 'series'; id: number };
 
-/** enrich-metadata's item; `recheck` (series): a placeholder recheck, asking TMDB past the cache. */
+/**
+ * enrich-metadata's item; `recheck` (series): a placeholder recheck, asking TMDB past the cache for the
+ * seasons holding placeholders; `refresh` (series): the series and every season asked past the cache.
+ */
 const EnrichPayload = Type.Union([
   Type.Object({ movieId: Id }),
   Type.Object({
     kind: Type.Union([Type.Literal('movie'), Type.Literal('series')]),
     id: Id,
     recheck: Type.Optional(Type.Boolean()),
+    refresh: Type.Optional(Type.Boolean()),
   }),
 ]);
 

@@ -20,3 +20,5 @@ export async function readProviderCache(
 
 export const tmdbMovieKey = (tmdbId: number, language: string) => `movie:${tmdbId}:${language}`;
 export const fanartMovieKey = (tmdbId: number) => `movie:${tmdbId}`;
+/** fanart.tv keys shows by TVDB id. */
+export const fanartTvKey = (tvdbId: number) => `tv:${tvdbId}`;

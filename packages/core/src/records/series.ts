@@ -252,3 +252,40 @@ export async function listLibrarySeriesPaths(db: Db, libraryId: number): Promise
     .execute();
   return rows.map((r) => r.path);
 }
+
+/** Series fields a user can lock (enrichment keeps a locked one), and an episode's. */
+export const SERIES_LOCKABLE = ['title', 'year'] as const;
+export const EPISODE_LOCKABLE = ['title', 'plot', 'aired'] as const;
+
+const LOCK_TABLES = {
+  series: { table: 'series_field_locks', owner: 'series_id' },
+  episode: { table: 'episode_field_locks', owner: 'episode_id' },
+} as const;
+
+/** A series' or an episode's locked fields, sorted. */
+export async function listTvLocks(db: Db, kind: 'series' | 'episode', id: number): Promise<string[]> {
+  const t = LOCK_TABLES[kind];
+  const r = await sql<{ field: string }>`
+    select field from ${sql.table(t.table)} where ${sql.ref(t.owner)} = ${id} order by field`.execute(db);
+  return r.rows.map((x) => x.field);
+}
+
+/** Locks or unlocks one field of a series or an episode; doing what is already so changes nothing. */
+export async function setTvLock(
+  db: Db,
+  kind: 'series' | 'episode',
+  id: number,
+  field: string,
+  locked: boolean,
+): Promise<void> {
+  const t = LOCK_TABLES[kind];
+  await (locked
+    ? sql`insert into ${sql.table(t.table)} (${sql.ref(t.owner)}, field) values (${id}, ${field})
+          on conflict do nothing`
+    : sql`delete from ${sql.table(t.table)} where ${sql.ref(t.owner)} = ${id} and field = ${field}`
+  ).execute(db);
+}
+
+export async function episodeExists(db: Db, id: number): Promise<boolean> {
+  return (await db.selectFrom('episodes').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}

@@ -54,6 +54,8 @@ export interface SeriesEnrichOptions {
    * Nothing is fetched when no placeholder check is due yet (another chain moved it).
    */
   recheck?: boolean;
+  /** A user's refresh: the series and every season are asked again past the cache. */
+  refresh?: boolean;
 }
 
 export interface SeriesEnrichResult {
@@ -154,6 +156,7 @@ async function enrichTallied(
     tmdbRateLimit: opts.tmdbRateLimit,
     attempts: opts.transientAttempts ?? 3,
     ...(opts.signal && { signal: opts.signal }),
+    ...(opts.refresh && { refresh: true }),
   };
   const counts = { tally, counts: result };
   const signal = opts.signal ? { signal: opts.signal } : {};

@@ -3,6 +3,8 @@
  * every worker (TTL), under one DB-backed rate limit per provider, and records the artwork
  * candidates they offer.
  */
+
+import { type Candidate, fanartImageCandidates, tmdbImageCandidates, uniqueCandidates } from '../artwork.ts';
 import type { FanartClient } from '../clients/fanart.ts';
 import type { TmdbClient } from '../clients/tmdb.ts';
 import type { Db } from '../db/connect.ts';
@@ -13,6 +15,7 @@ import { cachedProviderCall } from '../providerCalls.ts';
 import { fanartMovieKey, tmdbMovieKey } from '../records/providerCache.ts';
 import { addProviderRequestCounts, ProviderRequestTally } from '../records/providerRequests.ts';
 
+export type { Candidate } from '../artwork.ts';
 export { acquireRateSlot, blockProvider } from '../providerCalls.ts';
 
 export interface ProviderDeps {
@@ -47,30 +50,6 @@ export interface ProviderFetchResult {
   candidates: number;
 }
 
-interface TmdbImage {
-  file_path?: string;
-  width?: number;
-  height?: number;
-  iso_639_1?: string | null;
-  vote_average?: number;
-  vote_count?: number;
-}
-interface FanartImage {
-  url?: string;
-  lang?: string;
-  likes?: string | number;
-}
-
-export interface Candidate {
-  type: string;
-  provider: 'tmdb' | 'fanart';
-  url: string;
-  language: string | null;
-  width: number | null;
-  height: number | null;
-  votes: number;
-}
-
 const FANART_TYPES: Record<string, string> = {
   movieposter: 'poster',
   moviebackground: 'fanart',
@@ -85,52 +64,10 @@ const FANART_TYPES: Record<string, string> = {
 
 /** The artwork candidates in a TMDB movie record and a fanart.tv movie record. */
 export function candidatesFrom(tmdb: unknown, fanart: unknown, imageBaseUrl: string): Candidate[] {
-  const out: Candidate[] = [];
-  const images = (tmdb as { images?: Record<string, TmdbImage[]> } | null)?.images ?? {};
-  const tmdbTypes: [string, string][] = [
-    ['posters', 'poster'],
-    ['backdrops', 'fanart'],
-    ['logos', 'clearlogo'],
-  ];
-  for (const [key, type] of tmdbTypes) {
-    for (const img of images[key] ?? []) {
-      if (typeof img.file_path !== 'string' || !img.file_path.startsWith('/')) continue;
-      out.push({
-        type,
-        provider: 'tmdb',
-        url: `${imageBaseUrl}/original${img.file_path}`,
-        language: img.iso_639_1 || null,
-        width: img.width ?? null,
-        height: img.height ?? null,
-        votes: (img.vote_average ?? 0) * Math.log10(1 + (img.vote_count ?? 0)),
-      });
-    }
-  }
-  const f = (fanart ?? {}) as Record<string, FanartImage[] | unknown>;
-  for (const [key, type] of Object.entries(FANART_TYPES)) {
-    const list = f[key];
-    if (!Array.isArray(list)) continue;
-    for (const img of list as FanartImage[]) {
-      if (typeof img.url !== 'string') continue;
-      const lang = img.lang && img.lang !== '00' ? img.lang : null;
-      out.push({
-        type,
-        provider: 'fanart',
-        url: img.url,
-        language: lang,
-        width: null,
-        height: null,
-        votes: Number(img.likes ?? 0) || 0,
-      });
-    }
-  }
-  const seen = new Set<string>();
-  return out.filter((c) => {
-    const k = `${c.type} ${c.url}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  return uniqueCandidates([
+    ...tmdbImageCandidates(tmdb, imageBaseUrl),
+    ...fanartImageCandidates(fanart, FANART_TYPES).map(({ season: _, ...c }) => c),
+  ]);
 }
 
 /**

@@ -3,6 +3,7 @@
  * artwork and locked types are kept: no remote image is selected for them.
  */
 import { sql } from 'kysely';
+import { ARTWORK_SPECS, scoreCandidate } from '../artwork.ts';
 import type { Db } from '../db/connect.ts';
 import { permanent } from '../errors.ts';
 import { type Fence, fencedWrite } from '../fence.ts';
@@ -10,54 +11,7 @@ import type { Logger } from '../log.ts';
 import type { DiscoveredFolder } from '../media.ts';
 import { movieDocument } from '../records/movies.ts';
 
-export interface ArtworkSpec {
-  width: number;
-  height: number;
-  limit: number;
-}
-
-/** Ideal sizes (Kodi/fanart.tv conventions) and how many of each to keep. */
-export const ARTWORK_SPECS: Record<string, ArtworkSpec> = {
-  poster: { width: 1000, height: 1500, limit: 1 },
-  fanart: { width: 1920, height: 1080, limit: 1 },
-  extrafanart: { width: 1920, height: 1080, limit: 4 },
-  clearlogo: { width: 800, height: 310, limit: 1 },
-  clearart: { width: 1000, height: 562, limit: 1 },
-  banner: { width: 1000, height: 185, limit: 1 },
-  landscape: { width: 1000, height: 562, limit: 1 },
-  discart: { width: 1000, height: 1000, limit: 1 },
-  keyart: { width: 1000, height: 1500, limit: 1 },
-};
-
-export interface ScoredInput {
-  type: string;
-  provider: string;
-  language: string | null;
-  width: number | null;
-  height: number | null;
-  votes: number;
-}
-
-/**
- * 0–100: resolution against the ideal (40), aspect ratio (15), language preferred > none > other (30),
- * votes/likes (10), provider fit (5). Text-bearing types prefer the language; fanart prefers none.
- */
-export function scoreCandidate(c: ScoredInput, preferredLanguage: string): number {
-  const spec = ARTWORK_SPECS[c.type] ?? ARTWORK_SPECS.poster;
-  const s = spec as ArtworkSpec;
-  const w = c.width ?? s.width;
-  const h = c.height ?? s.height;
-  const resolution = 40 * Math.min(1, (w * h) / (s.width * s.height));
-  const aspectErr = Math.abs(Math.log(w / h / (s.width / s.height)));
-  const aspect = 15 * Math.max(0, 1 - aspectErr * 4);
-  const textless = c.type === 'fanart' || c.type === 'extrafanart';
-  const lang =
-    c.language === preferredLanguage ? (textless ? 20 : 30) : c.language === null ? (textless ? 30 : 20) : 0;
-  const votes = 10 * Math.min(1, Math.log10(1 + Math.max(0, c.votes)) / 2);
-  const fanartTypes = new Set(['clearlogo', 'clearart', 'discart', 'banner', 'landscape']);
-  const provider = c.provider === 'fanart' ? (fanartTypes.has(c.type) ? 5 : 3) : 4;
-  return Math.round((resolution + aspect + lang + votes + provider) * 1000) / 1000;
-}
+export { ARTWORK_SPECS, type ArtworkSpec, type ScoredInput, scoreCandidate } from '../artwork.ts';
 
 export async function selectMovieAssets(
   deps: { db: Db; log: Logger; fence?: Fence },

@@ -6,7 +6,7 @@ const t = tap;
 
 import { createTmdbClient } from '../../src/clients/tmdb.ts';
 import { silentLogger } from '../../src/log.ts';
-import { getSeriesDetail } from '../../src/records/series.ts';
+import { getSeriesDetail, listTvLocks, setTvLock } from '../../src/records/series.ts';
 import { enrichSeries } from '../../src/services/enrichSeries.ts';
 import { scanSeries } from '../../src/services/scanSeries.ts';
 import { migratedTestDb } from '../support/db.ts';
@@ -85,6 +85,39 @@ t.test('a series known only by its TVDB id is found through /find?external_sourc
   t.match(r, { tmdbId: 95001, requests: { tmdb: 4 } });
   t.ok(tmdbFake.calls.some((c) => c.path === '/find/400001' && c.query['external_source'] === 'tvdb_id'));
   t.equal((await getSeriesDetail(db, seriesId))?.tmdbId, 95001);
+});
+
+t.test(
+  'a series title locked by setTvLock survives enrichment; unlocking lets TMDB set it again',
+  async (t) => {
+    const seriesId = await scannedHarbourLights(t, { tmdbId: 95001 });
+    await db.updateTable('series').set({ title: 'My Harbour' }).where('id', '=', seriesId).execute();
+    await setTvLock(db, 'series', seriesId, 'title', true);
+    await setTvLock(db, 'series', seriesId, 'title', true); // twice: still one lock
+    t.same(await listTvLocks(db, 'series', seriesId), ['title']);
+    await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, seriesId, opts);
+    t.match(await getSeriesDetail(db, seriesId), { title: 'My Harbour', locks: ['title'] });
+
+    await setTvLock(db, 'series', seriesId, 'title', false);
+    t.same(await listTvLocks(db, 'series', seriesId), []);
+    await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, seriesId, opts);
+    t.match(await getSeriesDetail(db, seriesId), { title: 'Harbour Lights', locks: [] });
+  },
+);
+
+t.test('a refresh asks TMDB again past a fresh cache, and a locked series title survives it', async (t) => {
+  const seriesId = await scannedHarbourLights(t, { tmdbId: 95001 });
+  await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, seriesId, opts);
+  await db.updateTable('series').set({ title: 'My Harbour' }).where('id', '=', seriesId).execute();
+  await setTvLock(db, 'series', seriesId, 'title', true);
+  const cachedRun = await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, seriesId, opts);
+  t.equal(cachedRun.requests.tmdb, 0, 'without refresh the fresh cache answers');
+  const refreshed = await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, seriesId, {
+    ...opts,
+    refresh: true,
+  });
+  t.equal(refreshed.requests.tmdb, 3, 'the series and its two seasons asked again');
+  t.match(await getSeriesDetail(db, seriesId), { title: 'My Harbour', locks: ['title'] });
 });
 
 t.test('a locked episode title is kept', async (t) => {

@@ -16,36 +16,45 @@ t.teardown(() => tmdbFake.close());
 const tmdb = createTmdbClient({ baseUrl: tmdbFake.apiUrl, apiKey: 'tmdb-test-key' });
 const now = new Date('2026-12-06T12:00:00Z');
 
-t.test(
-  'tvshow.nfo and episode NFOs are written (one block per episode of a multi-episode file); a second publish writes nothing',
-  async (t) => {
-    const root = t.testdir({
-      'Harbour Lights (2021)': {
-        'Season 01': {
-          'Harbour Lights - S01E01E02.mkv': 'v',
-          'Harbour Lights - S01E03.mkv': 'v',
-          'Harbour Lights - S01E03.nfo':
-            '<episodedetails><title>old</title><mytag>mine</mytag></episodedetails>',
-        },
-      },
-    });
-    const lib = await db
-      .insertInto('libraries')
-      .values({ name: 'TV', type: 'tv', path: root })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const folder = path.join(root, 'Harbour Lights (2021)');
-    const { seriesId } = await scanSeries(
+/**
+ * Harbour Lights (TMDB 95001) in a new tv library with these Season 01 files, scanned and enriched.
+ * `scan` rescans it (after a rename or delete).
+ */
+async function enrichedHarbourLights(
+  test: { testdir: typeof t.testdir },
+  libraryName: string,
+  seasonFiles: Record<string, string>,
+) {
+  const root = test.testdir({ 'Harbour Lights (2021)': { 'Season 01': seasonFiles } });
+  const lib = await db
+    .insertInto('libraries')
+    .values({ name: libraryName, type: 'tv', path: root })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const folder = path.join(root, 'Harbour Lights (2021)');
+  const scan = () =>
+    scanSeries(
       { db, log: silentLogger },
       { libraryId: lib.id, libraryPath: root, path: folder, tmdbId: 95001 },
     );
-    const id = seriesId as number;
-    await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, id, {
-      language: 'en-US',
-      country: 'US',
-      imageBaseUrl: tmdbFake.imageUrl,
-      ttlSeconds: 3600,
-      tmdbRateLimit: 40,
+  const id = (await scan()).seriesId as number;
+  await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, id, {
+    language: 'en-US',
+    country: 'US',
+    imageBaseUrl: tmdbFake.imageUrl,
+    ttlSeconds: 3600,
+    tmdbRateLimit: 40,
+  });
+  return { id, folder, season: path.join(folder, 'Season 01'), scan };
+}
+
+t.test(
+  'tvshow.nfo and episode NFOs are written (one block per episode of a multi-episode file); a second publish writes nothing',
+  async (t) => {
+    const { id, folder } = await enrichedHarbourLights(t, 'TV', {
+      'Harbour Lights - S01E01E02.mkv': 'v',
+      'Harbour Lights - S01E03.mkv': 'v',
+      'Harbour Lights - S01E03.nfo': '<episodedetails><title>old</title><mytag>mine</mytag></episodedetails>',
     });
     const deps = { db, fs, log: silentLogger, clock: () => now };
     const first = await publishSeries(deps, id);
@@ -83,36 +92,11 @@ t.test(
 t.test(
   'a renamed or deleted episode file: the NFO Metarr wrote for it goes, a user-edited one stays',
   async (t) => {
-    const root = t.testdir({
-      'Harbour Lights (2021)': {
-        'Season 01': {
-          'Harbour Lights - S01E01E02.mkv': 'v',
-          'Harbour Lights - S01E03.mkv': 'v',
-        },
-      },
+    const { id, season, scan } = await enrichedHarbourLights(t, 'TV 2', {
+      'Harbour Lights - S01E01E02.mkv': 'v',
+      'Harbour Lights - S01E03.mkv': 'v',
     });
-    const lib = await db
-      .insertInto('libraries')
-      .values({ name: 'TV 2', type: 'tv', path: root })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const folder = path.join(root, 'Harbour Lights (2021)');
-    const season = path.join(folder, 'Season 01');
-    const scan = () =>
-      scanSeries(
-        { db, log: silentLogger },
-        { libraryId: lib.id, libraryPath: root, path: folder, tmdbId: 95001 },
-      );
-    const id = (await scan()).seriesId as number;
-    const opts = {
-      language: 'en-US',
-      country: 'US',
-      imageBaseUrl: tmdbFake.imageUrl,
-      ttlSeconds: 3600,
-      tmdbRateLimit: 40,
-    };
     const deps = { db, fs, log: silentLogger, clock: () => now };
-    await enrichSeries({ db, log: silentLogger, tmdb, clock: () => now }, id, opts);
     await publishSeries(deps, id);
 
     // Sonarr renames S01E03 and deletes S01E01E02, whose NFO the user had edited.
@@ -141,5 +125,54 @@ t.test(
       recorded.map((x) => x.file),
       ['Season 01/Harbour Lights - S01E03 - Fish and Chips.nfo', 'tvshow.nfo'],
     );
+  },
+);
+
+t.test(
+  'an episode thumbnail is written beside its video from the still, not downloaded again, and moves or goes with a rename or delete',
+  async (t) => {
+    const { id, season, scan } = await enrichedHarbourLights(t, 'TV 3', {
+      'Harbour Lights - S01E01E02.mkv': 'v',
+      'Harbour Lights - S01E03.mkv': 'v',
+    });
+    const downloads: string[] = [];
+    const download = async (url: string) => {
+      downloads.push(url);
+      return { type: 'jpeg' as const, width: 1, height: 1, bytes: Buffer.from(`jpeg of ${url}`) };
+    };
+    const deps = { db, fs, log: silentLogger, clock: () => now, download };
+    const first = await publishSeries(deps, id);
+    const thumbs = (await fs.readdir(season)).filter((f) => f.endsWith('-thumb.jpg')).sort();
+    t.same(thumbs, ['Harbour Lights - S01E01E02-thumb.jpg', 'Harbour Lights - S01E03-thumb.jpg']);
+    t.equal(downloads.length, 2, 'one download per video file (its first episode’s still)');
+    t.match(downloads[0], /^http:\/\/127\.0\.0\.1:\d+\/t\/p\/original\//);
+    t.ok(first.written.includes('Season 01/Harbour Lights - S01E03-thumb.jpg'));
+    t.equal(
+      await fs.readFile(path.join(season, 'Harbour Lights - S01E03-thumb.jpg'), 'utf8'),
+      `jpeg of ${downloads[1]}`,
+    );
+
+    const again = await publishSeries(deps, id);
+    t.same(again.written, [], 'a second publish writes nothing');
+    t.equal(downloads.length, 2, 'and downloads nothing');
+
+    await fs.rename(
+      path.join(season, 'Harbour Lights - S01E03.mkv'),
+      path.join(season, 'Harbour Lights - S01E03 - Fish and Chips.mkv'),
+    );
+    await fs.rm(path.join(season, 'Harbour Lights - S01E01E02.mkv'));
+    await scan();
+    const r = await publishSeries(deps, id);
+    t.same(r.removed.sort(), [
+      'Season 01/Harbour Lights - S01E01E02-thumb.jpg',
+      'Season 01/Harbour Lights - S01E01E02.nfo',
+      'Season 01/Harbour Lights - S01E03-thumb.jpg',
+      'Season 01/Harbour Lights - S01E03.nfo',
+    ]);
+    t.same((await fs.readdir(season)).sort(), [
+      'Harbour Lights - S01E03 - Fish and Chips-thumb.jpg',
+      'Harbour Lights - S01E03 - Fish and Chips.mkv',
+      'Harbour Lights - S01E03 - Fish and Chips.nfo',
+    ]);
   },
 );

@@ -45,8 +45,10 @@ async function enrichSeriesItem(
         imageBaseUrl: c.tmdbImageBaseUrl,
         ttlSeconds: c.providerCacheTtlSeconds,
         tmdbRateLimit: c.tmdbRateLimit,
+        placeholderRecheckSeconds: c.placeholderRecheckSeconds,
         signal: ctx.signal,
         recheck: 'recheck' in ctx.payload && ctx.payload.recheck === true,
+        refresh: 'refresh' in ctx.payload && ctx.payload.refresh === true,
       },
     );
     // A skipped recheck means a later check is already planned by another run: this chain stops.

@@ -1,5 +1,5 @@
 import { AppError, type Db, mediaItemOf, publishMovie, publishSeries } from '@metarr/core';
-import type { JobContext, JobHandler, JobOutput } from '../context.ts';
+import type { HandlerDeps, JobContext, JobHandler, JobOutput } from '../context.ts';
 import { raiseAlert } from './alerts.ts';
 import { notifyMovieFolder } from './notifyMovie.ts';
 import { providersFor } from './providers.ts';
@@ -19,8 +19,16 @@ async function movieLabel(db: Db, movieId: number): Promise<string> {
  * A series' NFOs (tvshow.nfo, one per episode file); when anything was written, the players are
  * told about the series folder (a folder scan: a TV refresh of known items is not built yet).
  */
-async function publishSeriesItem(ctx: JobContext<'publish'>, seriesId: number): Promise<JobOutput> {
-  const r = await publishSeries({ db: ctx.db, fs: ctx.fs, log: ctx.log }, seriesId);
+async function publishSeriesItem(
+  ctx: JobContext<'publish'>,
+  deps: HandlerDeps,
+  seriesId: number,
+): Promise<JobOutput> {
+  const providers = await providersFor(deps);
+  const r = await publishSeries(
+    { db: ctx.db, fs: ctx.fs, log: ctx.log, download: (url) => providers.download(url, ctx.signal) },
+    seriesId,
+  );
   if (r.skipped || (r.written.length === 0 && r.removed.length === 0)) return { ...r };
   const notify = await ctx.enqueue('notify-players', {
     libraryId: r.libraryId,
@@ -33,7 +41,7 @@ async function publishSeriesItem(ctx: JobContext<'publish'>, seriesId: number): 
 /** Works on a media item (`{kind, id}`); an old `{movieId}` payload is a movie. */
 export const handlePublish: JobHandler<'publish'> = async (ctx, deps) => {
   const item = mediaItemOf(ctx.payload);
-  if (item.kind === 'series') return publishSeriesItem(ctx, item.id);
+  if (item.kind === 'series') return publishSeriesItem(ctx, deps, item.id);
   const movieId = item.id;
   const providers = await providersFor(deps);
   let r: Awaited<ReturnType<typeof publishMovie>>;

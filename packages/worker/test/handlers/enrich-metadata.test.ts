@@ -10,7 +10,44 @@ import {
 
 // enrich-metadata alone: from the cached TMDB record to the movie's metadata, then select-assets.
 // Certification from Germany, so the configured country is visibly the one used.
-const { db, deps, ctxFor, tmdb } = await startProviderHarness(t, { METARR_CERTIFICATION_COUNTRY: 'DE' });
+const { db, deps, depsWith, ctxFor, tmdb } = await startProviderHarness(t, {
+  METARR_CERTIFICATION_COUNTRY: 'DE',
+});
+
+/** A tv library holding Harbour Lights (TMDB 95001) at `path`, with one episode row. */
+async function harbourLightsEpisode(
+  test: { testdir: typeof t.testdir },
+  libraryName: string,
+  path: string,
+  seasonNumber: number,
+  episodeNumber: number,
+) {
+  const lib = await db
+    .insertInto('libraries')
+    .values({ name: libraryName, type: 'tv', path: test.testdir({}) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const series = await db
+    .insertInto('series')
+    .values({ library_id: lib.id, path, tmdb_id: 95001 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const season = await db
+    .insertInto('seasons')
+    .values({ series_id: series.id, number: seasonNumber })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db
+    .insertInto('episodes')
+    .values({
+      series_id: series.id,
+      season_id: season.id,
+      season_number: seasonNumber,
+      number: episodeNumber,
+    })
+    .execute();
+  return { series, season };
+}
 
 const metadataOf = async (movieId: number) =>
   (
@@ -139,25 +176,7 @@ t.test('the media-item payload: {kind: "movie", id} runs as the old {movieId} do
 t.test(
   '{kind: "series", id} fills the series and its episodes from TMDB; publish of the series follows',
   async (t) => {
-    const lib = await db
-      .insertInto('libraries')
-      .values({ name: 'TV', type: 'tv', path: t.testdir({}) })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const series = await db
-      .insertInto('series')
-      .values({ library_id: lib.id, path: '/tv/Harbour Lights', tmdb_id: 95001 })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const season = await db
-      .insertInto('seasons')
-      .values({ series_id: series.id, number: 1 })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('episodes')
-      .values({ series_id: series.id, season_id: season.id, season_number: 1, number: 1 })
-      .execute();
+    const { series } = await harbourLightsEpisode(t, 'TV', '/tv/Harbour Lights', 1, 1);
     const ctx = ctxFor('enrich-metadata', { kind: 'series', id: series.id });
     const out = await handleEnrichMetadata(ctx, deps);
     t.match(out, { seriesId: series.id, tmdbId: 95001, seasons: 1, episodesUpdated: 3 });
@@ -178,25 +197,7 @@ t.test(
 t.test(
   'a series with a placeholder episode gets a recheck at its next check; a recheck not yet due stops',
   async (t) => {
-    const lib = await db
-      .insertInto('libraries')
-      .values({ name: 'TV 2', type: 'tv', path: t.testdir({}) })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const series = await db
-      .insertInto('series')
-      .values({ library_id: lib.id, path: '/tv2/Harbour Lights', tmdb_id: 95001 })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const season = await db
-      .insertInto('seasons')
-      .values({ series_id: series.id, number: 2 })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('episodes')
-      .values({ series_id: series.id, season_id: season.id, season_number: 2, number: 2 })
-      .execute();
+    const { series, season } = await harbourLightsEpisode(t, 'TV 2', '/tv2/Harbour Lights', 2, 2);
     const ctx = ctxFor('enrich-metadata', { kind: 'series', id: series.id });
     const out = await handleEnrichMetadata(ctx, deps);
     t.match(out, { placeholders: 1 });
@@ -216,3 +217,16 @@ t.test(
     t.same(await followUpsOf(db, early.id), []);
   },
 );
+
+t.test('METARR_PLACEHOLDER_RECHECK_SECONDS sets how far off the first placeholder recheck is', async (t) => {
+  const { series } = await harbourLightsEpisode(t, 'TV 3', '/tv3/Harbour Lights', 2, 2);
+  // S02E02 aired 2026-12-06; at noon that day the first recheck is the configured delay from now.
+  const now = new Date('2026-12-06T12:00:00Z');
+  const ctx = ctxFor('enrich-metadata', { kind: 'series', id: series.id });
+  await handleEnrichMetadata(ctx, {
+    ...depsWith({ METARR_PLACEHOLDER_RECHECK_SECONDS: '900' }),
+    clock: () => now,
+  });
+  const recheck = (await followUpsOf(db, ctx.id)).find((f) => f.name === 'enrich-metadata');
+  t.strictSame(recheck?.startAfter, new Date(now.getTime() + 900_000), 'first recheck 15 min away');
+});
