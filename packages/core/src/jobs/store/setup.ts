@@ -91,8 +91,11 @@ export const JOB_ID_INDEX = 'metarr_job_id';
  */
 export const JOB_LIST_INDEXES = {
   metarr_job_created: '(created_on, id)',
-  // `name` included: the stats' recent finished jobs per type are counted from the index alone.
-  metarr_job_state_created: '(state, created_on, id) include (name)',
+  // Finished jobs only (`name` included: the stats' recent ones per type are counted from the index
+  // alone). Never waiting ones: an index on `state, created_on` over those is one pg-boss's fetch
+  // (`state < 'active'`) could pick instead of its own per-queue index, reading every queue's
+  // waiting and delayed jobs on each poll.
+  metarr_job_finished_created: "(state, created_on, id) include (name) where state > 'active'",
   // Root jobs only (webhooks, library scans, schedules: `?root=true`), a small part of the table.
   metarr_job_root: "(created_on, id) where coalesce(data->>'parentId', '') = ''",
   // A movie's job history (`?movieId=`, the web app's movie view).
@@ -116,6 +119,8 @@ async function ensureJobIndexes(boss: PgBoss): Promise<void> {
     begin
       if ${names.map((n) => `to_regclass('pgboss.${n}') is null`).join(' or ')} then
         perform pg_advisory_xact_lock(${JOB_INDEX_LOCK_KEY});
+        -- Replaced by metarr_job_finished_created (it covered waiting jobs too; see JOB_LIST_INDEXES).
+        drop index if exists pgboss.metarr_job_state_created;
         create index if not exists ${JOB_PARENT_INDEX} on pgboss.job ((data->>'parentId'));
         create index if not exists ${JOB_ID_INDEX} on pgboss.job (id);
         ${Object.entries(JOB_LIST_INDEXES)
