@@ -20,6 +20,18 @@ export interface JobPolicy {
 
 const Id = Type.Integer({ minimum: 1 });
 const AbsPath = Type.String({ minLength: 1, maxLength: 4096 });
+/** What a folder scan (`scan-movie`, `scan-series`) is told: the folder and what the *arr knew. */
+const scanFolder = {
+  libraryId: Id,
+  /** The media folder, in Metarr's form. */
+  path: AbsPath,
+  trigger: Type.Union([Type.Literal('webhook'), Type.Literal('library-scan'), Type.Literal('manual')]),
+  eventType: Type.Optional(Type.String({ maxLength: 100 })),
+  tmdbId: Type.Optional(Id),
+  imdbId: Type.Optional(Type.String({ pattern: '^tt[0-9]+$' })),
+  title: Type.Optional(Type.String({ maxLength: 500 })),
+  year: Type.Optional(Type.Integer({ minimum: 0, maximum: 3000 })),
+};
 const Manager = Type.Union([Type.Literal('radarr'), Type.Literal('sonarr'), Type.Literal('lidarr')]);
 
 const DAY = 86_400;
@@ -139,39 +151,14 @@ export const jobCatalog = {
     }),
     { priority: 1, expireInSeconds: 60 },
   ),
-  'scan-movie': job(
-    Type.Object({
-      libraryId: Id,
-      path: AbsPath,
-      trigger: Type.Union([Type.Literal('webhook'), Type.Literal('library-scan'), Type.Literal('manual')]),
-      eventType: Type.Optional(Type.String({ maxLength: 100 })),
-      tmdbId: Type.Optional(Id),
-      imdbId: Type.Optional(Type.String({ pattern: '^tt[0-9]+$' })),
-      title: Type.Optional(Type.String({ maxLength: 500 })),
-      year: Type.Optional(Type.Integer({ minimum: 0, maximum: 3000 })),
-      radarrId: Type.Optional(Id),
-    }),
-    { priority: 2 },
-  ),
+  'scan-movie': job(Type.Object({ ...scanFolder, radarrId: Type.Optional(Id) }), { priority: 2 }),
   /**
    * Reads one series folder of a `tv` library and records its seasons, episodes and files (issue
    * 15). From a Sonarr webhook (with the ids Sonarr sent) or a tv library scan (one per folder).
    */
   'scan-series': job(
-    Type.Object({
-      libraryId: Id,
-      /** The series folder, in Metarr's form. */
-      path: AbsPath,
-      trigger: Type.Union([Type.Literal('webhook'), Type.Literal('library-scan'), Type.Literal('manual')]),
-      /** The Sonarr event; `SeriesDelete` marks the series removed. */
-      eventType: Type.Optional(Type.String({ maxLength: 100 })),
-      tmdbId: Type.Optional(Id),
-      tvdbId: Type.Optional(Id),
-      imdbId: Type.Optional(Type.String({ pattern: '^tt[0-9]+$' })),
-      title: Type.Optional(Type.String({ maxLength: 500 })),
-      year: Type.Optional(Type.Integer({ minimum: 0, maximum: 3000 })),
-      sonarrId: Type.Optional(Id),
-    }),
+    // eventType `SeriesDelete` marks the series removed.
+    Type.Object({ ...scanFolder, tvdbId: Type.Optional(Id), sonarrId: Type.Optional(Id) }),
     { priority: 2 },
   ),
   /** A library folder changed: fans out one `notify-group` per player group linked to the library. */

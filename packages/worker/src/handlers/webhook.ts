@@ -25,58 +25,33 @@ export const handleWebhook: JobHandler<'webhook'> = async (ctx, deps) => {
     }
     const libraryId = where.library.id;
     switch (action.action) {
-      case 'scan-movie': {
-        if (where.library.type !== 'movie') {
-          const reason = `${where.path} is in library "${where.library.name}", which is a ${where.library.type} library`;
-          skipped.push(reason);
-          results.push({ action: action.action, folderPath: action.folderPath, libraryId, skipped: reason });
-          break;
-        }
-        const job = await ctx.enqueue('scan-movie', {
-          libraryId,
-          path: where.path,
-          trigger: 'webhook',
-          eventType: action.eventType,
-          ...(action.tmdbId && { tmdbId: action.tmdbId }),
-          ...(action.imdbId && /^tt\d+$/.test(action.imdbId) && { imdbId: action.imdbId }),
-          ...(action.title && { title: action.title }),
-          ...(action.year && { year: action.year }),
-          ...(action.radarrId && { radarrId: action.radarrId }),
-        });
-        results.push({ action: action.action, libraryId, path: where.path, jobId: job?.id ?? null });
-        break;
-      }
+      case 'scan-movie':
       case 'scan-series': {
-        if (where.library.type !== 'tv') {
+        // Each scan belongs in its own kind of library; a Sonarr path in a movie library is skipped.
+        const kind = action.action === 'scan-movie' ? 'movie' : 'tv';
+        if (where.library.type !== kind) {
           const reason = `${where.path} is in library "${where.library.name}", which is a ${where.library.type} library`;
           skipped.push(reason);
           results.push({ action: action.action, folderPath: action.folderPath, libraryId, skipped: reason });
           break;
         }
-        const job = await ctx.enqueue('scan-series', {
-          libraryId,
-          path: where.path,
-          trigger: 'webhook',
-          eventType: action.eventType,
-          ...(action.tmdbId && { tmdbId: action.tmdbId }),
-          ...(action.tvdbId && { tvdbId: action.tvdbId }),
-          ...(action.imdbId && { imdbId: action.imdbId }),
-          ...(action.title && { title: action.title.slice(0, 500) }),
-          ...(action.year && { year: action.year }),
-          ...(action.sonarrId && { sonarrId: action.sonarrId }),
-        });
-        results.push({ action: action.action, libraryId, path: where.path, jobId: job?.id ?? null });
+        const { action: name, folderPath: _, ...facts } = action;
+        const base = { libraryId, path: where.path, trigger: 'webhook' as const, ...present(facts) };
+        const job = await ctx.enqueue(name, base);
+        results.push({ action: name, libraryId, path: where.path, jobId: job?.id ?? null });
         break;
       }
       case 'movie-added': {
         const { movieId } = await recordAddedMovie(deps, {
           libraryId,
           path: where.path,
-          ...(action.tmdbId && { tmdbId: action.tmdbId }),
-          ...(action.imdbId && { imdbId: action.imdbId }),
-          ...(action.title && { title: action.title }),
-          ...(action.year && { year: action.year }),
-          ...(action.radarrId && { radarrId: action.radarrId }),
+          ...present({
+            tmdbId: action.tmdbId,
+            imdbId: action.imdbId,
+            title: action.title,
+            year: action.year,
+            radarrId: action.radarrId,
+          }),
         });
         results.push({ action: action.action, libraryId, path: where.path, movieId });
         break;
@@ -121,3 +96,16 @@ export const handleWebhook: JobHandler<'webhook'> = async (ctx, deps) => {
   if (acted === 0) return { skipped: skipped.join('; ') || 'the event needs no action', actions: results };
   return { actions: results };
 };
+
+/**
+ * The facts a webhook sent that a job payload can carry: empty ones dropped (payloads hold no
+ * `undefined`), titles cut to the payload's 500 characters. The planner already checked each id.
+ */
+function present<T extends Record<string, string | number | undefined>>(facts: T): Partial<T> {
+  const out: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(facts)) {
+    if (value === undefined || value === '' || value === 0) continue;
+    out[key] = key === 'title' && typeof value === 'string' ? value.slice(0, 500) : value;
+  }
+  return out as Partial<T>;
+}
