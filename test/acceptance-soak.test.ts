@@ -3,6 +3,9 @@
  * Postgres restart, a 10 s database blackhole and a worker paused past its heartbeat, with the
  * metadata pipeline on (fake TMDB): every NFO and artwork file must equal a clean reference run's
  * (`pnpm soak` runs the full 180 s at 20/s and prints the report).
+ *
+ * Named to sort first among test/: tap starts files in alphabetical order, and the longest file
+ * started last would leave the other lane idle for minutes at the end of `pnpm test`.
  */
 import t from 'tap';
 import { runSoak } from '../scripts/soak.ts';
