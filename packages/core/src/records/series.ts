@@ -120,7 +120,9 @@ export async function listSeries(
     );
   else if (q.filter === 'locked')
     query = query.where(({ exists, selectFrom }) =>
-      exists(selectFrom('series_field_locks as l').select('l.series_id').whereRef('l.series_id', '=', 's.id')),
+      exists(
+        selectFrom('series_field_locks as l').select('l.series_id').whereRef('l.series_id', '=', 's.id'),
+      ),
     );
   const sort = q.sort ?? 'id';
   if (sort === 'title') query = query.orderBy(sql`lower(s.title) nulls last`).orderBy('s.year');
