@@ -14,14 +14,22 @@ const code = (season: number, episode: number) => `S${pad(season)}E${pad(episode
 const seasonName = (n: number) => (n === 0 ? 'Specials' : `Season ${n}`);
 const list = (v: string[] | undefined) => (v?.length ? v.join(', ') : '—');
 
-const EPISODE_LOCKS: { field: EpisodeLockable; label: string }[] = [
-  { field: 'title', label: 'title' },
-  { field: 'plot', label: 'plot' },
-  { field: 'aired', label: 'air date' },
+const EPISODE_LOCKS: { field: EpisodeLockable; label: string; text: string }[] = [
+  { field: 'title', label: 'title', text: 'Title' },
+  { field: 'plot', label: 'plot', text: 'Plot' },
+  { field: 'aired', label: 'air date', text: 'Air date' },
 ];
 
-/** A lock toggle: a checkbox named `Lock <what>`, its state also in words. */
-function LockToggle(props: { label: string; locked: boolean; onChange: (locked: boolean) => void }) {
+/**
+ * A lock toggle: a checkbox named `Lock <what>`; beside it `text` (an episode's field name) or its
+ * state in words.
+ */
+function LockToggle(props: {
+  label: string;
+  text?: string;
+  locked: boolean;
+  onChange: (locked: boolean) => void;
+}) {
   return (
     <label class="lock">
       <input
@@ -30,7 +38,7 @@ function LockToggle(props: { label: string; locked: boolean; onChange: (locked: 
         aria-label={`Lock ${props.label}`}
         onChange={(e) => props.onChange(e.currentTarget.checked)}
       />
-      <span aria-hidden="true">{props.locked ? 'Locked' : 'Unlocked'}</span>
+      <span aria-hidden="true">{props.text ?? (props.locked ? 'Locked' : 'Unlocked')}</span>
     </label>
   );
 }
@@ -166,7 +174,9 @@ function SeasonSection(props: {
   return (
     <section class="season" aria-labelledby={heading}>
       <h2 id={heading}>{seasonName(season.number)}</h2>
-      {season.folder && <p class="meta-line">{season.folder}</p>}
+      {season.folder && season.folder !== seasonName(season.number) && (
+        <p class="meta-line">Folder: {season.folder}</p>
+      )}
       {season.episodes.length === 0 ? (
         <p>No episodes.</p>
       ) : (
@@ -177,7 +187,7 @@ function SeasonSection(props: {
               <th scope="col">Title</th>
               <th scope="col">Air date</th>
               <th scope="col">File</th>
-              <th scope="col">Locks</th>
+              <th scope="col">Locked</th>
             </tr>
           </thead>
           <tbody>
@@ -203,15 +213,18 @@ function SeasonSection(props: {
                   </td>
                   <td>{e.airDate ?? '—'}</td>
                   <td class="file">{e.files.length ? e.files.join(', ') : 'not on disk'}</td>
-                  <td class="locks">
-                    {EPISODE_LOCKS.map(({ field, label }) => (
-                      <LockToggle
-                        key={field}
-                        label={`${label} of ${c}`}
-                        locked={e.locks.includes(field)}
-                        onChange={(l) => props.onLock(e, field, `The ${label} of ${c}`, l)}
-                      />
-                    ))}
+                  <td>
+                    <div class="locks">
+                      {EPISODE_LOCKS.map(({ field, label, text }) => (
+                        <LockToggle
+                          key={field}
+                          label={`${label} of ${c}`}
+                          text={text}
+                          locked={e.locks.includes(field)}
+                          onChange={(l) => props.onLock(e, field, `The ${label} of ${c}`, l)}
+                        />
+                      ))}
+                    </div>
                   </td>
                 </tr>
               );
