@@ -7,6 +7,7 @@
 import type {
   Candidate,
   EditableField,
+  EpisodeLockable,
   IdentifyMatch,
   JobSummary,
   Movie,
@@ -14,6 +15,10 @@ import type {
   MovieMetadata,
   MovieSort,
   PublishedFile,
+  SeriesDetail,
+  SeriesListItem,
+  SeriesLockable,
+  SeriesSort,
 } from './types.ts';
 
 const KEY_STORE = 'metarr.apikey';
@@ -106,21 +111,30 @@ export type MetadataEdit = Partial<Pick<MovieMetadata, EditableField>>;
  */
 const images = new Map<string, Promise<string | null>>();
 
+/**
+ * Every item of a list route matching: a first page of 100 (a screenful, shown at once), then the
+ * rest 1000 at a time (the API's largest page). `onPage` sees the list so far after each page; false
+ * stops.
+ */
+async function allPages<T>(
+  route: string,
+  query: Record<string, string | number | undefined>,
+  onPage: (soFar: T[]) => boolean,
+): Promise<void> {
+  let all: T[] = [];
+  for (let offset = 0, limit = 100; ; offset += limit, limit = 1000) {
+    const page = await call<T[]>('GET', `${route}${qs({ ...query, limit, offset })}`);
+    all = all.concat(page);
+    if (!onPage(all) || page.length < limit) return;
+    // Let the first screen's thumbnails go first; the rest of the list is below the fold.
+    if (offset === 0) await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 export const api = {
-  /**
-   * Every movie matching: a first page of 100 (a screenful, shown at once), then the rest 1000 at
-   * a time (the API's largest page). `onPage` sees the list so far after each page; false stops.
-   */
-  async movies(query: MovieQuery, onPage: (soFar: Movie[]) => boolean): Promise<void> {
-    let all: Movie[] = [];
-    for (let offset = 0, limit = 100; ; offset += limit, limit = 1000) {
-      const page = await call<Movie[]>('GET', `/api/movies${qs({ ...query, limit, offset })}`);
-      all = all.concat(page);
-      if (!onPage(all) || page.length < limit) return;
-      // Let the first screen's thumbnails go first; the rest of the list is below the fold.
-      if (offset === 0) await new Promise((r) => setTimeout(r, 300));
-    }
-  },
+  /** Every movie matching, page by page (see `allPages`). */
+  movies: (query: MovieQuery, onPage: (soFar: Movie[]) => boolean) =>
+    allPages<Movie>('/api/movies', { ...query }, onPage),
   libraries: () => call<{ id: number; name: string; type: string }[]>('GET', '/api/libraries'),
   movie: (id: number) => call<MovieDetail>('GET', `/api/movies/${id}`),
   artwork: (id: number) =>
@@ -166,6 +180,29 @@ export const api = {
         void p.then((u) => u && URL.revokeObjectURL(u));
       }
   },
+};
+
+// ---- Series (issue 17's series views) ----
+
+export type SeriesFilter = 'placeholders' | 'locked';
+
+export interface SeriesQuery {
+  q?: string;
+  sort?: SeriesSort;
+  filter?: SeriesFilter;
+  libraryId?: number;
+}
+
+export const tv = {
+  /** Every series matching, page by page (see `allPages`). */
+  list: (query: SeriesQuery, onPage: (soFar: SeriesListItem[]) => boolean) =>
+    allPages<SeriesListItem>('/api/series', { ...query }, onPage),
+  series: (id: number) => call<SeriesDetail>('GET', `/api/series/${id}`),
+  lock: (id: number, field: SeriesLockable, locked: boolean) =>
+    call<{ locks: string[] }>('POST', `/api/series/${id}/locks`, { field, locked }),
+  lockEpisode: (episodeId: number, field: EpisodeLockable, locked: boolean) =>
+    call<{ locks: string[] }>('POST', `/api/episodes/${episodeId}/locks`, { field, locked }),
+  refresh: (id: number) => call<{ jobId: string | null }>('POST', `/api/series/${id}/refresh`),
 };
 
 // ---- Settings and the first-run wizard: the configuration routes, typed as the API answers ----

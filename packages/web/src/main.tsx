@@ -4,6 +4,8 @@ import { BASE, getKey, initKey, onKeyChange, setKey } from './api.ts';
 import { onLinkClick, usePath } from './router.ts';
 import { MovieView } from './views/Movie.tsx';
 import { MoviesView } from './views/Movies.tsx';
+import { SeriesDetailView } from './views/SeriesDetail.tsx';
+import { SeriesListView } from './views/SeriesList.tsx';
 import { SettingsView } from './views/Settings.tsx';
 import { SetupView } from './views/Setup.tsx';
 import './style.css';
@@ -41,8 +43,11 @@ function App() {
   useEffect(() => main.current?.querySelector<HTMLElement>('h1')?.focus(), [path]);
 
   const movie = /^\/movies\/(\d+)\/?$/.exec(path);
+  const series = /^\/series\/(\d+)\/?$/.exec(path);
   let view = <MoviesView />;
   if (movie) view = <MovieView id={Number(movie[1])} key={movie[1]} />;
+  else if (series) view = <SeriesDetailView id={Number(series[1])} key={series[1]} />;
+  else if (/^\/series\/?$/.test(path)) view = <SeriesListView />;
   else if (/^\/settings\/?$/.test(path)) view = <SettingsView />;
   else if (/^\/setup\/?$/.test(path)) view = <SetupView />;
   else if (!/^\/movies\/?$/.test(path)) view = <p>Nothing here. </p>;
@@ -54,6 +59,9 @@ function App() {
         <nav aria-label="Main">
           <a href={`${BASE}/movies`} onClick={(e) => onLinkClick(e, '/movies')}>
             Movies
+          </a>
+          <a href={`${BASE}/series`} onClick={(e) => onLinkClick(e, '/series')}>
+            Series
           </a>
           <a href={`${BASE}/settings`} onClick={(e) => onLinkClick(e, '/settings')}>
             Settings

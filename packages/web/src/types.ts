@@ -5,9 +5,18 @@
 import type {
   ARTWORK_TYPES,
   ArtworkCandidate,
+  SeriesDetail as CoreSeriesDetail,
+  SeriesListItem as CoreSeriesListItem,
   EditableField,
+  EPISODE_LOCKABLE,
+  EpisodeFileRecord,
+  EpisodeRecord,
   MovieMetadata,
   MovieRecord,
+  SERIES_LOCKABLE,
+  SeasonRecord,
+  SeriesMetadata,
+  SeriesSort,
 } from '@metarr/core';
 
 export type Wire<T> = {
@@ -44,3 +53,19 @@ export interface JobSummary {
 }
 
 export type MovieSort = 'title' | 'year' | 'added';
+
+// ---- Series (GET /api/series, GET /api/series/:id) ----
+export type SeriesListItem = Wire<CoreSeriesListItem>;
+export type Episode = Wire<EpisodeRecord>;
+export interface Season extends Omit<SeasonRecord, 'episodes'> {
+  episodes: Episode[];
+}
+export interface SeriesDetail extends Wire<Omit<CoreSeriesDetail, 'metadata' | 'seasons'>> {
+  /** What enrichment stored, null before it ran. */
+  metadata: Partial<SeriesMetadata> | null;
+  seasons: Season[];
+  files: EpisodeFileRecord[];
+}
+export type SeriesLockable = (typeof SERIES_LOCKABLE)[number];
+export type EpisodeLockable = (typeof EPISODE_LOCKABLE)[number];
+export type { SeriesSort };

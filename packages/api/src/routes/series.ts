@@ -5,7 +5,9 @@ import {
   getSeriesDetail,
   listSeries,
   listTvLocks,
+  SERIES_FILTERS,
   SERIES_LOCKABLE,
+  SERIES_SORTS,
   setTvLock,
 } from '@metarr/core';
 import Type from 'typebox';
@@ -38,6 +40,25 @@ const lockResult = <F extends readonly string[]>(idName: string, fields: F, owne
 
 const ListQuery = Type.Object({
   libraryId: Type.Optional(DbId({ description: 'Only the series of this library' })),
+  q: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Only titles containing this, any case (a series without a title: its folder)',
+    }),
+  ),
+  sort: Type.Optional(
+    StringEnum(SERIES_SORTS, {
+      description:
+        '`id` (default), `title` (A–Z), `year` (newest first) or `added` (newest first); ties by id',
+    }),
+  ),
+  filter: Type.Optional(
+    StringEnum(SERIES_FILTERS, {
+      description:
+        '`placeholders`: series with an episode whose title, plot or still is still a placeholder; `locked`: series with a locked field',
+    }),
+  ),
   ...paging({ limit: 100, maxLimit: 1000 }),
 });
 
@@ -140,7 +161,8 @@ export const seriesRoutes: RoutePlugin = async (app, deps) => {
       schema: {
         tags,
         summary: 'List TV series',
-        description: 'Ordered by id, each with its counts of seasons, episodes, files and placeholders.',
+        description:
+          'Ordered by id unless `sort` says otherwise, each with its counts of seasons, episodes, files and placeholders; `q` searches titles.',
         querystring: ListQuery,
         response: { 200: Type.Array(SeriesListItem) },
       },
@@ -148,6 +170,9 @@ export const seriesRoutes: RoutePlugin = async (app, deps) => {
     async (req) =>
       listSeries(db, {
         libraryId: req.query.libraryId,
+        q: req.query.q,
+        sort: req.query.sort,
+        filter: req.query.filter,
         limit: req.query.limit ?? 100,
         offset: req.query.offset ?? 0,
       }),

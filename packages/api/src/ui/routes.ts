@@ -106,6 +106,8 @@ export const uiRoutes: RoutePlugin = async (app, deps) => {
   };
   app.get('/movies', page, serveApp);
   app.get('/movies/*', page, serveApp);
+  app.get('/series', page, serveApp);
+  app.get('/series/*', page, serveApp);
   app.get('/settings', page, serveApp);
   app.get('/setup', page, serveApp);
   app.get<{ Params: { file: string } }>('/app/assets/:file', page, async (req, reply) => {

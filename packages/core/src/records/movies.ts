@@ -36,6 +36,9 @@ export const movieRecord = (m: Movie): MovieRecord => ({
   lastScannedAt: m.last_scanned_at,
 });
 
+/** An `ilike` pattern for titles containing `text`: `%`, `_` and `\\` in it are characters, not wildcards. */
+export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
 export const MOVIE_SORTS = ['id', 'title', 'year', 'added'] as const;
 export type MovieSort = (typeof MOVIE_SORTS)[number];
 /** `no-metadata`: enrichment stored nothing (no TMDB id, or not run); `locked`: a user locked a field or image. */
@@ -61,7 +64,7 @@ export async function listMovies(
   let query = db.selectFrom('movies').selectAll().limit(q.limit).offset(q.offset);
   if (q.libraryId) query = query.where('library_id', '=', q.libraryId);
   if (q.q) {
-    const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = containsPattern(q.q);
     query = query.where((eb) =>
       eb.or([eb('title', 'ilike', like), eb.and([eb('title', 'is', null), eb('path', 'ilike', like)])]),
     );

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { SeriesStatus, SeriesTable } from '../db/schema.ts';
+import { containsPattern, MOVIE_SORTS } from './movies.ts';
 
 /** TV series, seasons, episodes and episode files as scanned (read side; scanSeries writes the rows). */
 
@@ -50,10 +51,28 @@ export interface SeriesCounts {
 
 export type SeriesListItem = SeriesRecord & { counts: SeriesCounts };
 
-/** Series in id order, each with its counts (one query). */
+/** The movie list's orders: id, title (A–Z), year (newest first), added (newest first). */
+export const SERIES_SORTS = MOVIE_SORTS;
+export type SeriesSort = (typeof SERIES_SORTS)[number];
+/** `placeholders`: a series with an episode whose title, plot or still is a placeholder; `locked`: a locked series field. */
+export const SERIES_FILTERS = ['placeholders', 'locked'] as const;
+export type SeriesFilter = (typeof SERIES_FILTERS)[number];
+
+/**
+ * Series with their counts (one query), ordered as the movie list is: by id (the default), title
+ * (case-insensitive, untitled last), year or added (newest first), each ending on id so pages never
+ * overlap. `q`: a case-insensitive substring of the title (or, untitled, of the folder).
+ */
 export async function listSeries(
   db: Db,
-  q: { libraryId?: number | undefined; limit: number; offset: number },
+  q: {
+    libraryId?: number | undefined;
+    q?: string | undefined;
+    sort?: SeriesSort | undefined;
+    filter?: SeriesFilter | undefined;
+    limit: number;
+    offset: number;
+  },
 ): Promise<SeriesListItem[]> {
   let query = db
     .selectFrom('series as s')
@@ -81,10 +100,35 @@ export async function listSeries(
         .whereRef('episode_files.series_id', '=', 's.id')
         .as('file_count'),
     ])
-    .orderBy('s.id')
     .limit(q.limit)
     .offset(q.offset);
   if (q.libraryId) query = query.where('s.library_id', '=', q.libraryId);
+  if (q.q) {
+    const like = containsPattern(q.q);
+    query = query.where((eb) =>
+      eb.or([eb('s.title', 'ilike', like), eb.and([eb('s.title', 'is', null), eb('s.path', 'ilike', like)])]),
+    );
+  }
+  if (q.filter === 'placeholders')
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('episodes as e')
+          .select('e.id')
+          .whereRef('e.series_id', '=', 's.id')
+          .where(sql<boolean>`cardinality(e.placeholder_fields) > 0`),
+      ),
+    );
+  else if (q.filter === 'locked')
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('series_field_locks as l').select('l.series_id').whereRef('l.series_id', '=', 's.id'),
+      ),
+    );
+  const sort = q.sort ?? 'id';
+  if (sort === 'title') query = query.orderBy(sql`lower(s.title) nulls last`).orderBy('s.year');
+  else if (sort === 'year') query = query.orderBy(sql`s.year desc nulls last`);
+  else if (sort === 'added') query = query.orderBy('s.created_at', 'desc');
+  query = query.orderBy('s.id', sort === 'added' ? 'desc' : 'asc');
   const rows = await query.execute();
   return rows.map((r) => ({
     ...seriesRecord(r),

@@ -1,27 +1,10 @@
-/**
- * The poster grid. Virtualized: only the rows in view (plus one above and below) are in the DOM, so
- * 5,000 movies cost as much as 30. Arrow keys move between cards; Tab works too (the browser scrolls
- * the focused card into view, which renders the next row).
- */
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+/** The poster grid (virtualized, see grid.tsx): search, sort, filters. */
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, BASE, type MovieFilter } from '../api.ts';
 import { onLinkClick } from '../router.ts';
 import type { Movie, MovieSort } from '../types.ts';
 import { ApiImage, movieName } from './common.tsx';
-
-const CARD_W = 160;
-const GAP = 16;
-const ROW_H = 290;
-const OVERSCAN = 1;
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
+import { cardIndex, useDebounced, VirtualGrid } from './grid.tsx';
 
 export function MoviesView() {
   const params = new URLSearchParams(location.search);
@@ -153,94 +136,24 @@ export function MoviesView() {
   );
 }
 
+const ROW_H = 290;
+
 function Grid({ movies }: { movies: Movie[] }) {
-  const box = useRef<HTMLUListElement>(null);
-  const [cols, setCols] = useState(6);
-  const [range, setRange] = useState<[number, number]>([0, 6]);
-  const pendingFocus = useRef<number | null>(null);
-  const rows = Math.ceil(movies.length / cols);
-
-  useLayoutEffect(() => {
-    const measure = () => {
-      const el = box.current;
-      if (!el) return;
-      const c = Math.max(1, Math.floor((el.clientWidth + GAP) / (CARD_W + GAP)));
-      const top = el.getBoundingClientRect().top;
-      const first = Math.max(0, Math.floor(-top / ROW_H) - OVERSCAN);
-      const last = Math.ceil((innerHeight - top) / ROW_H) + OVERSCAN;
-      setCols(c);
-      setRange((r) => (r[0] === first && r[1] === last ? r : [first, last]));
-    };
-    measure();
-    addEventListener('scroll', measure, { passive: true });
-    addEventListener('resize', measure);
-    return () => {
-      removeEventListener('scroll', measure);
-      removeEventListener('resize', measure);
-    };
-  }, []);
-
-  useEffect(() => {
-    const i = pendingFocus.current;
-    if (i === null) return;
-    const el = box.current?.querySelector<HTMLElement>(`[data-index="${i}"]`);
-    if (el) {
-      pendingFocus.current = null;
-      el.focus();
-    }
-  });
-
-  const visible = useMemo(() => {
-    const from = Math.max(0, range[0]) * cols;
-    const to = Math.min(rows, range[1] + 1) * cols;
-    return movies.slice(from, to).map((m, k) => ({ m, i: from + k }));
-  }, [movies, cols, rows, range]);
-
-  const onKeyDown = (e: KeyboardEvent) => {
-    const target = e.target as HTMLElement;
-    const at = Number(target.dataset['index']);
-    if (!Number.isInteger(at)) return;
-    const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols }[e.key] ?? 0;
-    let to = at + step;
-    if (e.key === 'Home') to = 0;
-    if (e.key === 'End') to = movies.length - 1;
-    if (to === at || to < 0 || to >= movies.length) return;
-    e.preventDefault();
-    const el = box.current?.querySelector<HTMLElement>(`[data-index="${to}"]`);
-    const row = Math.floor(to / cols);
-    const top = (box.current?.getBoundingClientRect().top ?? 0) + scrollY + row * ROW_H;
-    if (top < scrollY || top + ROW_H > scrollY + innerHeight)
-      scrollTo({ top: Math.max(0, top - (innerHeight - ROW_H) / 2) });
-    if (el) el.focus({ preventScroll: true });
-    else pendingFocus.current = to;
-  };
-
   return (
-    <ul
-      ref={box}
-      class="grid"
-      aria-label="Movies"
-      onKeyDown={onKeyDown}
-      style={{ height: `${rows * ROW_H}px`, '--cols': String(cols) }}
-    >
-      {visible.map(({ m, i }) => (
-        <li
-          key={m.id}
-          class="card"
-          style={{
-            transform: `translate(${(i % cols) * (CARD_W + GAP)}px, ${Math.floor(i / cols) * ROW_H}px)`,
-          }}
+    <VirtualGrid
+      items={movies}
+      label="Movies"
+      rowHeight={ROW_H}
+      card={(m, i) => (
+        <a
+          href={`${BASE}/movies/${m.id}`}
+          {...cardIndex(i)}
+          onClick={(e) => onLinkClick(e, `/movies/${m.id}`)}
         >
-          <a
-            href={`${BASE}/movies/${m.id}`}
-            data-index={i}
-            onClick={(e) => onLinkClick(e, `/movies/${m.id}`)}
-          >
-            <ApiImage movieId={m.id} type="poster" width={154} alt="" class="thumb" />
-            <span class="name">{movieName(m)}</span>
-          </a>
-        </li>
-      ))}
-    </ul>
+          <ApiImage movieId={m.id} type="poster" width={154} alt="" class="thumb" />
+          <span class="name">{movieName(m)}</span>
+        </a>
+      )}
+    />
   );
 }
